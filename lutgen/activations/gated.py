@@ -1,0 +1,1 @@
+"""gated activations (see shared/ACTIVATIONS.md)."""

@@ -1,0 +1,1 @@
+"""piecewise activations (see shared/ACTIVATIONS.md)."""

@@ -1,0 +1,1 @@
+"""relu activations (see shared/ACTIVATIONS.md)."""

@@ -1,0 +1,1 @@
+"""smooth activations (see shared/ACTIVATIONS.md)."""

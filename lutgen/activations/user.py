@@ -1,0 +1,1 @@
+"""User-defined activations: the decorator, safe expressions, and the lut activation."""

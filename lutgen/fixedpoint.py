@@ -1,0 +1,333 @@
+"""Fixed-point formats: the value type, its notations, quantisation.
+
+A :class:`FixedFormat` is a two's-complement (or unsigned) integer of ``bits``
+bits whose real value is ``code * 2**-frac``. ``frac`` may be negative or larger
+than ``bits``, as FloPoCo's LSB positions are.
+
+Notations understood by :meth:`FixedFormat.parse`:
+
+========================  ====================================================
+``s16.12``, ``u8.8``      canonical: signedness, word bits, fraction bits
+``q15``, ``q7``, ``q31``  CMSIS: signed, ``bits - 1`` fraction bits
+``Q3.12``, ``UQ1.7``      ARM Q notation: integer bits **exclude** the sign
+                          (TI's convention counts it; lutgen follows ARM)
+``ap_fixed<16,4>``        Vitis HLS / hls4ml: W total bits, I integer bits
+``ap_ufixed<8,1>``        including the sign; optional quantisation and
+                          overflow arguments (``ap_fixed<16,4,AP_RND,AP_SAT>``)
+                          set the format's default modes (HLS defaults:
+                          ``AP_TRN``, ``AP_WRAP``)
+``fixdt(1,16,12)``        MATLAB: signed, word length, fraction length
+========================  ====================================================
+
+The canonical text is ``s16.12``; a format whose default modes differ from
+lutgen's (nearest-up, saturate) prints them after a colon: ``s16.12:floor,wrap``.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import FormatError, QuantizationError
+
+__all__ = ["FixedFormat", "Rounding", "Overflow"]
+
+MAX_BITS = 32
+
+
+class Rounding(enum.Enum):
+    """How a real value between two codes picks one of them."""
+
+    NEAREST_EVEN = "nearest-even"  # convergent; AP_RND_CONV, IEEE default
+    NEAREST_UP = "nearest-up"  # ties toward +inf: add half, shift; AP_RND, MATLAB Nearest
+    NEAREST_DOWN = "nearest-down"  # ties toward -inf; AP_RND_MIN_INF
+    NEAREST_AWAY = "nearest-away"  # ties away from zero; AP_RND_INF, MATLAB Round
+    NEAREST_ZERO = "nearest-zero"  # ties toward zero; AP_RND_ZERO
+    FLOOR = "floor"  # truncation of two's complement; AP_TRN
+    CEIL = "ceil"
+    TOWARD_ZERO = "toward-zero"  # AP_TRN_ZERO, C's integer division
+
+    @classmethod
+    def coerce(cls, value) -> "Rounding":
+        return _coerce(cls, value, "rounding")
+
+
+class Overflow(enum.Enum):
+    """What happens to a value beyond the format's codes."""
+
+    SATURATE = "saturate"  # AP_SAT
+    WRAP = "wrap"  # AP_WRAP, two's-complement wrap-around
+    ERROR = "error"
+
+    @classmethod
+    def coerce(cls, value) -> "Overflow":
+        return _coerce(cls, value, "overflow")
+
+
+def _coerce(cls, value, what):
+    if isinstance(value, cls):
+        return value
+    text = str(value).strip().lower().replace("_", "-")
+    for member in cls:
+        if member.value == text:
+            return member
+    allowed = ", ".join(m.value for m in cls)
+    raise FormatError(f"unknown {what} mode {value!r}; allowed: {allowed}")
+
+
+_AP_ROUNDING = {
+    "AP_TRN": Rounding.FLOOR,
+    "AP_TRN_ZERO": Rounding.TOWARD_ZERO,
+    "AP_RND": Rounding.NEAREST_UP,
+    "AP_RND_ZERO": Rounding.NEAREST_ZERO,
+    "AP_RND_MIN_INF": Rounding.NEAREST_DOWN,
+    "AP_RND_INF": Rounding.NEAREST_AWAY,
+    "AP_RND_CONV": Rounding.NEAREST_EVEN,
+}
+_AP_OVERFLOW = {"AP_WRAP": Overflow.WRAP, "AP_SAT": Overflow.SATURATE}
+
+_NUM = r"\s*(-?\d+)\s*"
+_PATTERNS = [
+    ("canonical", re.compile(r"^([su])(\d+)\.(-?\d+)$", re.I)),
+    ("cmsis", re.compile(r"^q(\d+)$")),
+    ("arm", re.compile(r"^(u?)q(\d+)(?:\.(\d+))?$", re.I)),
+    ("ap", re.compile(r"^ap_(u?)fixed\s*<" + _NUM + "," + _NUM + r"((?:,\s*\w+\s*)*)>$")),
+    ("fixdt", re.compile(r"^fixdt\s*\(" + _NUM + "," + _NUM + "," + _NUM + r"\)$", re.I)),
+]
+
+_NOTATIONS = "s16.12, u8.8, q15, Q3.12, UQ1.7, ap_fixed<16,4>, ap_ufixed<8,1,AP_RND,AP_SAT>, fixdt(1,16,12)"
+
+
+@dataclass(frozen=True, slots=True)
+class FixedFormat:
+    """A fixed-point number format.
+
+    Parameters
+    ----------
+    signed : bool
+        Two's complement if true, unsigned otherwise.
+    bits : int
+        Word length, 1 to 32.
+    frac : int
+        Fraction bits: the real value is ``code * 2**-frac``. May be negative
+        or exceed ``bits``.
+    rounding, overflow : Rounding, Overflow
+        The modes :meth:`quantize` uses when none is given.
+
+    Examples
+    --------
+    >>> FixedFormat.parse("Q3.12")
+    FixedFormat.parse('s16.12')
+    >>> FixedFormat(True, 16, 12).max
+    7.999755859375
+    """
+
+    signed: bool
+    bits: int
+    frac: int
+    rounding: Rounding = Rounding.NEAREST_UP
+    overflow: Overflow = Overflow.SATURATE
+
+    def __post_init__(self):
+        for name in ("bits", "frac"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise FormatError(f"{name} must be an integer, got {value!r}")
+            object.__setattr__(self, name, int(value))
+        object.__setattr__(self, "signed", bool(self.signed))
+        if not 1 <= self.bits <= MAX_BITS:
+            raise FormatError(f"word bits must be 1..{MAX_BITS}, got {self.bits}")
+        if abs(self.frac) > 256:
+            raise FormatError(f"fraction bits must be within -256..256, got {self.frac}")
+        object.__setattr__(self, "rounding", Rounding.coerce(self.rounding))
+        object.__setattr__(self, "overflow", Overflow.coerce(self.overflow))
+
+    # ---- notations -------------------------------------------------------------------
+    @classmethod
+    def parse(cls, text) -> "FixedFormat":
+        """Parse any notation in the module docstring; a FixedFormat passes through."""
+        if isinstance(text, FixedFormat):
+            return text
+        if not isinstance(text, str):
+            raise FormatError(f"a format must be text such as 's16.12', got {text!r}")
+        raw = text.strip()
+        body, _, modes = raw.partition(":")
+        fmt = cls._parse_body(body.strip(), raw)
+        if modes:
+            parts = [p.strip() for p in modes.split(",")]
+            if len(parts) != 2:
+                raise FormatError(
+                    f"cannot parse format {raw!r}: modes are written ':ROUNDING,OVERFLOW', "
+                    "e.g. 's16.12:floor,wrap'"
+                )
+            fmt = cls(fmt.signed, fmt.bits, fmt.frac, Rounding.coerce(parts[0]),
+                      Overflow.coerce(parts[1]))
+        return fmt
+
+    @classmethod
+    def _parse_body(cls, body: str, raw: str) -> "FixedFormat":
+        for kind, pattern in _PATTERNS:
+            m = pattern.match(body)
+            if m is None:
+                continue
+            if kind == "canonical":
+                return cls(m.group(1).lower() == "s", int(m.group(2)), int(m.group(3)))
+            if kind == "cmsis":
+                n = int(m.group(1))
+                return cls(True, n + 1, n)
+            if kind == "arm":
+                unsigned = m.group(1) != ""
+                if m.group(3) is None:  # Qn is Q0.n
+                    ints, fracs = 0, int(m.group(2))
+                else:
+                    ints, fracs = int(m.group(2)), int(m.group(3))
+                return cls(not unsigned, ints + fracs + (0 if unsigned else 1), fracs)
+            if kind == "ap":
+                return cls._parse_ap(m, raw)
+            if kind == "fixdt":
+                s, w, f = (int(g) for g in m.groups())
+                if s not in (0, 1):
+                    raise FormatError(f"fixdt signedness must be 0 or 1, got {s} in {raw!r}")
+                return cls(bool(s), w, f)
+        raise FormatError(f"cannot parse format {raw!r}; write one of: {_NOTATIONS}")
+
+    @classmethod
+    def _parse_ap(cls, m, raw) -> "FixedFormat":
+        signed = m.group(1) == ""
+        width, ints = int(m.group(2)), int(m.group(3))
+        args = [a.strip() for a in m.group(4).split(",") if a.strip()]
+        rounding, overflow = Rounding.FLOOR, Overflow.WRAP  # the HLS defaults
+        if len(args) > 3:
+            raise FormatError(f"cannot parse format {raw!r}: at most W, I, Q, O, N")
+        if args:
+            if args[0] not in _AP_ROUNDING:
+                raise FormatError(
+                    f"unknown quantisation mode {args[0]!r} in {raw!r}; allowed: "
+                    + ", ".join(_AP_ROUNDING)
+                )
+            rounding = _AP_ROUNDING[args[0]]
+        if len(args) > 1:
+            if args[1] not in _AP_OVERFLOW:
+                raise FormatError(
+                    f"unsupported overflow mode {args[1]!r} in {raw!r}; allowed: "
+                    + ", ".join(_AP_OVERFLOW)
+                )
+            overflow = _AP_OVERFLOW[args[1]]
+        if len(args) > 2 and args[2] != "0":
+            raise FormatError(f"saturation bits N={args[2]} in {raw!r} are not supported; use 0")
+        return cls(signed, width, width - ints, rounding, overflow)
+
+    def __str__(self) -> str:
+        text = f"{'s' if self.signed else 'u'}{self.bits}.{self.frac}"
+        if (self.rounding, self.overflow) != (Rounding.NEAREST_UP, Overflow.SATURATE):
+            text += f":{self.rounding.value},{self.overflow.value}"
+        return text
+
+    def __repr__(self) -> str:
+        return f"FixedFormat.parse({str(self)!r})"
+
+    # ---- derived figures -------------------------------------------------------------
+    @property
+    def int_bits(self) -> int:
+        """Integer bits, excluding the sign bit (ARM's m in Qm.n)."""
+        return self.bits - self.frac - (1 if self.signed else 0)
+
+    @property
+    def n_codes(self) -> int:
+        return 1 << self.bits
+
+    @property
+    def min_code(self) -> int:
+        return -(1 << (self.bits - 1)) if self.signed else 0
+
+    @property
+    def max_code(self) -> int:
+        return (1 << (self.bits - 1)) - 1 if self.signed else (1 << self.bits) - 1
+
+    @property
+    def lsb(self) -> float:
+        return float(2.0 ** -self.frac)
+
+    @property
+    def min(self) -> float:
+        return self.min_code * self.lsb
+
+    @property
+    def max(self) -> float:
+        return self.max_code * self.lsb
+
+    def codes(self) -> np.ndarray:
+        """Every code of the format, ascending, as int64."""
+        return np.arange(self.min_code, self.max_code + 1, dtype=np.int64)
+
+    # ---- quantisation ----------------------------------------------------------------
+    def quantize(self, x, rounding=None, overflow=None) -> np.ndarray:
+        """Real values to integer codes (int64 array, or int64 scalar for a scalar).
+
+        NaN is always an error. ``inf`` saturates, or is an error under wrap/error.
+        """
+        rounding = self.rounding if rounding is None else Rounding.coerce(rounding)
+        overflow = self.overflow if overflow is None else Overflow.coerce(overflow)
+        arr = np.asarray(x, dtype=np.float64)
+        if np.isnan(arr).any():
+            raise QuantizationError(f"cannot quantise NaN to {self}")
+        scaled = np.ldexp(arr, self.frac)
+        r = _round(scaled, rounding)
+        lo, hi = self.min_code, self.max_code
+        outside = (r < lo) | (r > hi)
+        if outside.any():
+            if overflow is Overflow.ERROR or (
+                overflow is Overflow.WRAP and np.isinf(r[outside]).any()
+            ):
+                bad = arr[outside].flat[0]
+                raise QuantizationError(
+                    f"value {bad!r} overflows {self} (representable: {self.min} to {self.max})"
+                )
+            if overflow is Overflow.SATURATE:
+                r = np.clip(r, lo, hi)
+            else:
+                r = np.fmod(r, float(1 << self.bits))  # exact, keeps |r| < 2**bits
+        codes = r.astype(np.int64)
+        if overflow is Overflow.WRAP:
+            codes = self.wrap(codes)
+        return codes if codes.ndim else codes[()]
+
+    def wrap(self, codes) -> np.ndarray:
+        """Two's-complement wrap of integer codes into the format."""
+        c = np.asarray(codes, dtype=np.int64) & np.int64((1 << self.bits) - 1)
+        if self.signed:
+            c = np.where(c > self.max_code, c - (1 << self.bits), c)
+        return c
+
+    def dequantize(self, codes) -> np.ndarray:
+        """Integer codes to their exact real values (float64)."""
+        arr = np.asarray(codes)
+        if arr.dtype.kind not in "iu":
+            raise QuantizationError(f"codes must be integers, got dtype {arr.dtype}")
+        return np.ldexp(arr.astype(np.float64), -self.frac)
+
+
+def _round(y: np.ndarray, mode: Rounding) -> np.ndarray:
+    """Round float64 ``y`` to integers; exact for every finite float64."""
+    if mode is Rounding.FLOOR:
+        return np.floor(y)
+    if mode is Rounding.CEIL:
+        return np.ceil(y)
+    if mode is Rounding.TOWARD_ZERO:
+        return np.trunc(y)
+    if mode is Rounding.NEAREST_EVEN:
+        return np.rint(y)
+    with np.errstate(invalid="ignore"):  # inf - inf below is masked by isfinite
+        if mode in (Rounding.NEAREST_UP, Rounding.NEAREST_DOWN):
+            f = np.floor(y)
+            d = y - f  # exact
+            up = d >= 0.5 if mode is Rounding.NEAREST_UP else d > 0.5
+            return np.where(np.isfinite(y), f + up, y)
+        a = np.abs(y)
+        f = np.floor(a)
+        d = a - f
+        up = d >= 0.5 if mode is Rounding.NEAREST_AWAY else d > 0.5
+        return np.where(np.isfinite(y), np.copysign(f + up, y), y)
