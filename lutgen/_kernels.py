@@ -1,0 +1,240 @@
+"""Numba kernels: the integer pipeline of ``docs/ARITHMETIC.md``, and the fitting loops.
+
+Everything jitted in lutgen lives here. Kernels take integer arrays and plain
+ints only: no objects, no enums, no floats, never ``fastmath``. A table is
+described to them by ``prog``, an int64 array indexed by the ``P_*`` constants
+below, so one compiled kernel serves every table (one compilation per input
+dtype, cached on disk).
+
+Widest intermediate: ``acc`` of ``docs/ARITHMETIC.md``; the compiler
+(``lutgen.table``) refuses tables whose ``acc`` would need more than 62 bits,
+so int64 never overflows here.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+# ---- the program vector ---------------------------------------------------------------
+P_LO = 0  # first input code of the table
+P_SHIFT = 1  # S: log2 of the segment width in input codes
+P_N = 2  # entries (segments)
+P_INTERP = 3  # INTERP_*
+P_FOLD = 4  # FOLD_*: mirror negative inputs
+P_FOLD_F = 5  # F: 2*center in the stored format
+P_GUARD = 6  # G: guard bits of the stored entries
+P_YMIN = 7
+P_YMAX = 8
+P_LMODE = 9  # left tail: TAIL_*
+P_LM = 10  # left line: acc = u*M + C, R = K
+P_LC = 11
+P_LK = 12
+P_RMODE = 13
+P_RM = 14
+P_RC = 15
+P_RK = 16
+PROG_LEN = 17
+
+INTERP_NONE = 0
+INTERP_NEAREST = 1
+INTERP_LINEAR = 2
+
+FOLD_OFF = 0
+FOLD_NEGATE = 1  # odd and point-symmetric: f(-x) = F - f(x)
+FOLD_MIRROR = 2  # even: f(-x) = f(x)
+
+TAIL_CLAMP = 0
+TAIL_LINE = 1
+
+
+def _jit(*args, **kwargs):
+    """The one decorator of lutgen's kernels: nopython, cached, never fastmath."""
+    return numba.njit(*args, cache=True, nogil=True, **kwargs)
+
+
+def _jit_parallel(fn):
+    return numba.njit(cache=True, nogil=True, parallel=True)(fn)
+
+
+@_jit
+def round_shift(a, r):
+    """Round ``a / 2**r`` to nearest, ties toward +inf (add half, arithmetic shift)."""
+    if r == 0:
+        return a
+    return (a + (np.int64(1) << (r - 1))) >> r
+
+
+@_jit
+def saturate(y, lo, hi):
+    if y < lo:
+        return lo
+    if y > hi:
+        return hi
+    return y
+
+
+@_jit
+def eval_unsaturated(x, table, prog):
+    """The output code of input code ``x`` before saturation (steps 1-6 but ``sat``)."""
+    x = np.int64(x)
+    neg = False
+    u = x
+    if prog[P_FOLD] != 0 and x < 0:
+        u = -x
+        neg = prog[P_FOLD] == FOLD_NEGATE
+    lo = prog[P_LO]
+    s = prog[P_SHIFT]
+    hi = lo + (prog[P_N] << s)
+    g = prog[P_GUARD]
+    line = False
+    m = np.int64(0)
+    c = np.int64(0)
+    k = np.int64(0)
+    if u < lo:
+        if prog[P_LMODE] == TAIL_LINE:
+            line = True
+            m = prog[P_LM]
+            c = prog[P_LC]
+            k = prog[P_LK]
+        else:
+            u = lo
+    elif u >= hi:
+        if prog[P_RMODE] == TAIL_LINE:
+            line = True
+            m = prog[P_RM]
+            c = prog[P_RC]
+            k = prog[P_RK]
+        else:
+            u = hi - 1
+    if line:
+        acc = u * m + c
+        r = k
+    else:
+        off = u - lo
+        i = off >> s
+        interp = prog[P_INTERP]
+        if interp == INTERP_LINEAR:
+            w = off & ((np.int64(1) << s) - 1)
+            acc = (table[i] << s) + (table[i + 1] - table[i]) * w
+            r = g + s
+        elif interp == INTERP_NEAREST:
+            j = i
+            if s > 0:
+                j = (off + (np.int64(1) << (s - 1))) >> s
+            acc = table[j]
+            r = g
+        else:
+            acc = table[i]
+            r = g
+    if neg:
+        acc = (prog[P_FOLD_F] << (r - g)) - acc
+    return round_shift(acc, r)
+
+
+@_jit
+def eval_codes(x_codes, table, prog):
+    """Output codes of the table for every input code (sequential)."""
+    out = np.empty(x_codes.shape[0], dtype=np.int64)
+    lo = prog[P_YMIN]
+    hi = prog[P_YMAX]
+    for n in range(x_codes.shape[0]):
+        out[n] = saturate(eval_unsaturated(x_codes[n], table, prog), lo, hi)
+    return out
+
+
+@_jit_parallel
+def eval_codes_parallel(x_codes, table, prog):
+    """:func:`eval_codes` over all cores; every element is independent."""
+    out = np.empty(x_codes.shape[0], dtype=np.int64)
+    lo = prog[P_YMIN]
+    hi = prog[P_YMAX]
+    for n in numba.prange(x_codes.shape[0]):
+        out[n] = saturate(eval_unsaturated(x_codes[n], table, prog), lo, hi)
+    return out
+
+
+@_jit_parallel
+def eval_codes_flagged(x_codes, table, prog, saturated):
+    """:func:`eval_codes`, also setting ``saturated[n] = 1`` where saturation acted."""
+    out = np.empty(x_codes.shape[0], dtype=np.int64)
+    lo = prog[P_YMIN]
+    hi = prog[P_YMAX]
+    for n in numba.prange(x_codes.shape[0]):
+        y = eval_unsaturated(x_codes[n], table, prog)
+        saturated[n] = 1 if (y < lo or y > hi) else 0
+        out[n] = saturate(y, lo, hi)
+    return out
+
+
+# ---- fitting --------------------------------------------------------------------------
+@_jit
+def _segment_error(table, prog, ref_fine, e_bits, seg, n_valid):
+    """Max and sum of |y << e_bits - ref_fine| over the valid inputs of segment ``seg``.
+
+    ``ref_fine[off]`` is the reference of input ``LO + off`` in output LSBs times
+    ``2**e_bits``, rounded; inputs with ``off >= n_valid`` do not exist.
+    """
+    s = prog[P_SHIFT]
+    lo = prog[P_LO]
+    ymin = prog[P_YMIN]
+    ymax = prog[P_YMAX]
+    start = seg << s
+    stop = min((seg + 1) << s, n_valid)
+    worst = np.int64(0)
+    total = np.int64(0)
+    for off in range(start, stop):
+        y = saturate(eval_unsaturated(lo + off, table, prog), ymin, ymax)
+        e = (y << e_bits) - ref_fine[off]
+        if e < 0:
+            e = -e
+        if e > worst:
+            worst = e
+        total += e >> 8  # keeps the sum of up to 2**32 errors inside int64
+    return worst, total
+
+
+@_jit
+def fit_linear_minimax(table, prog, ref_fine, e_bits, n_valid, radius, max_passes):
+    """Coordinate descent on the knots of a linear table, in place.
+
+    Each knot moves to the integer within ``radius`` that minimises the larger
+    of the errors of the two segments it touches (ties: the smaller summed
+    error); a move is taken only if it lowers that pair's (max, sum), so no
+    segment's error can make the global maximum rise. Returns the number of
+    passes made.
+    """
+    n = prog[P_N]
+    passes = 0
+    for _ in range(max_passes):
+        passes += 1
+        changed = False
+        for k in range(n + 1):
+            first = max(k - 1, 0)
+            last = min(k, n - 1)
+            if first << prog[P_SHIFT] >= n_valid:
+                continue
+            orig = table[k]
+            best_v = orig
+            best_max = np.int64(-1)
+            best_sum = np.int64(0)
+            for step in range(2 * radius + 1):
+                # 0, -1, +1, -2, +2, ...: on equal error the smallest move wins
+                d = (step + 1) // 2 if step % 2 == 0 else -((step + 1) // 2)
+                table[k] = orig + d
+                worst = np.int64(0)
+                total = np.int64(0)
+                for seg in range(first, last + 1):
+                    w, t = _segment_error(table, prog, ref_fine, e_bits, seg, n_valid)
+                    worst = max(worst, w)
+                    total += t
+                if best_max < 0 or worst < best_max or (worst == best_max and total < best_sum):
+                    best_max = worst
+                    best_sum = total
+                    best_v = orig + d
+            table[k] = best_v
+            if best_v != orig:
+                changed = True
+        if not changed:
+            break
+    return passes
