@@ -1,0 +1,226 @@
+"""Error analysis: how far a table is from its float64 reference, over every input.
+
+Formats of up to 2**24 codes are analysed exhaustively. Wider ones are
+analysed on a documented sample: every ``stride``-th code (2**22 codes in all),
+every segment boundary of the table +/- 2 codes, and both extremes of the
+format; the report then says ``exhaustive: false``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from . import _kernels as K
+from .errors import SpecError
+from .table import EXHAUSTIVE_LIMIT_BITS, Table, reference_on_codes
+
+__all__ = ["ErrorReport", "Distribution", "analyze", "analysis_codes"]
+
+SAMPLE_BITS = 22
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """An input distribution weighting the mean errors: normal or uniform."""
+
+    kind: str  # "normal" or "uniform"
+    a: float | None = None  # mean, or low end
+    b: float | None = None  # std, or high end
+
+    @classmethod
+    def parse(cls, text) -> "Distribution":
+        """``normal:MEAN,STD``, ``uniform`` (the table range) or ``uniform:LO,HI``."""
+        if isinstance(text, Distribution):
+            return text
+        kind, _, args = str(text).strip().partition(":")
+        kind = kind.lower()
+        try:
+            nums = [float(v) for v in args.split(",")] if args else []
+        except ValueError:
+            nums = None
+        if kind == "normal" and nums and len(nums) == 2 and nums[1] > 0 and all(
+            map(math.isfinite, nums)
+        ):
+            return cls("normal", nums[0], nums[1])
+        if kind == "uniform" and nums == []:
+            return cls("uniform")
+        if kind == "uniform" and nums and len(nums) == 2 and nums[0] < nums[1] and all(
+            map(math.isfinite, nums)
+        ):
+            return cls("uniform", nums[0], nums[1])
+        raise SpecError(
+            f"cannot parse distribution {text!r}; write normal:MEAN,STD (STD > 0), "
+            "uniform, or uniform:LO,HI (LO < HI)"
+        )
+
+    def weights(self, x: np.ndarray, table_range) -> np.ndarray:
+        if self.kind == "normal":
+            w = np.exp(-0.5 * ((x - self.a) / self.b) ** 2)
+        else:
+            lo, hi = (self.a, self.b) if self.a is not None else table_range
+            w = ((x >= lo) & (x < hi)).astype(np.float64)
+        total = w.sum()
+        if not total > 0:
+            raise SpecError(f"the distribution {self} puts no weight on the analysed inputs")
+        return w / total
+
+    def __str__(self) -> str:
+        if self.kind == "normal":
+            return f"normal:{self.a:g},{self.b:g}"
+        return "uniform" if self.a is None else f"uniform:{self.a:g},{self.b:g}"
+
+
+@dataclass(frozen=True)
+class ErrorReport:
+    """Error figures of a table; attribute names are the JSON keys."""
+
+    max_abs_error: float
+    mean_abs_error: float
+    rms_error: float
+    max_error_lsb: float
+    mean_error_lsb: float
+    argmax_x: float
+    floor_max_error_lsb: float
+    faithful: bool
+    monotonic: bool | None  # None: the reference is not monotonic
+    exhaustive: bool
+    n_inputs: int
+    n_undefined: int  # inputs where the reference is not finite (excluded)
+    saturated: int
+    range_max_error_lsb: float | None
+    tails_max_error_lsb: float | None
+    n_tail_inputs: int
+    fold_mismatches: int | None  # folded tables: inputs where y(-x) != mirror of y(x)
+    entries: int
+    rom_bits: int
+    in_format: str
+    out_format: str
+    interp: str
+    dist: str | None = None
+    weighted_mean_abs_error: float | None = None
+    weighted_rms_error: float | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def analysis_codes(table: Table) -> tuple[np.ndarray, bool]:
+    """The input codes analysed, and whether that is every code of the format."""
+    fmt = table.in_format
+    if fmt.bits <= EXHAUSTIVE_LIMIT_BITS:
+        return fmt.codes(), True
+    stride = fmt.n_codes >> SAMPLE_BITS
+    dense = fmt.min_code + np.arange(0, fmt.n_codes, stride, dtype=np.int64)
+    bounds = table.lo_code + (np.arange(table.entries + 1, dtype=np.int64) << table.shift)
+    if table.fold:
+        bounds = np.concatenate([bounds, -bounds])
+    near = (bounds[:, None] + np.arange(-2, 3, dtype=np.int64)[None, :]).ravel()
+    ends = np.array([fmt.min_code, fmt.max_code], dtype=np.int64)
+    codes = np.unique(np.concatenate([dense, near, ends]))
+    codes = codes[(codes >= fmt.min_code) & (codes <= fmt.max_code)]
+    return codes, False
+
+
+def analyze(table: Table, dist=None) -> ErrorReport:
+    """Measure ``table`` against its float64 reference on every input code.
+
+    Parameters
+    ----------
+    table : Table
+    dist : Distribution or str, optional
+        Weights for ``weighted_mean_abs_error`` / ``weighted_rms_error``
+        (``normal:MEAN,STD``, ``uniform``, ``uniform:LO,HI``).
+    """
+    fin, fout = table.in_format, table.out_format
+    codes, exhaustive = analysis_codes(table)
+    ref = reference_on_codes(table.spec, None if exhaustive else codes)
+    saturated = np.empty(codes.size, dtype=np.uint8)
+    y = K.eval_codes_flagged(codes, table.values, table.prog, saturated)
+
+    defined = np.isfinite(ref)
+    n_undefined = int(codes.size - defined.sum())
+    if n_undefined:
+        codes, ref, y, saturated = codes[defined], ref[defined], y[defined], saturated[defined]
+    if codes.size == 0:
+        raise SpecError(f"'{table.spec.activation}' is not finite at any input of {fin}")
+
+    ref_lsb = np.ldexp(ref, fout.frac)
+    err_lsb = np.abs(y - ref_lsb)
+    worst = int(np.argmax(err_lsb))
+    lsb = fout.lsb
+    max_lsb = float(err_lsb[worst])
+    mean_lsb = float(err_lsb.mean())
+    rms_lsb = float(np.sqrt(np.mean(err_lsb * err_lsb)))
+
+    best = np.clip(np.floor(ref_lsb + 0.5), fout.min_code, fout.max_code)
+    floor_lsb = float(np.abs(best - ref_lsb).max())
+
+    u = np.abs(codes) if table.fold else codes
+    in_table = (u >= table.lo_code) & (u < table.hi_code)
+    n_tail = int(codes.size - in_table.sum())
+
+    weighted_mean = weighted_rms = None
+    if dist is not None:
+        dist = Distribution.parse(dist)
+        w = dist.weights(fin.dequantize(codes), table.range)
+        weighted_mean = float(np.dot(w, err_lsb)) * lsb
+        weighted_rms = math.sqrt(float(np.dot(w, err_lsb * err_lsb))) * lsb
+
+    return ErrorReport(
+        max_abs_error=max_lsb * lsb,
+        mean_abs_error=mean_lsb * lsb,
+        rms_error=rms_lsb * lsb,
+        max_error_lsb=max_lsb,
+        mean_error_lsb=mean_lsb,
+        argmax_x=float(fin.dequantize(codes[worst : worst + 1])[0]),
+        floor_max_error_lsb=floor_lsb,
+        faithful=max_lsb < 1.0,
+        monotonic=_monotonic(ref, y),  # analysis codes are ascending
+        exhaustive=exhaustive,
+        n_inputs=int(codes.size),
+        n_undefined=n_undefined,
+        saturated=int(saturated.sum()),
+        range_max_error_lsb=float(err_lsb[in_table].max()) if n_tail < codes.size else None,
+        tails_max_error_lsb=float(err_lsb[~in_table].max()) if n_tail else None,
+        n_tail_inputs=n_tail,
+        fold_mismatches=_fold_mismatches(table, codes, y) if table.fold else None,
+        entries=table.entries,
+        rom_bits=table.rom_bits,
+        in_format=str(fin),
+        out_format=str(fout),
+        interp=table.interp.value,
+        dist=None if dist is None else str(dist),
+        weighted_mean_abs_error=weighted_mean,
+        weighted_rms_error=weighted_rms,
+    )
+
+
+def _monotonic(ref, y):
+    """Does ``y`` keep the reference's monotonicity (None if the reference has none)?"""
+    d_ref = np.diff(ref)
+    d_y = np.diff(y)
+    if (d_ref >= 0).all():
+        return bool((d_y >= 0).all())
+    if (d_ref <= 0).all():
+        return bool((d_y <= 0).all())
+    return None
+
+
+def _fold_mismatches(table: Table, codes, y) -> int:
+    """Inputs x < 0 whose output is not the exact mirror of y(-x) (the tie effect)."""
+    neg = codes < 0
+    mirror = -codes[neg]
+    inside = mirror <= table.in_format.max_code
+    mirror = mirror[inside]
+    y_neg = y[neg][inside]
+    y_pos = table.eval_int(mirror)
+    g = table.guard_bits
+    if table.fold == "even":
+        expect = y_pos
+    else:
+        f_out = table.fold_f >> g
+        expect = np.clip(f_out - y_pos, table.out_format.min_code, table.out_format.max_code)
+    return int((y_neg != expect).sum())

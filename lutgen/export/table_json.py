@@ -1,0 +1,23 @@
+"""``<name>.json``: the spec, the integer table, the effective range and the error report."""
+
+from __future__ import annotations
+
+import json
+
+from .. import __version__
+from ._common import Artifact, build_command
+
+
+def table_document(table, report, name: str) -> dict:
+    return {
+        "generator": f"lutgen {__version__}",
+        "command": f"{build_command(table)} --name {name}",
+        "name": name,
+        "table": table.to_dict(),
+        "report": None if report is None else report.to_dict(),
+    }
+
+
+def render(table, report, name: str) -> list[Artifact]:
+    text = json.dumps(table_document(table, report, name), indent=2) + "\n"
+    return [Artifact(f"{name}.json", text)]

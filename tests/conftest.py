@@ -1,0 +1,17 @@
+import os
+import shutil
+
+import pytest
+
+INSTALL_HINT = "apt-get install gcc g++ iverilog verilator yosys"
+
+
+def require_tool(name: str) -> str:
+    """Path of an external tool; skip when missing, or fail under LUTGEN_REQUIRE_TOOLS=1 (CI)."""
+    path = shutil.which(name)
+    if path:
+        return path
+    message = f"{name} is not installed ({INSTALL_HINT})"
+    if os.environ.get("LUTGEN_REQUIRE_TOOLS") == "1":
+        pytest.fail(message + "; LUTGEN_REQUIRE_TOOLS=1 makes this a failure")
+    pytest.skip(message)
