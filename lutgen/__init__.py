@@ -17,6 +17,30 @@ from .errors import (
 from .fixedpoint import FixedFormat, Overflow, Rounding
 from .activations import Activation, Asymptote, Param, Traits, activations, derivative, reference
 
+# The compiler and analysis import numba: loaded on first use, so `lutgen list` starts fast.
+_LAZY = {
+    "compile_table": "table",
+    "Table": "table",
+    "TableSpec": "table",
+    "Interp": "table",
+    "Tails": "table",
+    "Fit": "table",
+    "analyze": "analysis",
+    "ErrorReport": "analysis",
+    "Distribution": "analysis",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'lutgen' has no attribute {name!r}")
+
+
 try:
     __version__ = _version("lutgen")
 except PackageNotFoundError:  # running from a source tree without install
@@ -35,6 +59,16 @@ __all__ = [
     "activations",
     "reference",
     "derivative",
+    # tables and their analysis
+    "compile_table",
+    "Table",
+    "TableSpec",
+    "Interp",
+    "Tails",
+    "Fit",
+    "analyze",
+    "ErrorReport",
+    "Distribution",
     # errors
     "LutgenError",
     "FormatError",

@@ -10,10 +10,16 @@ import json
 import sys
 
 import click
+import numpy as np
 
 from . import __version__
 from .activations import CATEGORIES, activations, get
 from .errors import LutgenError
+
+# The choices of the table options; the compiler itself (numba) loads on first use.
+INTERPS = ("linear", "nearest", "none")
+TAILS = ("auto", "clamp", "asymptote")
+FITS = ("sample", "minimax")
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -129,6 +135,201 @@ def show_cmd(name, as_json):
             default = list(p.default) if p.kind == "points" else p.default
             lines.append(f"    {p.name} = {default}  ({p.allowed()}) {p.doc}".rstrip())
     click.echo("\n".join(lines))
+
+
+# ---- table options, shared by build / analyze / eval --------------------------------------
+def _parse_params(values) -> dict:
+    params = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"parameter {item!r} must be written KEY=VALUE, e.g. -p alpha=0.1")
+        params[key.strip()] = value.strip()
+    return params
+
+
+def table_options(fn):
+    """The options naming a table, as the keywords of :func:`lutgen.compile_table`."""
+    options = [
+        click.argument("name", required=False),
+        click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
+                     help="An activation parameter (repeatable), e.g. -p alpha=0.1."),
+        click.option("--expr", metavar="EXPR",
+                     help="Tabulate an expression of x instead of a named activation, "
+                          "e.g. 'x*tanh(exp(x))'."),
+        click.option("--derivative", is_flag=True, help="Tabulate the analytic derivative."),
+        click.option("--output", type=int, default=None,
+                     help="Which output of a multi-output activation (crelu: 0 or 1)."),
+        click.option("--in-format", default="s16.12", show_default=True, metavar="FORMAT",
+                     help="Input format: s16.12, q15, Q3.12, ap_fixed<16,4>, fixdt(1,16,12)..."),
+        click.option("--out-format", default=None, metavar="FORMAT",
+                     help="Output format [default: fitted to the function's values]."),
+        click.option("--range", "range_", type=(float, float), default=None, metavar="LO HI",
+                     help="Input range [LO, HI) [default: the activation's, clipped]."),
+        click.option("--entries", type=int, default=None,
+                     help="Segments, a power of two up to 2^20 [default: 256]."),
+        click.option("--interp", type=click.Choice(INTERPS), default="linear",
+                     show_default=True),
+        click.option("--tails", type=click.Choice(TAILS), default="auto",
+                     show_default=True, help="Inputs outside the range."),
+        click.option("--fold", is_flag=True,
+                     help="Store x >= 0 only (odd, even, point-symmetric functions)."),
+        click.option("--fit", type=click.Choice(FITS), default="sample",
+                     show_default=True),
+        click.option("--guard-bits", type=int, default=None,
+                     help="Extra fraction bits of the stored entries [default: 3 for linear]."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _compile(opts):
+    from .table import compile_table
+
+    name, expr = opts.pop("name"), opts.pop("expr")
+    if expr is not None:
+        if name is not None:
+            raise UserError(f"give an activation NAME or --expr, not both (got {name!r} and --expr)")
+        from .activations import register
+        from .activations.user import from_expression
+
+        name = register(from_expression(expr, name="expr"), replace=True).name
+    elif name is None:
+        raise UserError("missing activation NAME (or --expr); run 'lutgen list' to see them")
+    return compile_table(
+        name, params=_parse_params(opts.pop("params")), derivative=opts.pop("derivative"),
+        output=opts.pop("output"), in_format=opts.pop("in_format"),
+        out_format=opts.pop("out_format"), range=opts.pop("range_"), entries=opts.pop("entries"),
+        interp=opts.pop("interp"), tails=opts.pop("tails"), fold=opts.pop("fold"),
+        fit=opts.pop("fit"), guard_bits=opts.pop("guard_bits"),
+    )
+
+
+_TABLE_KEYS = ("params", "expr", "derivative", "output", "in_format", "out_format", "range_",
+               "entries", "interp", "tails", "fold", "fit", "guard_bits", "name")
+
+
+def _split(kwargs):
+    return {k: kwargs.pop(k) for k in _TABLE_KEYS}, kwargs
+
+
+def _summary(table, report) -> str:
+    lo, hi = table.range
+    lines = [
+        f"{table.name}: {table.spec.activation}"
+        + (" derivative" if table.spec.derivative else "")
+        + f", {table.in_format} -> {table.out_format}, range [{lo:g}, {hi:g}), "
+        f"{table.entries} entries, {table.interp.value}"
+        + (f", fold {table.fold}" if table.fold else ""),
+        f"  stored {table.values.size} x {table.store_bits} bits = {table.rom_bits} ROM bits, "
+        f"guard bits {table.guard_bits}, tails "
+        + ", ".join(t["mode"] if t else "none" for t in table.tails),
+        f"  max error {report.max_error_lsb:.4f} LSB ({report.max_abs_error:.4g}), "
+        f"mean {report.mean_error_lsb:.4f} LSB, floor {report.floor_max_error_lsb:.4f} LSB, "
+        + ("faithful" if report.faithful else "not faithful")
+        + f", {'exhaustive' if report.exhaustive else 'sampled'} over {report.n_inputs} inputs",
+    ]
+    lines += [f"  note: {n}" for n in table.notes]
+    return "\n".join(lines)
+
+
+@cli.command("build")
+@table_options
+@click.option("-o", "--out-dir", default="hw_out", show_default=True, metavar="DIR",
+              help="Where the artifacts go.")
+@click.option("--emit", default="json", show_default=True, metavar="KINDS",
+              help="Comma-separated: c, mem, coe, mif, verilog, tb, json, or all.")
+@click.option("--name", "table_name", default=None,
+              help="Name of the table in file and symbol names [default: the activation's].")
+def build_cmd(**kwargs):
+    """Compile a table and write its artifacts (DIR/<name>.json and the --emit kinds).
+
+    \b
+    Example:
+      lutgen build sigmoid --in-format s16.12 --out-format s16.14 --entries 128 --fold
+      lutgen build gelu --range -4 4 --emit c,verilog,tb -o hw_out
+    """
+    opts, rest = _split(kwargs)
+    from .export import export, parse_kinds
+
+    kinds = parse_kinds(rest["emit"])
+    if "json" not in kinds:
+        kinds.append("json")
+    table = _compile(opts)
+    from .analysis import analyze
+
+    report = analyze(table)
+    paths = export(table, report, kinds, rest["out_dir"], rest["table_name"])
+    click.echo(_summary(table, report))
+    for path in paths:
+        click.echo(f"  wrote {path}")
+
+
+@cli.command("analyze")
+@table_options
+@click.option("--dist", default=None, metavar="DIST",
+              help="Weight the mean errors: normal:MEAN,STD, uniform or uniform:LO,HI.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def analyze_cmd(**kwargs):
+    """Measure a table against the float reference over every input.
+
+    \b
+    Example:
+      lutgen analyze tanh --fold --fit minimax --json
+      lutgen analyze gelu --dist normal:0,1
+    """
+    opts, rest = _split(kwargs)
+    table = _compile(opts)
+    from .analysis import analyze
+
+    report = analyze(table, dist=rest["dist"])
+    if rest["as_json"]:
+        _echo_json(report.to_dict())
+        return
+    click.echo(_summary(table, report))
+    width = max(len(k) for k in report.to_dict())
+    for key, value in report.to_dict().items():
+        if value is not None:
+            click.echo(f"  {key:<{width}}  {value:.6g}" if isinstance(value, float)
+                       else f"  {key:<{width}}  {value}")
+
+
+@cli.command("eval", context_settings={"ignore_unknown_options": True})
+@table_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("-x", "xs", multiple=True, type=float, metavar="X",
+              help="An input value (repeatable); negative values are fine: -x -1.5.")
+def eval_cmd(**kwargs):
+    """Evaluate a table at inputs, as the hardware would (float and integer code).
+
+    \b
+    Example:
+      lutgen eval sigmoid -x -1.5 -x 0 -x 2
+      lutgen eval gelu --range -4 4 -x 1 --json
+    """
+    opts, rest = _split(kwargs)
+    if not rest["xs"]:
+        raise UserError("no input given; pass values with -x, e.g. -x 0.5 -x -1")
+    table = _compile(opts)
+    from .table import reference_on_codes
+
+    x = np.asarray(rest["xs"], dtype=np.float64)
+    x_codes = table.in_format.quantize(x)
+    y_codes = table.eval_int(np.atleast_1d(x_codes))
+    y = table.out_format.dequantize(y_codes)
+    ref = reference_on_codes(table.spec, np.atleast_1d(x_codes))
+    rows = [
+        {"x": float(xi), "x_code": int(xc), "y": float(yi), "y_code": int(yc),
+         "reference": float(r)}
+        for xi, xc, yi, yc, r in zip(x, np.atleast_1d(x_codes), y, y_codes, ref)
+    ]
+    if rest["as_json"]:
+        _echo_json(rows)
+        return
+    for r in rows:
+        click.echo(f"x={r['x']:g} (code {r['x_code']}) -> y={r['y']:.10g} (code {r['y_code']}), "
+                   f"reference {r['reference']:.10g}")
 
 
 def main(argv=None):

@@ -1,0 +1,159 @@
+"""The command line through click's runner: output, JSON, exit codes, exact error text."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+import lutgen
+from lutgen.cli import cli
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_every_command_help_has_a_runnable_example():
+    for name, cmd in cli.commands.items():
+        result = run(name, "--help")
+        assert result.exit_code == 0
+        assert "Example:" in result.output, name
+        example = result.output.split("Example:")[1].strip().splitlines()[0].strip()
+        assert example.startswith(f"lutgen {name}"), example
+
+
+def test_list_json_has_every_activation_with_params_and_range():
+    result = run("list", "--json")
+    assert result.exit_code == 0
+    entries = json.loads(result.output)
+    names = {e["name"] for e in entries}
+    assert names == set(lutgen.activations())
+    for e in entries:
+        assert len(e["default_range"]) == 2 and e["default_range"][0] < e["default_range"][1]
+        assert isinstance(e["params"], list)
+
+
+def test_list_category_filters():
+    result = run("list", "--json", "--category", "classic")
+    assert {e["category"] for e in json.loads(result.output)} == {"classic"}
+    assert "sigmoid" in run("list", "--category", "classic").output
+
+
+def test_show_describes_sigmoid():
+    result = run("show", "sigmoid")
+    assert result.exit_code == 0
+    assert "1/(1+exp(-x))" in result.output
+    assert "point about (0, 0.5)" in result.output
+    info = json.loads(run("show", "logistic", "--json").output)
+    assert info["name"] == "sigmoid" and info["derivative"] is True
+    assert info["asymptote_pos"] == {"slope": 0.0, "intercept": 1.0}
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["show", "sigmod"], "Error: unknown activation 'sigmod'; did you mean 'sigmoid'"),
+        (["analyze", "sigmoid", "--entries", "100"],
+         "Error: entries must be a power of two from 1 to 1048576 (2^20), got 100\n"),
+        (["analyze", "sigmoid", "--in-format", "s40.3"],
+         "Error: "),
+        (["analyze", "sigmoid", "--range", "2", "1"],
+         "Error: range [2, 1) is empty: LO must be below HI\n"),
+        (["analyze", "sigmoid", "--range", "nan", "1"], "Error: range [nan, 1.0) must be finite\n"),
+        (["analyze", "sigmoid", "--range", "-1", "inf"],
+         "Error: range [-1.0, inf) must be finite\n"),
+        (["analyze", "sigmoid", "--range", "-100", "1"],
+         "Error: range [-100, 1) is outside the input format s16.12 ([-8, 8)); "
+         "choose a range inside it or a wider format\n"),
+        (["analyze", "reciprocal", "--range", "-1", "1"],
+         "Error: 'reciprocal' is not finite on the range [-1, 1): its domain is [-inf, inf] "
+         "without 0; choose a range inside it\n"),
+        (["analyze", "sigmoid", "-p", "alpha=1"],
+         "Error: unknown parameter 'alpha' for 'sigmoid' (parameters: none)\n"),
+        (["analyze", "sigmoid", "-p", "alpha"],
+         "Error: parameter 'alpha' must be written KEY=VALUE, e.g. -p alpha=0.1\n"),
+        (["analyze", "softmax"],
+         "Error: 'softmax' is not element-wise and cannot be one table; "
+         "build it from its parts (exp and reciprocal tables)\n"),
+        (["analyze", "exp", "--range", "-8", "0", "--tails", "asymptote"],
+         "Error: 'exp' has no asymptote at +inf, so --tails asymptote cannot serve inputs "
+         "there; use --tails clamp or a range that covers them\n"),
+        (["analyze", "exp", "--fold"],
+         "Error: 'exp' is not odd, even or point-symmetric, so it cannot be folded; "
+         "drop --fold\n"),
+        (["analyze"], "Error: missing activation NAME (or --expr); run 'lutgen list' to see them\n"),
+        (["eval", "sigmoid"], "Error: no input given; pass values with -x, e.g. -x 0.5 -x -1\n"),
+        (["build", "sigmoid", "--emit", "vhdl"], None),
+    ],
+)
+def test_user_mistakes_exit_2_with_one_error_line(args, message):
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    lines = result.output.strip().splitlines()
+    assert lines[-1].startswith("Error: ")
+    if message is not None and message.endswith("\n"):
+        assert result.output == message
+    elif message is not None:
+        assert result.output.startswith(message)
+
+
+def test_bad_format_names_the_rule():
+    result = run("analyze", "sigmoid", "--in-format", "s40.3")
+    assert result.exit_code == 2
+    assert "word bits must be 1..32, got 40" in result.output
+
+
+def test_usage_errors_also_exit_2():
+    result = run("analyze", "sigmoid", "--interp", "cubic")
+    assert result.exit_code == 2
+    assert "Error: Invalid value for '--interp'" in result.output
+
+
+def test_build_writes_json_and_prints_summary(tmp_path):
+    result = run("build", "sigmoid", "--entries", "128", "--fold", "--fit", "minimax",
+                 "--out-format", "s16.14", "-o", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / "sigmoid.json").read_text())
+    assert doc["table"]["entries"] == 128
+    assert len(doc["table"]["values"]) == 129
+    assert doc["report"]["faithful"] is True
+    assert "faithful" in result.output and "2193 ROM bits" in result.output
+
+
+def test_build_into_an_unwritable_place_fails_cleanly(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = run("build", "sigmoid", "-o", str(blocker))
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: output directory")
+    assert blocker.read_text() == "x"
+
+
+def test_build_with_bad_spec_writes_nothing(tmp_path):
+    out = tmp_path / "out"
+    result = run("build", "sigmoid", "--entries", "3", "-o", str(out))
+    assert result.exit_code == 2
+    assert not out.exists()
+
+
+def test_analyze_json_has_the_documented_keys():
+    result = run("analyze", "tanh", "--fold", "--json")
+    assert result.exit_code == 0
+    report = json.loads(result.output)
+    for key in ("max_abs_error", "mean_abs_error", "rms_error", "max_error_lsb", "mean_error_lsb",
+                "argmax_x", "floor_max_error_lsb", "faithful", "monotonic", "exhaustive",
+                "n_inputs", "entries", "rom_bits", "in_format", "out_format", "interp",
+                "saturated"):
+        assert key in report
+    assert report["exhaustive"] is True and report["n_inputs"] == 65536
+
+
+def test_eval_matches_the_library():
+    result = run("eval", "sigmoid", "-x", "-1.5", "-x", "0", "--json")
+    assert result.exit_code == 0
+    rows = json.loads(result.output)
+    table = lutgen.compile_table("sigmoid")
+    assert [r["x_code"] for r in rows] == [-6144, 0]
+    assert [r["y_code"] for r in rows] == list(table.eval_int(table.in_format.quantize([-1.5, 0])))
+    assert rows[1]["y"] == 0.5
