@@ -75,93 +75,89 @@ def saturate(y, lo, hi):
 
 
 @_jit
-def eval_unsaturated(x, table, prog):
-    """The output code of input code ``x`` before saturation (steps 1-6 but ``sat``)."""
+def unpack(prog):
+    """The program vector as a tuple: read once per call, kept in registers in the loops."""
+    return (prog[0], prog[1], prog[2], prog[3], prog[4], prog[5], prog[6], prog[7], prog[8],
+            prog[9], prog[10], prog[11], prog[12], prog[13], prog[14], prog[15], prog[16])
+
+
+@_jit
+def eval_unsaturated(x, table, p):
+    """The output code of input code ``x`` before saturation (steps 1-6 but ``sat``).
+
+    ``p`` is :func:`unpack` of the program vector.
+    """
     x = np.int64(x)
     neg = False
     u = x
-    if prog[P_FOLD] != 0 and x < 0:
+    if p[P_FOLD] != FOLD_OFF and x < 0:
         u = -x
-        neg = prog[P_FOLD] == FOLD_NEGATE
-    lo = prog[P_LO]
-    s = prog[P_SHIFT]
-    hi = lo + (prog[P_N] << s)
-    g = prog[P_GUARD]
-    line = False
-    m = np.int64(0)
-    c = np.int64(0)
-    k = np.int64(0)
-    if u < lo:
-        if prog[P_LMODE] == TAIL_LINE:
-            line = True
-            m = prog[P_LM]
-            c = prog[P_LC]
-            k = prog[P_LK]
-        else:
-            u = lo
-    elif u >= hi:
-        if prog[P_RMODE] == TAIL_LINE:
-            line = True
-            m = prog[P_RM]
-            c = prog[P_RC]
-            k = prog[P_RK]
-        else:
-            u = hi - 1
-    if line:
-        acc = u * m + c
-        r = k
+        neg = p[P_FOLD] == FOLD_NEGATE
+    lo = p[P_LO]
+    s = p[P_SHIFT]
+    g = p[P_GUARD]
+    off = u - lo
+    if off >= 0 and off < (p[P_N] << s):
+        pass
+    elif off < 0 and p[P_LMODE] == TAIL_LINE:
+        acc = u * p[P_LM] + p[P_LC]
+        if neg:
+            acc = (p[P_FOLD_F] << (p[P_LK] - g)) - acc
+        return round_shift(acc, p[P_LK])
+    elif off >= 0 and p[P_RMODE] == TAIL_LINE:
+        acc = u * p[P_RM] + p[P_RC]
+        if neg:
+            acc = (p[P_FOLD_F] << (p[P_RK] - g)) - acc
+        return round_shift(acc, p[P_RK])
+    elif off < 0:
+        off = 0  # clamp: hold the first value
     else:
-        off = u - lo
-        i = off >> s
-        interp = prog[P_INTERP]
-        if interp == INTERP_LINEAR:
-            w = off & ((np.int64(1) << s) - 1)
-            acc = (table[i] << s) + (table[i + 1] - table[i]) * w
-            r = g + s
-        elif interp == INTERP_NEAREST:
-            j = i
-            if s > 0:
-                j = (off + (np.int64(1) << (s - 1))) >> s
-            acc = table[j]
-            r = g
-        else:
-            acc = table[i]
-            r = g
+        off = (p[P_N] << s) - 1  # clamp: hold the last value
+    i = off >> s
+    interp = p[P_INTERP]
+    if interp == INTERP_LINEAR:
+        w = off & ((np.int64(1) << s) - 1)
+        acc = (table[i] << s) + (table[i + 1] - table[i]) * w
+        r = g + s
+    elif interp == INTERP_NEAREST:
+        if s > 0:
+            i = (off + (np.int64(1) << (s - 1))) >> s
+        acc = table[i]
+        r = g
+    else:
+        acc = table[i]
+        r = g
     if neg:
-        acc = (prog[P_FOLD_F] << (r - g)) - acc
+        acc = (p[P_FOLD_F] << (r - g)) - acc
     return round_shift(acc, r)
 
 
 @_jit
-def eval_codes(x_codes, table, prog):
-    """Output codes of the table for every input code (sequential)."""
-    out = np.empty(x_codes.shape[0], dtype=np.int64)
-    lo = prog[P_YMIN]
-    hi = prog[P_YMAX]
+def eval_codes(x_codes, table, prog, out):
+    """Output codes of the table for every input code into ``out`` (sequential)."""
+    p = unpack(prog)
     for n in range(x_codes.shape[0]):
-        out[n] = saturate(eval_unsaturated(x_codes[n], table, prog), lo, hi)
+        out[n] = saturate(eval_unsaturated(x_codes[n], table, p), p[P_YMIN], p[P_YMAX])
     return out
 
 
 @_jit_parallel
-def eval_codes_parallel(x_codes, table, prog):
+def eval_codes_parallel(x_codes, table, prog, out):
     """:func:`eval_codes` over all cores; every element is independent."""
-    out = np.empty(x_codes.shape[0], dtype=np.int64)
-    lo = prog[P_YMIN]
-    hi = prog[P_YMAX]
+    p = unpack(prog)
     for n in numba.prange(x_codes.shape[0]):
-        out[n] = saturate(eval_unsaturated(x_codes[n], table, prog), lo, hi)
+        out[n] = saturate(eval_unsaturated(x_codes[n], table, p), p[P_YMIN], p[P_YMAX])
     return out
 
 
 @_jit_parallel
-def eval_codes_flagged(x_codes, table, prog, saturated):
+def eval_codes_flagged(x_codes, table, prog, out, saturated):
     """:func:`eval_codes`, also setting ``saturated[n] = 1`` where saturation acted."""
-    out = np.empty(x_codes.shape[0], dtype=np.int64)
-    lo = prog[P_YMIN]
-    hi = prog[P_YMAX]
+    p = unpack(prog)
+    lo = p[P_YMIN]
+    hi = p[P_YMAX]
     for n in numba.prange(x_codes.shape[0]):
-        y = eval_unsaturated(x_codes[n], table, prog)
+        y = eval_unsaturated(x_codes[n], table, p)
         saturated[n] = 1 if (y < lo or y > hi) else 0
         out[n] = saturate(y, lo, hi)
     return out
@@ -175,16 +171,17 @@ def _segment_error(table, prog, ref_fine, e_bits, seg, n_valid):
     ``ref_fine[off]`` is the reference of input ``LO + off`` in output LSBs times
     ``2**e_bits``, rounded; inputs with ``off >= n_valid`` do not exist.
     """
-    s = prog[P_SHIFT]
-    lo = prog[P_LO]
-    ymin = prog[P_YMIN]
-    ymax = prog[P_YMAX]
+    p = unpack(prog)
+    s = p[P_SHIFT]
+    lo = p[P_LO]
+    ymin = p[P_YMIN]
+    ymax = p[P_YMAX]
     start = seg << s
     stop = min((seg + 1) << s, n_valid)
     worst = np.int64(0)
     total = np.int64(0)
     for off in range(start, stop):
-        y = saturate(eval_unsaturated(lo + off, table, prog), ymin, ymax)
+        y = saturate(eval_unsaturated(lo + off, table, p), ymin, ymax)
         e = (y << e_bits) - ref_fine[off]
         if e < 0:
             e = -e

@@ -138,7 +138,8 @@ def analyze(table: Table, dist=None) -> ErrorReport:
     codes, exhaustive = analysis_codes(table)
     ref = reference_on_codes(table.spec, None if exhaustive else codes)
     saturated = np.empty(codes.size, dtype=np.uint8)
-    y = K.eval_codes_flagged(codes, table.values, table.prog, saturated)
+    y = np.empty(codes.size, dtype=table.code_dtype)
+    K.eval_codes_flagged(codes, table.values, table.prog, y, saturated)
 
     defined = np.isfinite(ref)
     n_undefined = int(codes.size - defined.sum())

@@ -319,7 +319,13 @@ class Table:
                 f"({self.in_format.min_code}..{self.in_format.max_code})"
             )
         kernel = K.eval_codes_parallel if flat.size >= 1 << 16 else K.eval_codes
-        return kernel(flat, self.values, self.prog).reshape(arr.shape)
+        out = np.empty(flat.size, dtype=self.code_dtype)
+        return kernel(flat, self.values, self.prog, out).reshape(arr.shape)
+
+    @property
+    def code_dtype(self):
+        """The narrowest of int32 and int64 that holds every output code."""
+        return np.int32 if self.out_format.max_code < 2**31 else np.int64
 
     def eval(self, x) -> np.ndarray:
         """Real outputs for real inputs: quantise, :meth:`eval_int`, dequantise."""
