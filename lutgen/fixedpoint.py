@@ -155,16 +155,21 @@ class FixedFormat:
             raise FormatError(f"a format must be text such as 's16.12', got {text!r}")
         raw = text.strip()
         body, _, modes = raw.partition(":")
-        fmt = cls._parse_body(body.strip(), raw)
-        if modes:
-            parts = [p.strip() for p in modes.split(",")]
-            if len(parts) != 2:
-                raise FormatError(
-                    f"cannot parse format {raw!r}: modes are written ':ROUNDING,OVERFLOW', "
-                    "e.g. 's16.12:floor,wrap'"
-                )
-            fmt = cls(fmt.signed, fmt.bits, fmt.frac, Rounding.coerce(parts[0]),
-                      Overflow.coerce(parts[1]))
+        try:
+            fmt = cls._parse_body(body.strip(), raw)
+            if modes:
+                parts = [p.strip() for p in modes.split(",")]
+                if len(parts) != 2:
+                    raise FormatError(
+                        f"cannot parse format {raw!r}: modes are written ':ROUNDING,OVERFLOW', "
+                        "e.g. 's16.12:floor,wrap'"
+                    )
+                fmt = cls(fmt.signed, fmt.bits, fmt.frac, Rounding.coerce(parts[0]),
+                          Overflow.coerce(parts[1]))
+        except FormatError as exc:  # the constructor's and coerce's messages lack the text
+            if repr(raw) in str(exc):
+                raise
+            raise FormatError(f"bad format {raw!r}: {exc}") from None
         return fmt
 
     @classmethod
@@ -274,7 +279,7 @@ class FixedFormat:
         arr = np.asarray(x, dtype=np.float64)
         if np.isnan(arr).any():
             raise QuantizationError(f"cannot quantise NaN to {self}")
-        scaled = np.ldexp(arr, self.frac)
+        scaled = _scale(arr, self.frac, overflow)
         r = _round(scaled, rounding)
         lo, hi = self.min_code, self.max_code
         outside = (r < lo) | (r > hi)
@@ -308,6 +313,23 @@ class FixedFormat:
         if arr.dtype.kind not in "iu":
             raise QuantizationError(f"codes must be integers, got dtype {arr.dtype}")
         return np.ldexp(arr.astype(np.float64), -self.frac)
+
+
+def _scale(x: np.ndarray, frac: int, overflow: Overflow) -> np.ndarray:
+    """``x * 2**frac``, keeping what rounding and overflow need where ldexp is inexact.
+
+    A tiny nonzero product that underflows to 0 becomes the smallest subnormal of its
+    sign, so floor and ceil still see which side of 0 it lies on (every other mode
+    rounds it to 0 either way). A finite product too large for float64 is a multiple
+    of 2**971, hence 0 modulo 2**bits under wrap; saturate and error see it as inf.
+    """
+    with np.errstate(over="ignore", under="ignore"):
+        y = np.ldexp(x, frac)
+    if frac < 0:
+        y = np.where((y == 0) & (x != 0), np.copysign(np.nextafter(0.0, 1.0), x), y)
+    elif overflow is Overflow.WRAP:
+        y = np.where(np.isinf(y) & np.isfinite(x), 0.0, y)
+    return y
 
 
 def _round(y: np.ndarray, mode: Rounding) -> np.ndarray:
