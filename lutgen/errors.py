@@ -69,7 +69,11 @@ class ExportError(LutgenError, ValueError):
 
 def did_you_mean(name: str, choices) -> str:
     """Return ``"; did you mean 'x'?"`` for the closest choices, or ``""``."""
-    close = difflib.get_close_matches(name, list(choices), n=3, cutoff=0.6)
+    scored = sorted(
+        ((difflib.SequenceMatcher(None, name, c).ratio(), c) for c in choices), reverse=True
+    )
+    # the best match, and others only when they are nearly as close
+    close = [c for r, c in scored[:3] if r >= 0.6 and r >= scored[0][0] - 0.1]
     if not close:
         return ""
     if len(close) == 1:

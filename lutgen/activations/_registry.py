@@ -251,6 +251,8 @@ class Activation:
             raise SpecError(f"activation '{self.name}' has no analytic derivative")
         resolved = self.resolve(params)
         arr = np.asarray(x, dtype=np.float64)
+        # subnormal inputs signal underflow in almost any operation: they are zero to 1e-308
+        arr = np.where(np.abs(arr) < np.finfo(np.float64).tiny, 0.0, arr)
         out = np.asarray(fn(arr, **resolved), dtype=np.float64)
         shape = arr.shape if self.n_outputs == 1 else (self.n_outputs, *arr.shape)
         if out.shape != shape:

@@ -9,9 +9,17 @@ from ._registry import INF, Activation, Asymptote, Traits, register
 EXP_MAX = 709.782712893384  # log(DBL_MAX): exp overflows beyond it
 
 
+EXP_MIN = -708.0  # exp below it is subnormal (an underflow); e^-708 ~ 3e-308 stands for 0
+
+
+def _exp(x):
+    """exp without underflow: arguments below EXP_MIN give e^EXP_MIN, which is 0 to 1e-307."""
+    return np.exp(np.maximum(x, EXP_MIN))
+
+
 def sigmoid(x):
     """Logistic function, stable for any float64: never evaluates exp of a positive value."""
-    e = np.exp(-np.abs(x))
+    e = _exp(-np.abs(x))
     return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
@@ -31,10 +39,17 @@ SIGMOID = register(Activation(
     source="Verhulst 1845; Rumelhart, Hinton & Williams 1986",
 ))
 
+def _sech2(x):
+    """1 - tanh(x)^2 = 4 / (e^x + e^-x)^2, accurate in the tails; |x| > 350 gives ~4e-304."""
+    a = np.minimum(np.abs(x), 350.0)
+    return 4.0 / (np.exp(a) + np.exp(-a)) ** 2
+
+
 TANH = register(Activation(
     name="tanh", category="classic",
     formula="tanh(x)",
-    reference=np.tanh, derivative=lambda x: 1.0 - np.tanh(x) ** 2,
+    reference=lambda x: np.tanh(np.clip(x, -20.0, 20.0)),  # tanh(20) is 1.0 in float64
+    derivative=lambda x: _sech2(x),
     default_range=(-4.0, 4.0),
     traits=Traits(monotonic="increasing", symmetry="odd",
                   neg=Asymptote.constant(-1.0), pos=Asymptote.constant(1.0)),
@@ -55,7 +70,7 @@ LINEAR = register(Activation(
 EXP = register(Activation(
     name="exp", category="classic",
     formula="exp(x)",
-    reference=np.exp, derivative=np.exp,
+    reference=_exp, derivative=_exp,
     default_range=(-8.0, 0.0),
     traits=Traits(monotonic="increasing", neg=Asymptote.constant(0.0),
                   domain=(-INF, EXP_MAX)),
@@ -70,8 +85,10 @@ def _reciprocal(x):
 
 
 def _dreciprocal(x):
-    with np.errstate(divide="ignore"):
-        return -1.0 / (x * x)
+    """-1/x^2; beyond float64 (|x| < 1e-154) it is -inf, as the true value is."""
+    with np.errstate(divide="ignore", over="ignore"):
+        r = 1.0 / x
+        return -(r * r)
 
 
 RECIPROCAL = register(Activation(
