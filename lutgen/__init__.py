@@ -15,7 +15,18 @@ from .errors import (
     UnknownActivationError,
 )
 from .fixedpoint import FixedFormat, Overflow, Rounding
-from .activations import Activation, Asymptote, Param, Traits, activations, derivative, reference
+from .activations import (
+    Activation,
+    Asymptote,
+    Param,
+    Traits,
+    activation,
+    activations,
+    derivative,
+    from_expression,
+    load_points,
+    reference,
+)
 
 # The compiler and analysis import numba: loaded on first use, so `lutgen list` starts fast.
 _LAZY = {
@@ -57,6 +68,9 @@ __all__ = [
     "Param",
     "Traits",
     "activations",
+    "activation",
+    "from_expression",
+    "load_points",
     "reference",
     "derivative",
     # tables and their analysis

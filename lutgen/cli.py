@@ -157,6 +157,8 @@ def table_options(fn):
         click.option("--expr", metavar="EXPR",
                      help="Tabulate an expression of x instead of a named activation, "
                           "e.g. 'x*tanh(exp(x))'."),
+        click.option("--points", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+                     help="Points of the 'lut' activation: a CSV (x,y per line) or NPY file."),
         click.option("--derivative", is_flag=True, help="Tabulate the analytic derivative."),
         click.option("--output", type=int, default=None,
                      help="Which output of a multi-output activation (crelu: 0 or 1)."),
@@ -197,8 +199,16 @@ def _compile(opts):
         name = register(from_expression(expr, name="expr"), replace=True).name
     elif name is None:
         raise UserError("missing activation NAME (or --expr); run 'lutgen list' to see them")
+    params = _parse_params(opts.pop("params"))
+    points = opts.pop("points")
+    if points is not None:
+        from .activations import get, load_points
+
+        if get(name).name != "lut":
+            raise UserError(f"--points feeds the 'lut' activation, not {name!r}")
+        params["xs"], params["ys"] = load_points(points)
     return compile_table(
-        name, params=_parse_params(opts.pop("params")), derivative=opts.pop("derivative"),
+        name, params=params, derivative=opts.pop("derivative"),
         output=opts.pop("output"), in_format=opts.pop("in_format"),
         out_format=opts.pop("out_format"), range=opts.pop("range_"), entries=opts.pop("entries"),
         interp=opts.pop("interp"), tails=opts.pop("tails"), fold=opts.pop("fold"),
@@ -206,7 +216,7 @@ def _compile(opts):
     )
 
 
-_TABLE_KEYS = ("params", "expr", "derivative", "output", "in_format", "out_format", "range_",
+_TABLE_KEYS = ("params", "points", "expr", "derivative", "output", "in_format", "out_format", "range_",
                "entries", "interp", "tails", "fold", "fit", "guard_bits", "name")
 
 

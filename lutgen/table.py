@@ -499,11 +499,11 @@ class _Compiler:
                     f"([{fmt_lo:g}, {fmt_hi:g})); choose a range inside it or a wider format"
                 )
         else:
-            lo, hi = self.act.default_range
-            lo, hi = max(lo, fmt_lo), min(hi, fmt_hi)
+            default = self.act.range_for(self.spec.params_dict)
+            lo, hi = max(default[0], fmt_lo), min(default[1], fmt_hi)
             if not lo < hi:
                 raise RangeError(
-                    f"the default range {list(self.act.default_range)} of '{self.act.name}' lies "
+                    f"the default range {list(default)} of '{self.act.name}' lies "
                     f"outside the input format {fin} ([{fmt_lo:g}, {fmt_hi:g})); give --range"
                 )
         if fold:

@@ -157,3 +157,51 @@ def test_eval_matches_the_library():
     assert [r["x_code"] for r in rows] == [-6144, 0]
     assert [r["y_code"] for r in rows] == list(table.eval_int(table.in_format.quantize([-1.5, 0])))
     assert rows[1]["y"] == 0.5
+
+
+def test_expr_is_tabulated_like_the_same_numpy_expression():
+    import numpy as np
+
+    result = run("eval", "--expr", "x*tanh(exp(x))", "--out-format", "s16.12",
+                 "-x", "0.5", "-x", "-2", "--json")
+    assert result.exit_code == 0, result.output
+    for row in json.loads(result.output):
+        x = row["x"]
+        assert row["reference"] == pytest.approx(x * np.tanh(np.exp(x)), rel=1e-15)
+        assert abs(row["y"] - row["reference"]) < 4 * 2**-12
+
+
+def test_expr_rejects_attribute_access():
+    result = run("analyze", "--expr", "np.exp(x)")
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: expression 'np.exp(x)': attribute access 'np.exp'")
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_expr_and_name_together_is_a_mistake():
+    result = run("analyze", "sigmoid", "--expr", "x")
+    assert result.exit_code == 2
+    assert "not both" in result.output
+
+
+def test_points_file_feeds_lut_and_sets_its_range(tmp_path):
+    pts = tmp_path / "pts.csv"
+    pts.write_text("x,y\n-2,0\n0,1\n2,0.5\n")
+    result = run("analyze", "lut", "--points", str(pts), "--in-format", "s8.4", "--json")
+    assert result.exit_code == 0, result.output
+    table_range = run("eval", "lut", "--points", str(pts), "--in-format", "s8.4", "-x", "1",
+                      "--json")
+    row = json.loads(table_range.output)[0]
+    assert row["reference"] == 0.75  # halfway between (0, 1) and (2, 0.5)
+    assert "range [-2, 2)" in run("analyze", "lut", "--points", str(pts), "--in-format",
+                                  "s8.4").output
+
+
+def test_points_file_errors_are_one_line(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x,y\n0,1\n")
+    result = run("analyze", "lut", "--points", str(bad))
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: ") and "Traceback" not in result.output
+    other = run("analyze", "sigmoid", "--points", str(bad))
+    assert other.output == "Error: --points feeds the 'lut' activation, not 'sigmoid'\n"

@@ -14,8 +14,10 @@ from ._registry import (
     get,
     reference,
     register,
+    unregister,
 )
 from . import classic, relu, smooth, gated, piecewise, user  # noqa: F401  (they register)
+from .user import activation, from_expression, load_points
 
 __all__ = [
     "CATEGORIES",
@@ -28,4 +30,8 @@ __all__ = [
     "get",
     "reference",
     "register",
+    "unregister",
+    "activation",
+    "from_expression",
+    "load_points",
 ]

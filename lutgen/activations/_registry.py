@@ -24,6 +24,7 @@ __all__ = [
     "Param",
     "Traits",
     "register",
+    "unregister",
     "get",
     "activations",
     "reference",
@@ -202,6 +203,7 @@ class Activation:
     n_outputs: int = 1
     composite: bool = False
     tie_rule: str | None = None  # how a rounding inside the function breaks ties
+    range_of: Callable[..., tuple[float, float]] | None = None  # default range from params
 
     def __post_init__(self):
         if self.category not in CATEGORIES:
@@ -235,6 +237,13 @@ class Activation:
         if self.check is not None:
             self.check(**resolved)
         return resolved
+
+    def range_for(self, params: Mapping | None = None) -> tuple[float, float]:
+        """The default input range for these parameters (lut: its first and last point)."""
+        if self.range_of is None:
+            return self.default_range
+        lo, hi = self.range_of(**self.resolve(params))
+        return float(lo), float(hi)
 
     def traits_for(self, params: Mapping | None = None) -> Traits:
         if isinstance(self.traits, Traits):

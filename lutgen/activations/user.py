@@ -548,6 +548,7 @@ LUT = register(Activation(
         Param("ys", _LUT_YS, "knot outputs", kind="points"),
     ),
     default_range=(_LUT_XS[0], _LUT_XS[-1]),
+    range_of=lambda xs, ys: (xs[0], xs[-1]),
     traits=_lut_traits, check=_lut_check,
     description="A user's own table of points, linearly interpolated (default: 13 sigmoid points)",
     source="user-supplied points (CSV/NPY file or a list); np.interp",
