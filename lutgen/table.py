@@ -591,7 +591,10 @@ class _Compiler:
     def _auto_out_format(self, lo_code, hi_code, fold, sides):
         fin = self.fin
         top = min(hi_code, fin.max_code + 1)
-        codes = np.arange(lo_code, top, dtype=np.int64)
+        # every code of formats the reference cache holds; wider ones: about 2^20 codes
+        # (a peak between them may saturate by a little: the analysis counts it)
+        step = 1 if fin.bits <= EXHAUSTIVE_LIMIT_BITS else max(1, (top - lo_code) >> 20)
+        codes = np.append(np.arange(lo_code, top - 1, step, dtype=np.int64), top - 1)
         y = self._ref(codes)
         values = [y]
         if fold:
@@ -652,13 +655,15 @@ class _Compiler:
     def _minimax(self, values, prog, lo_code, shift, entries, interp, guard, fout):
         fin = self.fin
         n_valid = min(entries << shift, fin.max_code + 1 - lo_code)
+        if n_valid > 1 << EXHAUSTIVE_LIMIT_BITS:
+            raise SpecError(
+                f"minimax fitting evaluates every input of the range: {n_valid} codes is more "
+                f"than 2^{EXHAUSTIVE_LIMIT_BITS}; use --fit sample or a narrower range"
+            )
         codes = np.arange(lo_code, lo_code + n_valid, dtype=np.int64)
         fine = _fine(self._ref(codes), fout)
         if interp is Interp.LINEAR:
-            table = values.copy()
-            radius = max(2, 1 << min(guard + 1, 8))
-            K.fit_linear_minimax(table, prog, fine, FIT_FINE_BITS, n_valid, radius, 200)
-            return table
+            return self._minimax_linear(values, prog, shift, guard, fout, fine, n_valid)
         # none / nearest: each entry serves a group of inputs on its own: the
         # best integer output is a rounding of the group's mid-range
         off = np.arange(n_valid)
@@ -691,6 +696,40 @@ class _Compiler:
         keep = old_err <= best_err
         table[served] = np.where(keep, values[served], best << guard)
         return table
+
+    def _minimax_linear(self, values, prog, shift, guard, fout, fine, n_valid):
+        """Joint fit of neighbouring knots: a continuous start, then integer descent.
+
+        The start moves every knot by the mean of the best offsets of the chords on
+        either side (each chord's best offset centres its error band); coordinate
+        descent in the exact integer arithmetic then settles each knot. The result
+        is kept only if its max error over the range is no worse than ``values``.
+        """
+        n = values.size - 1
+        off = np.arange(n_valid)
+        seg = off >> shift
+        w = (off & ((1 << shift) - 1)) / float(1 << shift)
+        v = values.astype(np.float64)
+        chord = v[seg] + (v[seg + 1] - v[seg]) * w
+        dev = np.ldexp(fine.astype(np.float64), guard - FIT_FINE_BITS) - chord
+        starts = np.arange(0, n_valid, 1 << shift)
+        used = seg.max() + 1
+        centre = np.zeros(n)
+        centre[:used] = (np.maximum.reduceat(dev, starts) + np.minimum.reduceat(dev, starts)) / 2
+        left = np.concatenate(([centre[0]], centre))
+        right = np.concatenate((centre, [centre[-1]]))
+        table = np.floor(v + (left + right) / 2 + 0.5).astype(np.int64)
+        K.fit_linear_minimax(table, prog, fine, FIT_FINE_BITS, n_valid, 2, 400)
+        if self._max_fine_error(table, prog, fine, n_valid) > self._max_fine_error(
+                values, prog, fine, n_valid):
+            return values
+        return table
+
+    @staticmethod
+    def _max_fine_error(table, prog, fine, n_valid):
+        codes = prog[K.P_LO] + np.arange(n_valid, dtype=np.int64)
+        y = K.eval_codes(codes, table, prog, np.empty(n_valid, dtype=np.int64))
+        return int(np.abs((y << FIT_FINE_BITS) - fine).max())
 
     # -- widths --------------------------------------------------------------------------
     def _acc_bits(self, values, shift, interp, guard, left, right, fold_code):
