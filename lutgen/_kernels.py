@@ -165,26 +165,36 @@ def eval_codes_flagged(x_codes, table, prog, out, saturated):
 
 # ---- fitting --------------------------------------------------------------------------
 @_jit
+def _abs_error(table, p, x, ref, e_bits):
+    """|y(x) << e_bits - ref| for one input code."""
+    y = saturate(eval_unsaturated(x, table, p), p[P_YMIN], p[P_YMAX])
+    e = (y << e_bits) - ref
+    return -e if e < 0 else e
+
+
+@_jit
 def _segment_error(table, prog, ref_fine, e_bits, seg, n_valid):
     """Max and sum of |y << e_bits - ref_fine| over the valid inputs of segment ``seg``.
 
     ``ref_fine[off]`` is the reference of input ``LO + off`` in output LSBs times
-    ``2**e_bits``, rounded; inputs with ``off >= n_valid`` do not exist.
+    ``2**e_bits``, rounded; inputs with ``off >= n_valid`` do not exist. A table
+    folded by negation is also measured on the mirrored inputs ``-(LO + off)``,
+    whose reference is ``F - ref`` (they round differently at ties).
     """
     p = unpack(prog)
     s = p[P_SHIFT]
     lo = p[P_LO]
-    ymin = p[P_YMIN]
-    ymax = p[P_YMAX]
+    negate = p[P_FOLD] == FOLD_NEGATE
+    g = p[P_GUARD]
+    fold_fine = (p[P_FOLD_F] << e_bits) >> g
     start = seg << s
     stop = min((seg + 1) << s, n_valid)
     worst = np.int64(0)
     total = np.int64(0)
     for off in range(start, stop):
-        y = saturate(eval_unsaturated(lo + off, table, p), ymin, ymax)
-        e = (y << e_bits) - ref_fine[off]
-        if e < 0:
-            e = -e
+        e = _abs_error(table, p, lo + off, ref_fine[off], e_bits)
+        if negate and lo + off > 0:
+            e = max(e, _abs_error(table, p, -(lo + off), fold_fine - ref_fine[off], e_bits))
         if e > worst:
             worst = e
         total += e >> 8  # keeps the sum of up to 2**32 errors inside int64

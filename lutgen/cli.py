@@ -342,6 +342,84 @@ def eval_cmd(**kwargs):
                    f"reference {r['reference']:.10g}")
 
 
+@cli.command("fit")
+@click.argument("name", required=False)
+@click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="An activation parameter (repeatable).")
+@click.option("--derivative", is_flag=True, help="Fit the analytic derivative.")
+@click.option("--in-format", default="s16.12", show_default=True, metavar="FORMAT")
+@click.option("--out-format", default=None, metavar="FORMAT",
+              help="Output format [default: fitted to the function's values].")
+@click.option("--max-error", required=True, metavar="E",
+              help="Bound on the max error: a number (1e-3) or output LSBs (1lsb, 0.5lsb).")
+@click.option("--mean-error", default=None, metavar="E", help="Bound on the mean error.")
+@click.option("--dist", default=None, metavar="DIST",
+              help="Weight the mean error: normal:MEAN,STD, uniform or uniform:LO,HI.")
+@click.option("--interp", type=click.Choice(("any",) + INTERPS), default="any",
+              show_default=True)
+@click.option("--max-rom-bits", type=int, default=None, metavar="B",
+              help="Only designs with at most B ROM bits.")
+@click.option("--json", "as_json", is_flag=True, help="Print {best, candidates} as JSON.")
+@click.option("--plot", "plot_file", default=None, metavar="FILE",
+              help="Also plot max error vs ROM bits per interpolation (PNG/SVG/PDF).")
+def fit_cmd(name, params, derivative, in_format, out_format, max_error, mean_error, dist,
+            interp, max_rom_bits, as_json, plot_file):
+    """Find the table with the fewest ROM bits that meets an error budget.
+
+    Every design is checked by the exhaustive analysis. Exit code 1 if no design
+    meets the budget (for instance below the error floor of the output format).
+
+    \b
+    Example:
+      lutgen fit sigmoid --in-format s16.12 --out-format s16.14 --max-error 1lsb
+      lutgen fit gelu --out-format s16.12 --max-error 1e-3 --mean-error 2e-4 --json
+    """
+    if name is None:
+        raise UserError("missing activation NAME; run 'lutgen list' to see them")
+    from .search import fit
+
+    result = fit(name, params=_parse_params(params), derivative=derivative,
+                 in_format=in_format, out_format=out_format, max_error=max_error,
+                 mean_error=mean_error, dist=dist, interp=interp, max_rom_bits=max_rom_bits)
+    if plot_file is not None:
+        from .plot import plot_pareto
+
+        plot_pareto(result, plot_file)
+    if as_json:
+        _echo_json(result.to_dict())
+    else:
+        click.echo(_fit_text(result))
+    if not result.met:
+        raise click.exceptions.Exit(1)
+
+
+def _fit_text(result) -> str:
+    lines = []
+    if result.met:
+        lines.append(f"best design meeting {result.budget_lsb:.4g} LSB:")
+    else:
+        lines.append(
+            f"no design meets the budget of {result.budget_lsb:.4g} LSB; the error floor of "
+            f"the output format is {result.floor_max_error_lsb:.4f} LSB. Closest found:"
+        )
+    header = (f"  {'entries':>7} {'interp':<7} {'fold':<5} {'fit':<7} {'G':>2} "
+              f"{'range':<24} {'ROM bits':>8} {'max LSB':>8} {'mean LSB':>8}")
+    lines.append(header)
+    for i, d in enumerate(result.candidates):
+        x = d.to_dict()
+        rng = f"[{x['effective_range'][0]:g}, {x['effective_range'][1]:g})"
+        lines.append(
+            f"{'*' if i == 0 else ' '} {x['entries']:>7} {x['interp']:<7} "
+            f"{'yes' if x['fold'] else 'no':<5} {x['fit']:<7} {x['guard_bits']:>2} {rng:<24} "
+            f"{x['rom_bits']:>8} {x['max_error_lsb']:>8.4f} {x['mean_error_lsb']:>8.4f}"
+        )
+    if result.best is not None:
+        from .export._common import build_command
+
+        lines.append(f"build it: {build_command(result.best.table)}")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     """Console-script entry point."""
     return cli.main(args=argv, prog_name="lutgen")

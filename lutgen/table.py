@@ -532,10 +532,10 @@ class _Compiler:
         entries = self.spec.entries
         if entries is None:
             entries = min(DEFAULT_ENTRIES, 1 << max(0, (span - 1).bit_length()))
-        elif entries > span:
+        elif entries > 1 << max(0, (span - 1).bit_length()):
             raise SpecError(
                 f"entries {entries} exceed the {span} input codes of the range; "
-                f"use at most {1 << (span.bit_length() - 1)} or a wider range"
+                f"use at most {1 << max(0, (span - 1).bit_length())} or a wider range"
             )
         shift = max(0, (-(-span // entries) - 1).bit_length())
         new_hi = lo_code + (entries << shift)
@@ -727,9 +727,10 @@ class _Compiler:
 
     @staticmethod
     def _max_fine_error(table, prog, fine, n_valid):
-        codes = prog[K.P_LO] + np.arange(n_valid, dtype=np.int64)
-        y = K.eval_codes(codes, table, prog, np.empty(n_valid, dtype=np.int64))
-        return int(np.abs((y << FIT_FINE_BITS) - fine).max())
+        """Max error over the range, in output LSBs times 2**FIT_FINE_BITS (both halves)."""
+        n_seg = -(-n_valid >> prog[K.P_SHIFT])
+        return max(K._segment_error(table, prog, fine, FIT_FINE_BITS, seg, n_valid)[0]
+                   for seg in range(n_seg))
 
     # -- widths --------------------------------------------------------------------------
     def _acc_bits(self, values, shift, interp, guard, left, right, fold_code):

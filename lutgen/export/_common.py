@@ -68,8 +68,7 @@ def build_command(table) -> str:
     spec = table.spec
     parts = ["lutgen build", spec.activation]
     for key, value in spec.params:
-        text = ",".join(f"{v:g}" for v in value) if isinstance(value, tuple) else f"{value:g}" \
-            if isinstance(value, float) else str(value)
+        text = ",".join(repr(v) for v in value) if isinstance(value, tuple) else repr(value)
         parts.append(f"-p {key}={text}")
     if spec.derivative:
         parts.append("--derivative")
@@ -78,7 +77,7 @@ def build_command(table) -> str:
     parts.append(f"--in-format {table.in_format}")
     parts.append(f"--out-format {table.out_format}")
     lo, hi = table.range if spec.range is None else spec.range
-    parts.append(f"--range {lo:g} {hi:g}")
+    parts.append(f"--range {lo!r} {hi!r}")  # repr round-trips: the same table again
     parts.append(f"--entries {table.entries}")
     parts.append(f"--interp {table.interp.value}")
     parts.append(f"--tails {spec.tails.value}")
