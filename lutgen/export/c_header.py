@@ -1,0 +1,329 @@
+"""``<name>.h``: a C99 header holding the table and a bit-exact integer evaluator.
+
+The generated ``lutgen_<name>_eval(x)`` computes, for every input code, the very
+integer ``Table.eval_int`` computes: it spells out ``docs/ARITHMETIC.md`` for this
+one table, with its constants inlined and the paths it does not use left out.
+It has no floating point and no undefined or implementation-defined behaviour:
+
+- ``acc`` is ``int64_t`` (``int32_t`` when the table's ``acc_bits`` bound and the
+  formats leave room), never ``int``, which is 16 bits on AVR;
+- negative values are never shifted: ``floor_shift`` of a negative ``a`` is
+  ``~(~a >> r)``, and ``T << S`` is written as a multiply by ``2^S``;
+- table words read back as unsigned (``pgm_read_word``) get their sign restored
+  with a comparison, not a cast.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ._common import Artifact, provenance_lines
+
+__all__ = ["render"]
+
+_WORD_BITS = (8, 16, 32, 64)
+
+
+def render(table, report, name: str) -> list[Artifact]:
+    """The header ``<name>.h`` of ``table`` (``name`` is already an identifier)."""
+    return [Artifact(f"{name}.h", _Header(table, report, name).text())]
+
+
+def _word(bits: int, signed: bool) -> tuple[str, int]:
+    """The narrowest ``<stdint.h>`` type holding ``bits``-bit codes, and its width."""
+    width = next(w for w in _WORD_BITS if bits <= w)
+    return f"{'' if signed else 'u'}int{width}_t", width
+
+
+def _lit(v: int) -> str:
+    """A C integer constant of value ``v`` (|v| < 2**62), typed wide enough on any target."""
+    v = int(v)
+    if not -(1 << 31) < v < (1 << 31):
+        return f"INT64_C({v})"
+    return str(v) if v >= 0 else f"({v})"
+
+
+def _comment(lines) -> list[str]:
+    """A block comment; text such as ``*/``, ``/*`` or a trigraph cannot break it."""
+    body = []
+    for line in lines:
+        for bad, fix in (("*/", "* /"), ("/*", "/ *"), ("??", "? ?")):
+            line = line.replace(bad, fix)
+        body.append(f" * {line}".rstrip())
+    return ["/*", *body, " */"]
+
+
+def _acc_type(table) -> str:
+    """int32_t when every intermediate provably fits 31 bits, else int64_t.
+
+    ``acc_bits`` bounds |acc| with the rounding constant and the unfold; u, off
+    and the saturation bounds need the formats' bits (+1 for -x).
+    """
+    narrow = table.acc_bits <= 31 and table.in_format.bits <= 24 and table.out_format.bits <= 24
+    return "int32_t" if narrow else "int64_t"
+
+
+class _Header:
+    def __init__(self, table, report, name: str):
+        self.t = table
+        self.report = report
+        self.name = name
+        self.macro = f"LUTGEN_{name.upper()}"
+        self.fn = f"lutgen_{name}"
+        self.acc = _acc_type(table)
+        self.in_type, _ = _word(table.in_format.bits, table.in_format.signed)
+        self.out_type, _ = _word(table.out_format.bits, table.out_format.signed)
+        self.store_type, self.store_width = _word(table.store_bits, table.store_signed)
+        self.read = f"LUTGEN_READ_{self.store_width}"
+        self.needs_floor_shift = False
+
+    def text(self) -> str:
+        eval_fn = self._eval()  # first: it decides which helpers are needed
+        guard = f"{self.macro}_H"
+        parts = [
+            *_comment(provenance_lines(self.t, self.report, self.name)),
+            f"#ifndef {guard}",
+            f"#define {guard}",
+            "",
+            "#include <stdint.h>",
+            "",
+            *self._placement(),
+            "",
+            *self._macros(),
+            "",
+            "#ifdef __cplusplus",
+            'extern "C" {',
+            "#endif",
+            "",
+            *self._table(),
+            "",
+            *self._helpers(),
+            *eval_fn,
+            "",
+            "#ifdef __cplusplus",
+            "}",
+            "#endif",
+            "",
+            f"#endif /* {guard} */",
+        ]
+        return "\n".join(parts) + "\n"
+
+    # ---- declarations --------------------------------------------------------------
+    def _placement(self) -> list[str]:
+        w = self.store_width
+        return [
+            *_comment([
+                "Placement: define these before including the header to move the table.",
+                "  LUTGEN_TABLE_ATTR    attributes of the table array (default: none).",
+                f"  {self.read}(p)    reads the {w}-bit table word at p (default: *(p)); it may",
+                "                       return the word as unsigned: the sign is restored."
+                if w < 64 else "                       return the value itself (int64_t if signed).",
+                "AVR flash:",
+                "  #include <avr/pgmspace.h>",
+                "  #define LUTGEN_TABLE_ATTR PROGMEM",
+                "  #define LUTGEN_READ_8(p) pgm_read_byte(p)",
+                "  #define LUTGEN_READ_16(p) pgm_read_word(p)",
+                "  #define LUTGEN_READ_32(p) pgm_read_dword(p)",
+                "A linker section:",
+                '  #define LUTGEN_TABLE_ATTR __attribute__((section(".rodata.lut")))',
+            ]),
+            "#ifndef LUTGEN_TABLE_ATTR",
+            "#define LUTGEN_TABLE_ATTR /* empty */",
+            "#endif",
+            f"#ifndef {self.read}",
+            f"#define {self.read}(p) (*(p))",
+            "#endif",
+        ]
+
+    def _macros(self) -> list[str]:
+        t, m = self.t, self.macro
+        fin, fout = t.in_format, t.out_format
+        lo, hi = t.range
+        range_lo = -t.hi_code if t.fold else t.lo_code
+        rows = [
+            ("IN_SIGNED", int(fin.signed), f"input format {fin}"),
+            ("IN_BITS", fin.bits, None),
+            ("IN_FRAC", fin.frac, None),
+            ("OUT_SIGNED", int(fout.signed), f"output format {fout}"),
+            ("OUT_BITS", fout.bits, None),
+            ("OUT_FRAC", fout.frac, None),
+            ("OUT_MIN", _lit(fout.min_code), "outputs saturate to [OUT_MIN, OUT_MAX]"),
+            ("OUT_MAX", _lit(fout.max_code), None),
+            ("RANGE_LO", _lit(range_lo), f"input codes of the range [{lo:.17g}, {hi:.17g})"),
+            ("RANGE_HI", _lit(t.hi_code), "(exclusive)"),
+            ("TABLE_LO", _lit(t.lo_code), "first input code the table holds"),
+            ("ENTRIES", t.entries, f"segments of 2^SHIFT codes, interp {t.interp.value}"),
+            ("SHIFT", t.shift, None),
+            ("WORDS", t.values.size, f"stored words of {t.store_bits} bits"),
+            ("STORE_BITS", t.store_bits, None),
+            ("GUARD_BITS", t.guard_bits, "extra fraction bits of the stored words"),
+        ]
+        if self.report is not None and math.isfinite(self.report.max_error_lsb):
+            r = self.report
+            rows += [
+                ("MAX_ERROR_LSB", f"{r.max_error_lsb:.6f}", "max |error| in output LSB"),
+                ("MAX_ERROR_ULSB", math.ceil(r.max_error_lsb * 1e6), "the same in 1e-6 LSB"),
+                ("MEAN_ERROR_LSB", f"{r.mean_error_lsb:.6f}", None),
+                ("FAITHFUL", int(r.faithful), "max error below 1 LSB"),
+            ]
+        out = []
+        for key, value, note in rows:
+            line = f"#define {m}_{key} {value}"
+            out.append(line if note is None else f"{line:<44} /* {note} */")
+        return out
+
+    def _table(self) -> list[str]:
+        t = self.t
+        words = [str(int(v)) for v in t.values]
+        per_line = max(1, 96 // (max(len(w) for w in words) + 2))
+        rows = [
+            "    " + ", ".join(words[i : i + per_line]) + ","
+            for i in range(0, len(words), per_line)
+        ]
+        rows[-1] = rows[-1][:-1]
+        return [
+            f"/* {t.values.size} words with {t.out_format.frac + t.guard_bits} fraction bits */",
+            f"static const {self.store_type} {self.fn}_table[{self.macro}_WORDS] "
+            "LUTGEN_TABLE_ATTR = {",
+            *rows,
+            "};",
+        ]
+
+    def _helpers(self) -> list[str]:
+        acc, w = self.acc, self.store_width
+        read = f"{self.read}(&{self.fn}_table[i])"
+        restore = self.t.store_signed and w < 64
+        if restore:
+            # an unsigned read of a negative word is 2^w too large: undo it without a cast
+            body = [
+                f"    const int64_t w = (int64_t){read};",
+                f"    return ({acc})(w > {_lit((1 << (w - 1)) - 1)} ? w - {_lit(1 << w)} : w);",
+            ]
+        else:
+            body = [f"    return ({acc}){read};"]
+        out = [
+            f"/* table word i{', sign restored' if restore else ''} */",
+            f"static inline {acc} {self.fn}_word({acc} i)",
+            "{",
+            *body,
+            "}",
+            "",
+        ]
+        if self.needs_floor_shift:
+            out += [
+                "/* floor(a / 2^r) without shifting a negative value */",
+                f"static inline {acc} {self.fn}_floor_shift({acc} a, int r)",
+                "{",
+                "    return a >= 0 ? a >> r : ~(~a >> r);",
+                "}",
+                "",
+            ]
+        return out
+
+    # ---- the evaluator -------------------------------------------------------------
+    def _eval(self) -> list[str]:
+        t, acc = self.t, self.acc
+        fin, fout = t.in_format, t.out_format
+        lo, hi = t.lo_code, t.hi_code
+        body = []
+        if t.fold in ("odd", "point"):
+            body += [
+                "    const int neg = x < 0; /* 1. fold: f(-x) = F - f(x) */",
+                f"    {acc} u = neg ? -({acc})x : ({acc})x;",
+            ]
+        elif t.fold == "even":
+            body.append(f"    {acc} u = x < 0 ? -({acc})x : ({acc})x; /* 1. fold: f(-x) = f(x) */")
+        else:
+            body.append(f"    {acc} u = ({acc})x;")
+        body.append(f"    {acc} y;")
+
+        left, right = t.tails
+        branches = []
+        if left is not None and left["mode"] == "line":
+            branches.append((f"u < {_lit(lo)}", "2. left tail: a line", self._line(left)))
+        if right is not None and right["mode"] == "line":
+            branches.append((f"u >= {_lit(hi)}", "2. right tail: a line", self._line(right)))
+        table_path = []
+        if left is not None and left["mode"] == "clamp":
+            table_path.append(f"if (u < {_lit(lo)}) u = {_lit(lo)}; /* 2. left tail: clamp */")
+        if right is not None and right["mode"] == "clamp":
+            table_path.append(
+                f"if (u >= {_lit(hi)}) u = {_lit(hi - 1)}; /* 2. right tail: clamp */"
+            )
+        table_path += self._lookup()
+        for n, (cond, note, lines) in enumerate(branches):
+            body.append(f"    {'if' if n == 0 else '} else if'} ({cond}) {{ /* {note} */")
+            body += ["        " + line for line in lines]
+        body.append("    } else {" if branches else "    {")
+        body += ["        " + line for line in table_path]
+        body.append("    }")
+        body += [
+            f"    if (y < {_lit(fout.min_code)}) y = {_lit(fout.min_code)}; /* 6. saturate */",
+            f"    if (y > {_lit(fout.max_code)}) y = {_lit(fout.max_code)};",
+            f"    return ({self.out_type})y;",
+        ]
+        return [
+            f"/* Output code ({fout}) of input code x ({fin}): docs/ARITHMETIC.md step by step */",
+            f"static inline {self.out_type} {self.fn}_eval({self.in_type} x)",
+            "{",
+            *body,
+            "}",
+        ]
+
+    def _lookup(self) -> list[str]:
+        """Step 3, then the shared finish: the table path's lines (``u`` in range)."""
+        t = self.t
+        s, g, word = t.shift, t.guard_bits, f"{self.fn}_word"
+        off = "u" if t.lo_code == 0 else (
+            f"u - {_lit(t.lo_code)}" if t.lo_code > 0 else f"u + {_lit(-t.lo_code)}"
+        )
+        lines = [f"const {self.acc} off = {off}; /* 3. table */"]
+        interp = t.interp.value
+        if s == 0:  # one code per segment: w == 0, j == i, so every interp reads T[off]
+            lines.append(f"{self.acc} acc = {word}(off);")
+            r = g
+        elif interp == "none":
+            lines.append(f"{self.acc} acc = {word}(off >> {s});")
+            r = g
+        elif interp == "nearest":
+            lines.append(f"{self.acc} acc = {word}((off + {_lit(1 << (s - 1))}) >> {s});")
+            r = g
+        else:
+            lines += [
+                f"const {self.acc} i = off >> {s};",
+                f"const {self.acc} t0 = {word}(i);",
+                f"{self.acc} acc = t0 * {_lit(1 << s)} + ({word}(i + 1) - t0) * "
+                f"(off & {_lit((1 << s) - 1)});",
+            ]
+            r = g + s
+        return lines + self._finish(r)
+
+    def _line(self, tail) -> list[str]:
+        """Step 4: ``acc = u*M + C`` (terms that are zero or one left out), then the finish."""
+        m, c, k = tail["m"], tail["c"], tail["k"]
+        terms = []
+        if m:
+            terms.append("u" if m == 1 else f"u * {_lit(m)}")
+        if c or not terms:
+            terms.append(_lit(c))
+        expr = " + ".join(terms).replace("+ -", "- ")
+        return [f"{self.acc} acc = {expr}; /* 4. slope {tail['slope']!r}, intercept "
+                f"{tail['intercept']!r} */", *self._finish(k)]
+
+    def _finish(self, r: int) -> list[str]:
+        """Steps 5 and 6 for a path that rounds by ``r`` bits: unfold, round once."""
+        t = self.t
+        lines = []
+        if t.fold in ("odd", "point"):
+            f = t.fold_f << (r - t.guard_bits)
+            unfold = "-acc" if f == 0 else f"{_lit(f)} - acc"
+            lines.append(f"if (neg) acc = {unfold}; /* 5. unfold */")
+        if r == 0:
+            lines.append("y = acc;")
+        else:
+            self.needs_floor_shift = True
+            lines.append(
+                f"y = {self.fn}_floor_shift(acc + {_lit(1 << (r - 1))}, {r}); "
+                "/* 6. round half up */"
+            )
+        return lines
