@@ -1,0 +1,100 @@
+"""``<name>.mem`` / ``<name>.bin``: the stored table for ``$readmemh`` / ``$readmemb``.
+
+One word per line, word ``k`` on line ``k`` (after the ``//`` header, which
+``$readmemh`` skips as a comment): the ``store_bits``-bit two's complement of
+``table.values[k]``, in ``ceil(store_bits / 4)`` hex digits (zero-padded; the
+top digit only uses the bits that exist) or ``store_bits`` binary digits.
+
+The Verilog module (:mod:`lutgen.export.verilog`) loads these very words. A
+``linear`` table whose segments are wider than one code reads two knots per
+input, ``T[i]`` and ``T[i + 1]``; it keeps them in two memories, so each is a
+plain one-read-port ROM: ``<name>_even.mem`` holds ``T[0], T[2], T[4], ...``
+and ``<name>_odd.mem`` holds ``T[1], T[3], ...`` (word ``k`` is ``T[2k]`` and
+``T[2k + 1]``). Neighbouring knots always sit in different banks. Those two
+files are emitted as well; ``<name>.mem`` stays the plain table users expect
+for their own ROMs.
+"""
+
+from __future__ import annotations
+
+from ._common import Artifact, provenance_lines
+
+__all__ = ["render", "rom_banks", "twos_complement", "hex_word", "comment_block", "word_kind"]
+
+
+def twos_complement(value: int, bits: int) -> int:
+    """``value`` as the unsigned ``bits``-bit pattern of its two's complement."""
+    if not -(1 << bits) <= value < (1 << bits):
+        raise ValueError(f"{value} does not fit {bits} bits")
+    return value & ((1 << bits) - 1)
+
+
+def hex_word(value: int, bits: int) -> str:
+    """Zero-padded hex of the ``bits``-bit two's complement of ``value`` (lower case)."""
+    return format(twos_complement(value, bits), f"0{(bits + 3) // 4}x")
+
+
+def comment_block(lines, prefix: str) -> str:
+    """``lines`` as comment lines starting with ``prefix`` (no trailing blanks)."""
+    return "".join(f"{prefix} {line}".rstrip() + "\n" if line else prefix + "\n" for line in lines)
+
+
+def word_kind(table) -> str:
+    """``"10-bit unsigned words"`` or ``"8-bit two's complement words"``."""
+    return f"{table.store_bits}-bit " + (
+        "two's complement words" if table.store_signed else "unsigned words")
+
+
+def rom_banks(table) -> list[tuple[str, str, list[int]]]:
+    """The memories the Verilog module loads: ``(file suffix, what, words)``.
+
+    One memory holding the whole table, except for ``linear`` tables with
+    segments wider than one code, which need ``T[i]`` and ``T[i + 1]`` in one
+    cycle: those get an even-knot and an odd-knot bank.
+    """
+    values = [int(v) for v in table.values]
+    if table.interp.value == "linear" and table.shift > 0:
+        return [
+            ("_even", "even knots: word k is T[2k]", values[0::2]),
+            ("_odd", "odd knots: word k is T[2k+1]", values[1::2]),
+        ]
+    return [("", "the whole table: word k is T[k]", values)]
+
+
+def _layout(table) -> str:
+    n = table.entries
+    if table.interp.value == "none":
+        return f"T[0..{n - 1}]: one entry per segment ({n} words)"
+    return f"T[0..{n}]: the {n + 1} knots of {n} segments"
+
+
+def _file(table, report, name, what, words, fmt, digits) -> str:
+    head = provenance_lines(table, report, name) + [
+        "",
+        f"{what}; {len(words)} {word_kind(table)}, {digits} per line",
+        f"real value = word * 2^-{table.out_format.frac + table.guard_bits} "
+        f"({table.out_format.frac} output fraction bits + {table.guard_bits} guard bits)",
+    ]
+    body = "".join(fmt(v) + "\n" for v in words)
+    return comment_block(head, "//") + body
+
+
+def render(table, report, name: str) -> list[Artifact]:
+    bits = table.store_bits
+    words = [int(v) for v in table.values]
+    hexd = lambda v: hex_word(v, bits)  # noqa: E731
+    bind = lambda v: format(twos_complement(v, bits), f"0{bits}b")  # noqa: E731
+    layout = _layout(table)
+    arts = [
+        Artifact(f"{name}.mem", _file(table, report, name, f"$readmemh: {layout}", words, hexd,
+                                      "one hex word")),
+        Artifact(f"{name}.bin", _file(table, report, name, f"$readmemb: {layout}", words, bind,
+                                      "one binary word")),
+    ]
+    for suffix, what, bank in rom_banks(table):
+        if suffix:
+            text = _file(table, report, name,
+                         f"$readmemh bank of lutgen_{name}.v ({what} of {name}.mem)",
+                         bank, hexd, "one hex word")
+            arts.append(Artifact(f"{name}{suffix}.mem", text))
+    return arts

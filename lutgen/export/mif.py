@@ -1,0 +1,35 @@
+"""``<name>.mif``: the stored table as an Intel (Altera) memory initialization file.
+
+``WIDTH`` is ``store_bits``, ``DEPTH`` the number of stored words; addresses
+and data are hex, data the two's complement of ``table.values``. Provenance
+goes in ``--`` comment lines, which Quartus accepts anywhere in the file.
+"""
+
+from __future__ import annotations
+
+from ._common import Artifact, provenance_lines
+from .mem import comment_block, hex_word, word_kind
+
+__all__ = ["render"]
+
+
+def render(table, report, name: str) -> list[Artifact]:
+    bits = table.store_bits
+    depth = int(table.values.size)
+    adigits = max(1, (max(depth - 1, 1).bit_length() + 3) // 4)
+    head = provenance_lines(table, report, name) + [
+        "",
+        f"{depth} {word_kind(table)}",
+    ]
+    body = "".join(
+        f"    {format(k, f'0{adigits}x')} : {hex_word(int(v), bits)};\n"
+        for k, v in enumerate(table.values)
+    )
+    text = (
+        comment_block(head, "--")
+        + f"\nWIDTH={bits};\nDEPTH={depth};\n\nADDRESS_RADIX=HEX;\nDATA_RADIX=HEX;\n\n"
+        + "CONTENT BEGIN\n"
+        + body
+        + "END;\n"
+    )
+    return [Artifact(f"{name}.mif", text)]

@@ -1,0 +1,164 @@
+"""``tb_lutgen_<name>.v`` and ``<name>_vectors.mem``: a self-checking testbench.
+
+The vectors are (input code, expected output code) pairs from
+:meth:`Table.eval_int`, the bit-exact model of docs/ARITHMETIC.md. The
+testbench streams them into ``lutgen_<name>`` (one per clock, with a
+deterministic one-in-seven gap in ``in_valid`` so the valid pipeline is
+exercised), compares every ``y`` that comes out with ``out_valid`` against the
+expected code, and prints ``PASS <n> vectors`` or ``FAIL <bad> of <n>`` after
+the first mismatches, then calls ``$finish``.
+
+Inputs of up to 16 bits are tested exhaustively. Wider ones get every segment
+boundary (and the boundaries of the folded half) +/- 1, both format extremes,
+and 20 000 codes drawn by splitmix64 from a fixed seed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._common import Artifact, provenance_lines
+from .mem import comment_block, hex_word
+from .verilog import LATENCY
+
+__all__ = ["render", "vector_codes"]
+
+EXHAUSTIVE_BITS = 16
+RANDOM_CODES = 20_000
+SEED = 0x6C757467656E  # "lutgen"
+MAX_BOUNDARIES = 1 << 14
+MAX_SHOWN = 10
+
+
+def _splitmix64(state: int, n: int):
+    mask = (1 << 64) - 1
+    for _ in range(n):
+        state = (state + 0x9E3779B97F4A7C15) & mask
+        z = state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+        yield z ^ (z >> 31)
+
+
+def vector_codes(table) -> tuple[np.ndarray, str]:
+    """The input codes the testbench drives, ascending, and how they were chosen."""
+    fmt = table.in_format
+    if fmt.bits <= EXHAUSTIVE_BITS:
+        return fmt.codes(), f"every input code ({fmt.n_codes})"
+    step = max(1, (table.entries + 1) // MAX_BOUNDARIES)
+    bounds = [table.lo_code + (k << table.shift) for k in range(0, table.entries + 1, step)]
+    bounds += [-b for b in bounds] if table.fold else []
+    picks = {b + d for b in bounds for d in (-1, 0, 1)} | {fmt.min_code, fmt.max_code}
+    picks |= {fmt.min_code + r % fmt.n_codes for r in _splitmix64(SEED, RANDOM_CODES)}
+    codes = np.array(sorted(c for c in picks if fmt.min_code <= c <= fmt.max_code), np.int64)
+    every = "every segment boundary" if step == 1 else f"one segment boundary in {step}"
+    return codes, (
+        f"{codes.size} codes: {every} +/- 1, the format extremes and "
+        f"{RANDOM_CODES} draws of splitmix64 from seed {SEED:#x}"
+    )
+
+
+def render(table, report, name: str) -> list[Artifact]:
+    fi, fo = table.in_format, table.out_format
+    codes, how = vector_codes(table)
+    expected = table.eval_int(codes)
+    head = provenance_lines(table, report, name)
+    vw = max(fi.bits, fo.bits)
+    n = int(codes.size)
+    vectors = comment_block(head + [
+        "",
+        f"Test vectors of tb_lutgen_{name}.v: {how}.",
+        f"One vector per line: input code ({fi}) and expected output code ({fo}),",
+        "each as two's complement hex; expected = lutgen's bit-exact model (Table.eval_int).",
+    ], "//") + "".join(
+        f"{hex_word(int(x), fi.bits)} {hex_word(int(y), fo.bits)}\n"
+        for x, y in zip(codes, expected)
+    )
+    xs = "signed " if fi.signed else ""
+    ys = "signed " if fo.signed else ""
+    tb = comment_block(head + [
+        "",
+        f"Self-checking testbench of lutgen_{name}: drives {how} from",
+        f"{name}_vectors.mem and compares every output with lutgen's bit-exact model.",
+        f"Run: iverilog -g2005 -o tb tb_lutgen_{name}.v lutgen_{name}.v && vvp tb",
+        "(from this folder: $readmemh paths are relative to the working directory).",
+        f"Prints 'PASS {n} vectors' or 'FAIL <bad> of {n}' after the first mismatches.",
+    ], "//") + f"""
+`default_nettype none
+
+module tb_lutgen_{name};
+    parameter VECFILE = "{name}_vectors.mem";
+    localparam N = {n};
+    localparam LATENCY = {LATENCY};
+
+    reg [{vw - 1}:0] vectors [0:2*N-1];
+    reg clk = 1'b0;
+    reg rst = 1'b1;
+    reg in_valid = 1'b0;
+    reg {xs}[{fi.bits - 1}:0] x = {fi.bits}'d0;
+    wire out_valid;
+    wire {ys}[{fo.bits - 1}:0] y;
+    integer sent = 0;
+    integer got = 0;
+    integer bad = 0;
+    integer cycle = 0;
+
+    lutgen_{name} dut (
+        .clk(clk), .rst(rst), .in_valid(in_valid), .x(x), .out_valid(out_valid), .y(y)
+    );
+
+    always #5 clk = ~clk;
+
+    // drive on the falling edge: one vector per cycle, no vector every 7th cycle
+    always @(negedge clk) begin
+        cycle = cycle + 1;
+        if (rst || sent == N || cycle % 7 == 0) begin
+            in_valid <= 1'b0;
+        end else begin
+            in_valid <= 1'b1;
+            x <= vectors[2*sent][{fi.bits - 1}:0];
+            sent = sent + 1;
+        end
+    end
+
+    // check on the rising edge: outputs arrive in order, LATENCY cycles after their input
+    always @(posedge clk) begin
+        if (out_valid) begin
+            if (got >= N) begin
+                bad = bad + 1;
+                $display("extra output %0d: y=%0d", got, y);
+            end else if (y !== vectors[2*got+1][{fo.bits - 1}:0]) begin
+                bad = bad + 1;
+                if (bad <= {MAX_SHOWN})
+                    $display("mismatch %0d: x=%0d expected %0d got %0d", got,
+                             {_show(fi.signed, f"vectors[2*got][{fi.bits - 1}:0]")},
+                             {_show(fo.signed, f"vectors[2*got+1][{fo.bits - 1}:0]")}, y);
+            end
+            got = got + 1;
+        end
+    end
+
+    initial begin
+        $readmemh(VECFILE, vectors);
+        repeat (3) @(posedge clk);
+        rst <= 1'b0;
+        wait (sent == N);
+        repeat (LATENCY + 2) @(posedge clk);
+        if (got != N) begin
+            $display("FAIL %0d outputs for %0d inputs", got, N);
+        end else if (bad != 0) begin
+            $display("FAIL %0d of %0d", bad, N);
+        end else begin
+            $display("PASS %0d vectors", N);
+        end
+        $finish;
+    end
+endmodule
+
+`default_nettype wire
+"""
+    return [Artifact(f"tb_lutgen_{name}.v", tb), Artifact(f"{name}_vectors.mem", vectors)]
+
+
+def _show(signed: bool, expr: str) -> str:
+    return f"$signed({expr})" if signed else expr

@@ -1,0 +1,378 @@
+"""FPGA exporters: .mem/.bin, COE, MIF, the Verilog module and its testbench.
+
+The Verilog module is an independent implementation of docs/ARITHMETIC.md; the
+testbench compares it, bit for bit and for every 8- and 16-bit input, with the
+numba model (``Table.eval_int``) in Icarus Verilog. The module is also linted
+by Verilator -Wall and synthesised by Yosys (ROMs inferred as memories with a
+synchronous read port, no latches). The ROM files are read back by parsers
+written here, not by the exporter's code.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import lutgen
+from lutgen.export import render
+from lutgen.table import compile_table
+from tests.conftest import require_tool
+
+HDL_KINDS = "mem,coe,mif,verilog,tb"
+CLASSIC = {"sigmoid", "tanh", "exp", "reciprocal", "linear"}
+
+# Each case names what it covers; together: interp none/nearest/linear, tails
+# clamp/asymptote (line tails of slope 0, 1 and a non-dyadic 0.01), fold
+# no/odd/point/even, 8- and 16-bit inputs, signed and unsigned, guard bits 0 and 3,
+# stored words signed and unsigned, of widths not divisible by 4, 1 to 256 entries.
+CASES = {
+    "sigmoid_s8_linear": dict(name="sigmoid", in_format="s8.4", interp="linear", entries=16,
+                              tails="clamp", guard_bits=3),
+    "sigmoid_s8_linear_fold_asym": dict(name="sigmoid", in_format="s8.4", interp="linear",
+                                        fold=True, tails="asymptote", range=(-4, 4),
+                                        guard_bits=0),
+    "sigmoid_s16_nearest_clamp": dict(name="sigmoid", in_format="s16.12", interp="nearest",
+                                      tails="clamp", range=(-6, 6), guard_bits=0),
+    "sigmoid_s8_none_asym_g3": dict(name="sigmoid", in_format="s8.4", interp="none", entries=8,
+                                    tails="asymptote", range=(-3, 3), guard_bits=3),
+    "tanh_s8_none_fold": dict(name="tanh", in_format="s8.5", interp="none", entries=32,
+                              fold=True, tails="clamp", guard_bits=0),
+    "tanh_s16_linear_fold_asym": dict(name="tanh", in_format="s16.12", interp="linear",
+                                      fold=True, tails="asymptote", range=(-4, 4), guard_bits=3),
+    "tanh_u8_nearest_asym": dict(name="tanh", in_format="u8.6", interp="nearest", entries=16,
+                                 tails="asymptote", range=(0, 2), guard_bits=3),
+    "tanh_s8_linear_2_entries": dict(name="tanh", in_format="s8.4", interp="linear", entries=2,
+                                     tails="clamp", range=(-2, 2), guard_bits=0),
+    "exp_s8_linear_clamp": dict(name="exp", in_format="s8.4", interp="linear", entries=16,
+                                tails="clamp", range=(-4, 2), guard_bits=3),
+    "exp_u16_none": dict(name="exp", in_format="u16.12", interp="none", tails="clamp",
+                         range=(0, 4), guard_bits=0),
+    "reciprocal_u8_linear": dict(name="reciprocal", in_format="u8.4", interp="linear",
+                                 entries=16, tails="clamp", range=(1, 8), guard_bits=3),
+    "reciprocal_u16_nearest_asym": dict(name="reciprocal", in_format="u16.8", interp="nearest",
+                                        tails="asymptote", range=(1, 64), guard_bits=0),
+    "linear_s8_linear_asym": dict(name="linear", in_format="s8.4", interp="linear", entries=8,
+                                  tails="asymptote", range=(-2, 2), guard_bits=3),
+    "linear_u16_none": dict(name="linear", in_format="u16.8", interp="none", tails="clamp",
+                            guard_bits=0),
+    "sigmoid_s8_one_entry": dict(name="sigmoid", in_format="s8.4", interp="linear", entries=1,
+                                 tails="clamp", range=(0, 1), guard_bits=3),
+    "relu_s8_linear_asym": dict(name="relu", in_format="s8.4", interp="linear", entries=4,
+                                tails="asymptote", range=(-1, 1), guard_bits=3),
+    "gelu_s16_linear_asym": dict(name="gelu", in_format="s16.12", interp="linear",
+                                 tails="asymptote", range=(-4, 4), guard_bits=3),
+    "silu_s8_nearest_asym": dict(name="silu", in_format="s8.4", interp="nearest", entries=16,
+                                 tails="asymptote", range=(-4, 4), guard_bits=0),
+    "leaky_relu_s8_linear_asym": dict(name="leaky_relu", in_format="s8.4", interp="linear",
+                                      entries=4, tails="asymptote", range=(-1, 1), guard_bits=0),
+    "cosine_s8_linear_fold": dict(name="cosine", in_format="s8.5", interp="linear", entries=16,
+                                  fold=True, tails="clamp", guard_bits=3),
+    "cosine_s16_nearest_fold": dict(name="cosine", in_format="s16.13", interp="nearest",
+                                    fold=True, tails="clamp", guard_bits=3),
+}
+
+
+def _params() -> list:
+    registered, out = set(lutgen.activations()), []
+    for case, spec in CASES.items():
+        marks = () if spec["name"] in registered else pytest.mark.skip(
+            reason=f"{spec['name']} is not registered yet")
+        out.append(pytest.param(case, id=case, marks=marks))
+    return out
+
+
+def test_the_classic_cases_always_run():
+    classic = [c for c, spec in CASES.items() if spec["name"] in CLASSIC]
+    assert len(classic) >= 12 and CLASSIC <= {CASES[c]["name"] for c in classic}
+
+
+def _write(folder: Path, table, name: str, kinds: str = HDL_KINDS) -> dict[str, str]:
+    folder.mkdir(parents=True, exist_ok=True)
+    arts = {a.filename: a.text for a in render(table, None, kinds, name)}
+    for filename, text in arts.items():
+        (folder / filename).write_text(text)
+    return arts
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """case -> (table, folder with every artifact), built once per case."""
+    cache = {}
+
+    def get(case):
+        if case not in cache:
+            table = compile_table(**CASES[case])
+            folder = tmp_path_factory.mktemp(case)
+            _write(folder, table, "t")
+            cache[case] = table, folder
+        return cache[case]
+
+    return get
+
+
+def _run(args, cwd, timeout=120) -> subprocess.CompletedProcess:
+    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def simulate(folder: Path, name: str = "t") -> str:
+    """Compile the testbench and module with iverilog -g2005, run vvp; its output."""
+    iverilog, vvp = require_tool("iverilog"), require_tool("vvp")
+    out = _run([iverilog, "-g2005", "-o", "tb.vvp", f"tb_lutgen_{name}.v", f"lutgen_{name}.v"],
+               folder)
+    assert out.returncode == 0 and out.stderr == "", out.stderr
+    out = _run([vvp, "-n", "tb.vvp"], folder)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def yosys_stats(folder: Path, top: str, memories: int) -> dict[str, int]:
+    """Synthesise ``top`` with Yosys; assert its memories and no latches; its cell counts.
+
+    After the coarse passes (``-run begin:fine``) the design must hold exactly
+    ``memories`` ``$mem_v2`` cells, all with a clocked (synchronous) read port;
+    after a full ``synth`` no latch. Returns ``stat``'s count per cell type and
+    ``"cells"`` for the total.
+    """
+    yosys = require_tool("yosys")
+    coarse = (f"read_verilog lutgen_{top}.v; synth -top lutgen_{top} -run begin:fine; "
+              f"select -assert-count {memories} t:$mem_v2; "
+              f"select -assert-count {memories} t:$mem_v2 r:RD_CLK_ENABLE=1'1 %i")
+    out = _run([yosys, "-q", "-p", coarse], folder)
+    assert out.returncode == 0, out.stdout + out.stderr
+    full = (f"read_verilog lutgen_{top}.v; synth -top lutgen_{top}; "
+            "select -assert-none t:$dlatch t:$_DLATCH_*; tee -q -o stat.txt stat")
+    out = _run([yosys, "-q", "-p", full], folder)
+    assert out.returncode == 0, out.stdout + out.stderr
+    text = (folder / "stat.txt").read_text()
+    stats = {m[1]: int(m[2]) for m in re.finditer(r"^\s+(\$\S+)\s+(\d+)$", text, re.M)}
+    stats["cells"] = int(re.search(r"Number of cells:\s+(\d+)", text)[1])
+    return stats
+
+
+def _vector_count(folder: Path, name: str = "t") -> int:
+    lines = (folder / f"{name}_vectors.mem").read_text().splitlines()
+    return sum(1 for line in lines if line.strip() and not line.startswith("//"))
+
+
+# ---- the module, simulated, linted, synthesised -----------------------------------------
+@pytest.mark.parametrize("case", _params())
+def test_module_matches_the_model_in_iverilog(built, case):
+    table, folder = built(case)
+    stdout = simulate(folder)
+    n = 1 << table.in_format.bits  # every input code of an 8- or 16-bit format
+    assert _vector_count(folder) == n
+    assert stdout.strip().splitlines()[-1] == f"PASS {n} vectors", stdout[-2000:]
+
+
+@pytest.mark.parametrize("case", _params())
+def test_verilator_lint_is_clean(built, case):
+    verilator = require_tool("verilator")
+    _, folder = built(case)
+    text = (folder / "lutgen_t.v").read_text()
+    assert not re.search(r"lint_off|/[/*]\s*verilator", text)  # no waivers
+    out = _run([verilator, "--lint-only", "-Wall", "lutgen_t.v"], folder)
+    assert out.returncode == 0 and out.stdout == "" and out.stderr == "", out.stderr
+
+
+@pytest.mark.parametrize("case", _params())
+def test_yosys_infers_roms_and_no_latches(built, case, tmp_path):
+    table, folder = built(case)
+    # the documented layout: linear tables with segments wider than one code keep the
+    # N + 1 knots in an even and an odd bank, anything else is one memory of all words;
+    # a one-word memory is a constant, which Yosys folds away
+    n = table.entries
+    if table.interp.value == "linear" and table.shift > 0:
+        words = [(n + 2) // 2, (n + 1) // 2]
+    else:
+        words = [n if table.interp.value == "none" else n + 1]
+    banks = sum(1 for w in words if w > 1)
+    stats = yosys_stats(folder, "t", banks)
+    assert stats["cells"] > 0
+    record = {"case": case, "memories": banks, "rom_bits": table.rom_bits, "stat": stats}
+    (tmp_path / "yosys_stat.json").write_text(json.dumps(record, indent=1))
+    print(json.dumps(record))
+
+
+def test_corrupted_vectors_make_the_testbench_fail(tmp_path):
+    table = compile_table(**CASES["sigmoid_s8_linear"])
+    _write(tmp_path, table, "t")
+    path = tmp_path / "t_vectors.mem"
+    lines = path.read_text().splitlines()
+    data = [k for k, line in enumerate(lines) if line and not line.startswith("//")]
+    for k in (data[3], data[200]):  # flip the lowest bit of two expected outputs
+        x, y = lines[k].split()
+        lines[k] = f"{x} {int(y, 16) ^ 1:0{len(y)}x}"
+    path.write_text("\n".join(lines) + "\n")
+    stdout = simulate(tmp_path)
+    assert stdout.strip().splitlines()[-1] == "FAIL 2 of 256", stdout
+    assert "mismatch 3:" in stdout and "mismatch 200:" in stdout
+
+
+def test_a_corrupted_rom_word_makes_the_testbench_fail(tmp_path):
+    # word 4 of the even bank is knot 8, which serves inputs of segments 7 and 8
+    table = compile_table(**CASES["sigmoid_s8_linear"])
+    _write(tmp_path, table, "t")
+    path = tmp_path / "t_even.mem"
+    lines = path.read_text().splitlines()
+    k = [j for j, line in enumerate(lines) if not line.startswith("//")][4]
+    lines[k] = f"{int(lines[k], 16) ^ 0x100:03x}"
+    path.write_text("\n".join(lines) + "\n")
+    last = simulate(tmp_path).strip().splitlines()[-1]
+    assert last.startswith("FAIL ") and last.endswith(" of 256")
+
+
+# ---- ROM files read back by parsers written here ----------------------------------------
+def _from_twos(pattern: int, bits: int, signed: bool) -> int:
+    assert 0 <= pattern < 1 << bits
+    return pattern - (1 << bits) if signed and pattern >> (bits - 1) else pattern
+
+
+def read_mem(text: str, bits: int, signed: bool, base: int = 16) -> list[int]:
+    """Words of a $readmemh/$readmemb file with full-line // comments."""
+    digits = (bits + 3) // 4 if base == 16 else bits
+    words = []
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("//"):
+            continue
+        assert len(line) == digits, (line, digits)  # zero-padded to whole digits
+        words.append(_from_twos(int(line, base), bits, signed))
+    return words
+
+
+def read_coe(text: str, bits: int, signed: bool) -> list[int]:
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith(";"))
+    keys = dict(re.findall(r"(\w+)\s*=\s*([^;]*);", body, re.S))
+    assert keys["memory_initialization_radix"] == "16"
+    items = [s.strip() for s in keys["memory_initialization_vector"].split(",")]
+    assert body.rstrip().endswith(";")
+    return [_from_twos(int(s, 16), bits, signed) for s in items]
+
+
+def read_mif(text: str, signed: bool) -> tuple[int, list[int]]:
+    body = "\n".join(line.split("--")[0] for line in text.splitlines())
+    header = dict(re.findall(r"(\w+)\s*=\s*(\w+)\s*;", body.split("CONTENT")[0]))
+    assert header["ADDRESS_RADIX"] == "HEX" and header["DATA_RADIX"] == "HEX"
+    width, depth = int(header["WIDTH"]), int(header["DEPTH"])
+    content = re.search(r"CONTENT\s+BEGIN(.*)END\s*;", body, re.S)[1]
+    words = [None] * depth
+    for addr, data in re.findall(r"([0-9A-Fa-f]+)\s*:\s*([0-9A-Fa-f]+)\s*;", content):
+        words[int(addr, 16)] = _from_twos(int(data, 16), width, signed)
+    return width, words
+
+
+ROM_CASES = ["tanh_s8_linear_2_entries", "linear_s8_linear_asym", "cosine_s8_linear_fold",
+             "gelu_s16_linear_asym", "sigmoid_s8_linear_fold_asym", "exp_u16_none"]
+
+
+@pytest.mark.parametrize("case", ROM_CASES)
+def test_rom_files_read_back_to_the_table(case):
+    table = compile_table(**CASES[case])
+    values = [int(v) for v in table.values]
+    bits, signed = table.store_bits, table.store_signed
+    arts = {a.filename: a.text for a in render(table, None, HDL_KINDS, "t")}
+    assert read_mem(arts["t.mem"], bits, signed) == values
+    assert read_mem(arts["t.bin"], bits, signed, base=2) == values
+    assert read_coe(arts["t.coe"], bits, signed) == values
+    assert read_mif(arts["t.mif"], signed) == (bits, values)
+    if table.interp.value == "linear" and table.shift > 0:
+        assert read_mem(arts["t_even.mem"], bits, signed) == values[0::2]
+        assert read_mem(arts["t_odd.mem"], bits, signed) == values[1::2]
+    else:
+        assert "t_even.mem" not in arts and "t_odd.mem" not in arts
+
+
+def test_rom_cases_cover_negative_words_and_odd_widths():
+    tables = [compile_table(**CASES[c]) for c in ROM_CASES]
+    assert any(int(t.values.min()) < 0 for t in tables)
+    assert any(not t.store_signed and int(t.values.max()) >> (t.store_bits - 1) for t in tables)
+    assert any(t.store_bits % 4 for t in tables) and any(t.store_bits % 4 == 0 for t in tables)
+
+
+def test_iverilog_loads_mem_and_bin_with_their_headers(tmp_path):
+    # the exporter's .mem/.bin, comment header included, through $readmemh/$readmemb
+    table = compile_table(**CASES["tanh_s8_linear_2_entries"])  # negative, 8-bit words
+    _write(tmp_path, table, "t", "mem")
+    n, bits = table.values.size, table.store_bits
+    (tmp_path / "tb_lutgen_t.v").write_text(f"""
+module tb_lutgen_t;
+    reg signed [{bits - 1}:0] h [0:{n - 1}];
+    reg signed [{bits - 1}:0] b [0:{n - 1}];
+    integer k;
+    initial begin
+        $readmemh("t.mem", h);
+        $readmemb("t.bin", b);
+        for (k = 0; k < {n}; k = k + 1) $display("%0d %0d", h[k], b[k]);
+    end
+endmodule
+""")
+    (tmp_path / "lutgen_t.v").write_text("module unused_dut; endmodule\n")
+    rows = [tuple(map(int, line.split())) for line in simulate(tmp_path).split("\n") if line]
+    assert rows == [(int(v), int(v)) for v in table.values]
+
+
+# ---- determinism and golden files ---------------------------------------------------------
+def test_rendering_is_deterministic():
+    from lutgen.analysis import analyze
+
+    table = compile_table(**CASES["tanh_s8_none_fold"])
+    report = analyze(table)
+    first = render(table, report, HDL_KINDS, "t")
+    second = render(compile_table(**CASES["tanh_s8_none_fold"]), report, HDL_KINDS, "t")
+    assert [(a.filename, a.text) for a in first] == [(a.filename, a.text) for a in second]
+    assert {a.filename for a in first} == {
+        "t.mem", "t.bin", "t.coe", "t.mif", "lutgen_t.v", "tb_lutgen_t.v", "t_vectors.mem"}
+    for art in first:  # provenance first, in each file's comment syntax
+        prefix = {".coe": ";", ".mif": "--"}.get(Path(art.filename).suffix, "//")
+        assert art.text.startswith(f"{prefix} Generated by lutgen {lutgen.__version__}")
+
+
+def _regen_module():
+    path = Path(__file__).parent.parent / "scripts" / "regen_golden.py"
+    spec = importlib.util.spec_from_file_location("regen_golden", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+REGEN = _regen_module()
+KINDS = HDL_KINDS.split(",")
+
+
+def test_golden_files_are_registered_under_golden_hdl():
+    assert {kind: REGEN.GOLDEN_KINDS.get(kind) for kind in KINDS} == {
+        kind: f"hdl/{kind}" for kind in KINDS}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("spec_name", sorted(REGEN.GOLDEN_SPECS))
+def test_render_equals_golden_files(kind, spec_name):
+    folder = REGEN.GOLDEN_DIR / f"hdl/{kind}"
+    for art in REGEN.golden_artifacts(kind, spec_name):
+        golden = folder / art.filename
+        assert golden.exists(), f"run scripts/regen_golden.py {kind}"
+        assert art.text.encode("utf-8") == golden.read_bytes(), (
+            f"{kind}/{art.filename} changed; review and run scripts/regen_golden.py {kind}")
+
+
+def test_wide_inputs_get_boundaries_and_seeded_random_codes(tmp_path):
+    # 20-bit input: not exhaustive; the testbench still checks every vector it drives
+    from lutgen.export.testbench import vector_codes
+
+    table = compile_table("tanh", in_format="s20.14", interp="linear", fold=True, entries=64)
+    codes, how = vector_codes(table)
+    assert "splitmix64" in how and 20_000 <= codes.size < 1 << 20
+    fmt = table.in_format
+    bounds = [table.lo_code + (k << table.shift) for k in range(table.entries + 1)]
+    wanted = {b + d for b in bounds + [-b for b in bounds] for d in (-1, 0, 1)}
+    wanted = {c for c in wanted if fmt.min_code <= c <= fmt.max_code}
+    assert wanted | {fmt.min_code, fmt.max_code} <= set(codes.tolist())
+    assert np.array_equal(codes, vector_codes(table)[0])  # a fixed seed
+    _write(tmp_path, table, "t")
+    assert _vector_count(tmp_path) == codes.size
+    assert simulate(tmp_path).strip().splitlines()[-1] == f"PASS {codes.size} vectors"
