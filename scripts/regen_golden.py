@@ -23,6 +23,11 @@ GOLDEN_DIR = ROOT / "tests" / "golden"
 # kind (as `lutgen build --emit` spells it) -> folder under tests/golden
 GOLDEN_KINDS = {
     "c": "c",
+    "mem": "hdl/mem",
+    "coe": "hdl/coe",
+    "mif": "hdl/mif",
+    "verilog": "hdl/verilog",
+    "tb": "hdl/tb",
 }
 
 # name -> compile_table arguments ("activation" is the first positional); small
