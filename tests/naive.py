@@ -1,0 +1,197 @@
+"""Slow, obviously right references for the tests: ``docs/ARITHMETIC.md`` in Python ints.
+
+Written from the document, step by step, not from ``lutgen/_kernels.py``: it reads
+only a table's documented fields (``lo_code``, ``shift``, ``entries``, ``interp``,
+``guard_bits``, ``fold``, ``fold_f``, ``tails``, ``values``, the formats), never
+``prog``. Python ints do not overflow and ``//`` floors, so every step is the
+exact integer of the document; rounding goes through :class:`fractions.Fraction`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from lutgen.activations import get as get_activation
+
+HALF = Fraction(1, 2)
+
+
+def round_half_up(value: Fraction) -> int:
+    """The integer nearest ``value``, ties toward +inf."""
+    return math.floor(value + HALF)
+
+
+def round_shift(acc: int, r: int) -> int:
+    """``round_shift(a, r)`` of the document: ``a / 2^r`` rounded to nearest, ties up."""
+    return round_half_up(Fraction(acc, 2**r))
+
+
+def saturate(table, y: int) -> int:
+    return min(max(y, table.out_format.min_code), table.out_format.max_code)
+
+
+@dataclass(frozen=True)
+class Trace:
+    """What the pipeline computed for one input code."""
+
+    path: str  # "table" or "line"
+    acc: int  # after the unfold, before rounding
+    r: int  # the final shift R
+    unsaturated: int  # round_shift(acc, R)
+    y: int  # the output code
+
+
+def trace(table, x) -> Trace:
+    """Steps 1-6 of ``docs/ARITHMETIC.md`` for input code ``x``."""
+    fin = table.in_format
+    x = int(x)
+    if not fin.min_code <= x <= fin.max_code:
+        raise ValueError(f"{x} is not a code of {fin}")
+    t = [int(v) for v in table.values]
+    lo, s, n, g = table.lo_code, table.shift, table.entries, table.guard_bits
+    hi = lo + n * 2**s
+    interp = table.interp.value
+    assert len(t) == (n if interp == "none" else n + 1), "N words for none, N + 1 knots else"
+
+    # 1. fold
+    if table.fold is None:
+        u, neg = x, False
+    else:
+        assert table.fold in ("odd", "point", "even")
+        assert fin.signed and lo == 0, "folding needs a signed input and LO = 0"
+        u = -x if x < 0 else x
+        neg = x < 0 and table.fold != "even"
+
+    # 2. path selection
+    path = "table"
+    if u < lo or u >= hi:
+        side = table.tails[0] if u < lo else table.tails[1]
+        assert side is not None, f"input {x} lies in a tail the table says has no inputs"
+        if side["mode"] == "clamp":
+            u = lo if u < lo else hi - 1
+        else:
+            assert side["mode"] == "line", side
+            path = "line"
+
+    if path == "table":
+        # 3. table path
+        off = u - lo
+        assert 0 <= off < n * 2**s
+        i, w = off // 2**s, off % 2**s
+        if interp == "none":
+            acc, r = t[i], g
+        elif interp == "nearest":
+            j = i if s == 0 else (off + 2 ** (s - 1)) // 2**s
+            assert 0 <= j <= n
+            acc, r = t[j], g
+        else:
+            # the document's second form: T[i] * (2^S - w) + T[i+1] * w
+            acc, r = t[i] * (2**s - w) + t[i + 1] * w, g + s
+    else:
+        # 4. line path
+        m, c, k = side["m"], side["c"], side["k"]
+        assert k >= g, "the document requires K >= G"
+        acc, r = u * m + c, k
+
+    # 5. unfold
+    if neg:
+        acc = table.fold_f * 2 ** (r - g) - acc
+
+    # 6. round once and saturate
+    unsat = round_shift(acc, r)
+    return Trace(path, acc, r, unsat, saturate(table, unsat))
+
+
+def naive_eval(table, x) -> int:
+    """The output code of input code ``x``."""
+    return trace(table, x).y
+
+
+def naive_eval_codes(table, codes) -> np.ndarray:
+    return np.array([naive_eval(table, c) for c in codes], dtype=np.int64)
+
+
+# ---- the reference and errors, exactly -------------------------------------------------------
+def reference_codes(table, codes) -> np.ndarray:
+    """The float64 reference of the tabulated function at input codes (array)."""
+    spec = table.spec
+    act = get_activation(spec.activation)
+    x = np.ldexp(np.asarray(codes, dtype=np.float64), -table.in_format.frac)  # exact: dyadic
+    with np.errstate(all="ignore"):  # overflow to inf is a reference value like any other
+        y = act.evaluate(x, spec.params_dict, derivative=spec.derivative)
+    return y[spec.output] if act.n_outputs > 1 else y
+
+
+def reference_at(table, x_code) -> float:
+    """The reference at one (possibly half-integer) code ``x_code``."""
+    return float(reference_codes(table, [float(Fraction(x_code))])[0])
+
+
+def exact_lsb(table, ref: float) -> Fraction | None:
+    """A float64 reference value in output LSBs, exactly (None where it is not finite)."""
+    if not math.isfinite(ref):
+        return None
+    return Fraction(ref) * Fraction(2) ** table.out_format.frac
+
+
+def reference_lsb(table, x_code: int) -> Fraction | None:
+    """The reference in output LSBs, exactly (None where it is not finite)."""
+    return exact_lsb(table, reference_at(table, int(x_code)))
+
+
+def naive_error_lsb(table, x_code: int, y: int | None = None) -> Fraction | None:
+    """``|y - reference|`` in output LSBs, exactly; ``y`` defaults to :func:`naive_eval`."""
+    ref = reference_lsb(table, x_code)
+    if ref is None:
+        return None
+    if y is None:
+        y = naive_eval(table, x_code)
+    return abs(int(y) - ref)
+
+
+def best_code(table, x_code: int) -> int | None:
+    """The best any table can do: the reference rounded half up, saturated."""
+    ref = reference_lsb(table, x_code)
+    return None if ref is None else saturate(table, round_half_up(ref))
+
+
+# ---- fitting ----------------------------------------------------------------------------------
+def sample_points(table) -> list[Fraction]:
+    """The input codes (exact, possibly half-integers) the ``sample`` fit evaluates.
+
+    Knots ``LO + k 2^S`` for ``nearest`` and ``linear``; segment centres
+    ``LO + i 2^S + (2^S - 1)/2`` (the middle of the segment's codes) for ``none``.
+    """
+    lo, s, n = table.lo_code, table.shift, table.entries
+    if table.interp.value == "none":
+        return [lo + i * 2**s + Fraction(2**s - 1, 2) for i in range(n)]
+    return [Fraction(lo + k * 2**s) for k in range(n + 1)]
+
+
+def naive_sample_values(table) -> list[int | None]:
+    """The ``sample`` fit: the reference at each point, in ``frac_out + G`` bits, rounded half up.
+
+    None where the reference is not finite.
+    """
+    scale = Fraction(2) ** (table.out_format.frac + table.guard_bits)
+    out = []
+    for p in sample_points(table):
+        y = reference_at(table, p)
+        out.append(round_half_up(Fraction(y) * scale) if math.isfinite(y) else None)
+    return out
+
+
+def narrowest_word(values) -> tuple[int, bool]:
+    """Bits and signedness of the narrowest word holding every value (unsigned if none < 0)."""
+    values = [int(v) for v in values]
+    signed = min(values) < 0
+    bits = 1
+    while True:
+        lo, hi = (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if signed else (0, 2**bits - 1)
+        if lo <= min(values) and max(values) <= hi:
+            return bits, signed
+        bits += 1
