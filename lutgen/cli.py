@@ -193,10 +193,9 @@ def _compile(opts):
     if expr is not None:
         if name is not None:
             raise UserError(f"give an activation NAME or --expr, not both (got {name!r} and --expr)")
-        from .activations import register
-        from .activations.user import from_expression
+        from .activations.user import register_expression
 
-        name = register(from_expression(expr, name="expr"), replace=True).name
+        name = register_expression(expr, name="expr").name
     elif name is None:
         raise UserError("missing activation NAME (or --expr); run 'lutgen list' to see them")
     params = _parse_params(opts.pop("params"))
@@ -252,6 +251,8 @@ def _summary(table, report) -> str:
               help="Comma-separated: c, mem, coe, mif, verilog, tb, json, or all.")
 @click.option("--name", "table_name", default=None,
               help="Name of the table in file and symbol names [default: the activation's].")
+@click.option("--from", "from_json", default=None, metavar="FILE",
+              help="Rebuild from a saved DIR/<name>.json (same spec, name and --emit kinds).")
 def build_cmd(**kwargs):
     """Compile a table and write its artifacts (DIR/<name>.json and the --emit kinds).
 
@@ -261,19 +262,41 @@ def build_cmd(**kwargs):
       lutgen build gelu --range -4 4 --emit c,verilog,tb -o hw_out
     """
     opts, rest = _split(kwargs)
+    from .analysis import analyze
     from .export import export, parse_kinds
 
-    kinds = parse_kinds(rest["emit"])
-    if "json" not in kinds:
-        kinds.append("json")
-    table = _compile(opts)
-    from .analysis import analyze
-
+    if rest["from_json"] is not None:
+        table, kinds, name = _load_saved(rest["from_json"], opts, rest)
+    else:
+        kinds = parse_kinds(rest["emit"])
+        if "json" not in kinds:
+            kinds.append("json")
+        table, name = _compile(opts), rest["table_name"]
     report = analyze(table)
-    paths = export(table, report, kinds, rest["out_dir"], rest["table_name"])
+    paths = export(table, report, kinds, rest["out_dir"], name)
     click.echo(_summary(table, report))
     for path in paths:
         click.echo(f"  wrote {path}")
+
+
+def _load_saved(path, opts, rest):
+    """The table, emit kinds and name saved in a <name>.json by `lutgen build`."""
+    given = [k for k, v in opts.items() if v not in (None, False, (), "s16.12", "linear",
+                                                       "auto", "sample")]
+    if given or rest["table_name"] is not None or rest["emit"] != "json":
+        raise UserError("--from rebuilds exactly what the file says; give no other table "
+                        "options, --name or --emit with it")
+    from .table import TableSpec, build
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            doc = json.load(fh)
+        spec = TableSpec.from_dict(doc["table"]["spec"])
+        return build(spec), doc.get("emit", ["json"]), doc["name"]
+    except FileNotFoundError:
+        raise UserError(f"--from file {path!r} does not exist") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UserError(f"--from file {path!r} is not a lutgen table file ({exc})") from None
 
 
 @cli.command("analyze")
@@ -418,6 +441,88 @@ def _fit_text(result) -> str:
 
         lines.append(f"build it: {build_command(result.best.table)}")
     return "\n".join(lines)
+
+
+@cli.command("batch")
+@click.argument("config", type=click.Path(dir_okay=False))
+@click.option("-o", "--out-dir", default="hw_out", show_default=True, metavar="DIR")
+def batch_cmd(config, out_dir):
+    """Build every table of a project file, with a manifest and an error report.
+
+    Writes each table's artifacts, one combined C header, manifest.json (spec,
+    effective range, error figures and SHA-256 of every file) and report.md.
+    A bad entry names itself (tables[3].out_format: ...) and nothing is written.
+
+    \b
+    Example:
+      lutgen batch examples/mcu_int8.toml -o hw_out/mcu_int8
+    """
+    from .batch import compile_project, load_project, project_artifacts
+    from .export import write_artifacts
+
+    project = load_project(config)
+    if sys.stdout.isatty():
+        with click.progressbar(length=len(project.tables), label="tables") as bar:
+            built = compile_project(project, progress=lambda name: bar.update(1))
+    else:
+        built = compile_project(project)
+    paths = write_artifacts(project_artifacts(project, built), out_dir)
+    for b in built:
+        r = b.report
+        click.echo(f"{b.name}: {b.table.rom_bits} ROM bits, max {r.max_error_lsb:.4f} LSB"
+                   + (" (fitted)" if b.fitted else ""))
+    click.echo(f"wrote {len(paths)} files to {out_dir}")
+
+
+@cli.command("verify")
+@click.argument("directory", type=click.Path(file_okay=False))
+def verify_cmd(directory):
+    """Check a build folder against its manifest.json (exit 1 listing what differs).
+
+    Every listed file must be present with its SHA-256, and every table
+    re-compiled from its saved spec must equal the stored one.
+
+    \b
+    Example:
+      lutgen verify hw_out/mcu_int8
+    """
+    from .batch import verify
+
+    problems = verify(directory)
+    if problems:
+        for p in problems:
+            click.echo(p)
+        click.echo(f"{len(problems)} difference(s)", err=True)
+        raise click.exceptions.Exit(1)
+    click.echo(f"{directory}: every file and table matches its manifest")
+
+
+@cli.command("plot")
+@table_options
+@click.option("-o", "--out-file", "out_file", required=True, metavar="FILE",
+              help="The figure to write: .png, .svg or .pdf.")
+@click.option("--budget", default=None, metavar="E",
+              help="Draw an error budget: a number (1e-3) or output LSBs (1lsb, 0.5lsb).")
+def plot_cmd(**kwargs):
+    """Plot a table against its reference, and its error in LSBs over every input.
+
+    \b
+    Example:
+      lutgen plot sigmoid --in-format s8.4 --out-format s8.6 --entries 16 -o sigmoid.png
+      lutgen plot gelu --range -4 4 --entries 32 --budget 1lsb -o gelu.svg
+    """
+    opts, rest = _split(kwargs)
+    from .plot import check_plot_path, plot_table
+    from .search import Budget
+
+    check_plot_path(rest["out_file"])  # a bad path fails before the compile
+    budget = None if rest["budget"] is None else Budget.parse(rest["budget"])
+    table = _compile(opts)
+    from .analysis import analyze
+
+    path = plot_table(table, rest["out_file"], report=analyze(table),
+                      budget_lsb=None if budget is None else budget.in_lsb(table.out_format))
+    click.echo(f"wrote {path}")
 
 
 def main(argv=None):

@@ -20,6 +20,7 @@ __all__ = [
     "ExpressionError",
     "SpecError",
     "ExportError",
+    "ProjectError",
     "did_you_mean",
 ]
 
@@ -65,6 +66,10 @@ class SpecError(LutgenError, ValueError):
 
 class ExportError(LutgenError, ValueError):
     """An artifact that cannot be written (bad kind, bad name, unwritable directory)."""
+
+
+class ProjectError(LutgenError, ValueError):
+    """A project file (``lutgen batch``) with a bad entry; the message names it."""
 
 
 def did_you_mean(name: str, choices) -> str:

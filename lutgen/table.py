@@ -101,8 +101,10 @@ class TableSpec:
 
     def to_dict(self) -> dict:
         """The options under the names ``lutgen build`` takes."""
+        expr = get_activation(self.activation).expression
         return {
             "activation": self.activation,
+            **({"expr": expr} if expr is not None else {}),
             "params": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.params},
             "derivative": self.derivative,
             "output": self.output,
@@ -119,6 +121,10 @@ class TableSpec:
 
     @classmethod
     def from_dict(cls, d: dict) -> "TableSpec":
+        if d.get("expr") is not None:  # a user expression: compile it again, by its name
+            from .activations.user import register_expression
+
+            register_expression(d["expr"], name=d["activation"])
         return _make_spec(
             d["activation"], params=d.get("params"), derivative=d.get("derivative", False),
             output=d.get("output", 0), in_format=d.get("in_format", "s16.12"),
@@ -777,7 +783,8 @@ def _line_constants(asym: Asymptote, fin: FixedFormat, fout: FixedFormat, guard:
 
     The line in output codes is ``slope * 2^(fo - fi) * u + intercept * 2^fo``.
     K is the smallest value >= guard that makes M exact (a dyadic slope: a shift
-    in hardware), else large enough for ~40 significant bits of M.
+    in hardware), or, for other slopes, the smallest that keeps the rounding of M
+    below 2^-4 output LSB over every input (a short constant multiplier).
     """
     slope, intercept = float(asym.slope), float(asym.intercept)
     x_bits = fin.bits + 1  # u may be -min_code after folding
@@ -792,9 +799,11 @@ def _line_constants(asym: Asymptote, fin: FixedFormat, fout: FixedFormat, guard:
         while tz > 0 and num * 2 ** (tz - 1) == math.floor(num * 2 ** (tz - 1)):
             tz -= 1
         k_exact = max(guard, tz - exp - base)
-        if exp + base + k_exact <= m_budget:
-            k = k_exact
-        else:
+        # enough bits that the rounding of M moves the line by < 2^-4 LSB over every input
+        # (|u| < 2^(x_bits-1), |dM| <= 1/2: the line moves by < 2^(x_bits - 2 - K) codes)
+        k_enough = max(guard, x_bits + 2)
+        k = min(k_exact, k_enough)
+        if exp + base + k > m_budget:
             k = max(guard, m_budget - exp - base)
     m = math.floor(slope * 2.0 ** (fout.frac - fin.frac + k) + 0.5)
     c = math.floor(intercept * 2.0 ** (fout.frac + k) + 0.5)

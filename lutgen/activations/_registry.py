@@ -204,6 +204,7 @@ class Activation:
     composite: bool = False
     tie_rule: str | None = None  # how a rounding inside the function breaks ties
     range_of: Callable[..., tuple[float, float]] | None = None  # default range from params
+    expression: str | None = None  # the source of a user expression (from_expression)
 
     def __post_init__(self):
         if self.category not in CATEGORIES:

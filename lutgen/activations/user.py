@@ -23,7 +23,7 @@ from ..errors import ExpressionError, ParameterError, RangeError, did_you_mean
 from ._registry import Activation, Asymptote, Param, Traits, register
 from .classic import sigmoid
 
-__all__ = ["activation", "from_expression", "load_points", "LUT"]
+__all__ = ["activation", "from_expression", "register_expression", "load_points", "LUT"]
 
 
 def _check_name(name, what: str = "activation name") -> str:
@@ -431,7 +431,25 @@ def from_expression(text, *, name="expr", range=(-8.0, 8.0)) -> Activation:
         reference=lambda x: run(x, 0), derivative=lambda x: run(x, 1),
         default_range=(lo, hi),
         description=f"user expression {src}", source="command-line expression",
+        expression=src,
     )
+
+
+def register_expression(text, name="expr") -> Activation:
+    """Compile ``text`` and register it as ``name``, replacing an earlier user expression.
+
+    A name held by a catalog activation or a decorated function is an error,
+    never silently replaced.
+    """
+    act = from_expression(text, name=name)
+    from ._registry import activations as _all
+
+    old = _all().get(act.name)
+    if old is not None and old.expression is None:
+        raise ExpressionError(
+            f"expression name {act.name!r} is taken by a registered activation; choose another"
+        )
+    return register(act, replace=True)
 
 
 # ---- the lut activation --------------------------------------------------------------------

@@ -14,7 +14,8 @@ from pathlib import Path
 from ..errors import ExportError, did_you_mean
 from ._common import Artifact, atomic_write, identifier
 
-__all__ = ["KINDS", "Artifact", "export", "render", "identifier", "parse_kinds"]
+__all__ = ["KINDS", "Artifact", "export", "render", "write_artifacts", "identifier",
+           "parse_kinds"]
 
 # kind -> module implementing render()
 KINDS = {
@@ -53,16 +54,24 @@ def parse_kinds(text) -> list[str]:
 def render(table, report, kinds, name: str | None = None) -> list[Artifact]:
     """Every artifact of ``kinds`` for ``table``, in memory."""
     name = identifier(name if name is not None else table.name)
+    kinds = parse_kinds(kinds)
     artifacts: list[Artifact] = []
-    for kind in parse_kinds(kinds):
+    for kind in kinds:
         module = importlib.import_module(f".{KINDS[kind]}", __name__)
-        artifacts.extend(module.render(table, report, name))
+        if kind == "json":  # the saved spec records what was emitted, for `build --from`
+            artifacts.extend(module.render(table, report, name, kinds=kinds))
+        else:
+            artifacts.extend(module.render(table, report, name))
     return artifacts
 
 
 def export(table, report, kinds, outdir, name: str | None = None) -> list[Path]:
     """Render and write the artifacts into ``outdir``; returns the paths written."""
-    artifacts = render(table, report, kinds, name)
+    return write_artifacts(render(table, report, kinds, name), outdir)
+
+
+def write_artifacts(artifacts, outdir) -> list[Path]:
+    """Write rendered artifacts into ``outdir``, each file atomically."""
     out = Path(outdir)
     if out.exists() and not out.is_dir():
         raise ExportError(f"output directory {str(out)!r} is a file; give a directory")

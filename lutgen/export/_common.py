@@ -66,7 +66,8 @@ def identifier(name: str) -> str:
 def build_command(table) -> str:
     """The ``lutgen build`` command that regenerates ``table`` (without ``-o``)."""
     spec = table.spec
-    parts = ["lutgen build", spec.activation]
+    expr = spec.to_dict().get("expr")
+    parts = ["lutgen build", f"--expr '{expr}'" if expr is not None else spec.activation]
     for key, value in spec.params:
         text = ",".join(repr(v) for v in value) if isinstance(value, tuple) else repr(value)
         parts.append(f"-p {key}={text}")

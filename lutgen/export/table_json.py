@@ -8,16 +8,17 @@ from .. import __version__
 from ._common import Artifact, build_command
 
 
-def table_document(table, report, name: str) -> dict:
+def table_document(table, report, name: str, kinds=None) -> dict:
     return {
         "generator": f"lutgen {__version__}",
         "command": f"{build_command(table)} --name {name}",
         "name": name,
+        "emit": list(kinds or ["json"]),
         "table": table.to_dict(),
         "report": None if report is None else report.to_dict(),
     }
 
 
-def render(table, report, name: str) -> list[Artifact]:
-    text = json.dumps(table_document(table, report, name), indent=2) + "\n"
+def render(table, report, name: str, kinds=None) -> list[Artifact]:
+    text = json.dumps(table_document(table, report, name, kinds), indent=2) + "\n"
     return [Artifact(f"{name}.json", text)]

@@ -1,0 +1,351 @@
+"""Projects: many tables from one TOML file, a manifest, a report, and verification.
+
+A project file lists tables, each with explicit table options or an error
+budget to fit::
+
+    name = "mcu_int8"                       # names the combined header <name>.h
+    emit = ["c", "mem", "json"]             # artifact kinds for every table
+
+    [defaults]                              # options every table starts from
+    in_format = "s8.4"
+
+    [[tables]]
+    activation = "sigmoid"
+    out_format = "s8.7"
+    entries = 64
+
+    [[tables]]
+    activation = "tanh"
+    name = "tanh8"
+    out_format = "s8.6"
+    max_error = "1lsb"                      # fit: the cheapest table meeting it
+
+:func:`build_project` compiles every table (in memory), then writes each
+table's artifacts, one combined C header, ``manifest.json`` (spec, effective
+range, error figures and SHA-256 of every file) and ``report.md``. Any bad entry
+raises :class:`ProjectError` naming it (``tables[3].out_format: ...``) before a
+single file is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__
+from .analysis import analyze
+from .errors import LutgenError, ProjectError
+from .export import Artifact, parse_kinds, render, write_artifacts
+from .export._common import identifier
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+__all__ = ["Project", "load_project", "build_project", "verify", "ProjectError"]
+
+TABLE_OPTIONS = ("activation", "expr", "name", "params", "derivative", "output", "in_format",
+                 "out_format", "range", "entries", "interp", "tails", "fold", "fit",
+                 "guard_bits")
+FIT_OPTIONS = ("max_error", "mean_error", "dist", "max_rom_bits")
+PROJECT_KEYS = ("name", "emit", "defaults", "tables")
+MANIFEST = "manifest.json"
+REPORT = "report.md"
+
+
+@dataclass(frozen=True)
+class Project:
+    name: str
+    emit: tuple[str, ...]
+    tables: tuple[dict, ...]  # each entry's options, defaults merged
+    source: str
+
+
+def load_project(path) -> Project:
+    """Read and validate a project file (keys and types; tables compile later)."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ProjectError(f"project file {str(path)!r} does not exist") from None
+    except OSError as exc:
+        raise ProjectError(f"cannot read project file {str(path)!r}: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ProjectError(f"{path.name}: not valid TOML: {exc}") from None
+    _unknown(raw, PROJECT_KEYS, "")
+    name = raw.get("name", path.stem)
+    try:
+        name = identifier(str(name))
+    except LutgenError as exc:
+        raise ProjectError(f"name: {exc}") from None
+    emit = raw.get("emit", ["c", "json"])
+    try:
+        kinds = parse_kinds(emit if isinstance(emit, (str, list)) else str(emit))
+    except LutgenError as exc:
+        raise ProjectError(f"emit: {exc}") from None
+    if "json" not in kinds:
+        kinds.append("json")  # the saved spec: `build --from` and `verify` need it
+    defaults = raw.get("defaults", {})
+    if not isinstance(defaults, dict):
+        raise ProjectError("defaults: must be a table of options, e.g. [defaults]")
+    _unknown(defaults, TABLE_OPTIONS + FIT_OPTIONS, "defaults.")
+    tables = raw.get("tables")
+    if not isinstance(tables, list) or not tables:
+        raise ProjectError("tables: the project lists no tables; add [[tables]] entries")
+    entries = []
+    for i, entry in enumerate(tables):
+        if not isinstance(entry, dict):
+            raise ProjectError(f"tables[{i}]: must be a table of options")
+        _unknown(entry, TABLE_OPTIONS + FIT_OPTIONS, f"tables[{i}].")
+        merged = {**defaults, **entry}
+        if ("activation" in merged) == ("expr" in merged):
+            raise ProjectError(f"tables[{i}].activation: give an activation or an expr "
+                               "(an expression of x), exactly one")
+        if "expr" in merged and "name" not in merged:
+            raise ProjectError(f"tables[{i}].name: a table with an expr needs a name")
+        entries.append(merged)
+    return Project(name, tuple(kinds), tuple(entries), str(path))
+
+
+def _unknown(d: dict, allowed, where: str):
+    for key in d:
+        if key not in allowed:
+            raise ProjectError(f"{where}{key}: unknown key; allowed: {', '.join(allowed)}")
+
+
+# ---- compiling ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BuiltTable:
+    name: str
+    table: object
+    report: object
+    artifacts: tuple[Artifact, ...]
+    fitted: bool
+
+
+def compile_entry(i: int, entry: dict):
+    """Compile one project entry: explicit options, or the fit of its budget."""
+    from .search import fit
+    from .table import compile_table
+
+    where = f"tables[{i}]"
+    opts = {k: v for k, v in entry.items() if k in TABLE_OPTIONS and k not in ("name", "expr")}
+    if "expr" in entry:
+        from .activations.user import register_expression
+
+        try:
+            name = register_expression(entry["expr"], name=entry["name"]).name
+        except LutgenError as exc:
+            raise ProjectError(f"{where}.expr: {exc}") from None
+    else:
+        name = opts.pop("activation")
+    if "range" in opts:
+        opts["range"] = tuple(opts["range"]) if isinstance(opts["range"], list) else opts["range"]
+    try:
+        if "max_error" in entry:
+            fit_opts = {k: entry[k] for k in FIT_OPTIONS if k in entry}
+            for k in ("range", "entries", "tails", "fold", "fit", "guard_bits"):
+                if k in opts:
+                    raise ProjectError(f"{where}.{k}: a table with max_error is fitted; "
+                                       f"drop {k} or drop max_error")
+            interp = opts.pop("interp", "any")
+            result = fit(name, interp=interp, **opts, **fit_opts)
+            if not result.met:
+                raise ProjectError(
+                    f"{where}.max_error: no design meets {entry['max_error']} (the error floor "
+                    f"is {result.floor_max_error_lsb:.4f} LSB)"
+                )
+            return result.best.table, True
+        return compile_table(name, **opts), False
+    except ProjectError:
+        raise
+    except LutgenError as exc:
+        raise ProjectError(f"{where}.{_blame(exc, entry)}: {exc}") from None
+    except TypeError as exc:  # a value of the wrong TOML type
+        raise ProjectError(f"{where}: {exc}") from None
+
+
+def _blame(exc, entry) -> str:
+    """The key an error is about, from its type and message."""
+    from .errors import (DomainError, FormatError, ParameterError, RangeError,
+                         UnknownActivationError)
+
+    text = str(exc)
+    if isinstance(exc, UnknownActivationError):
+        return "activation"
+    if isinstance(exc, ParameterError):
+        return "params"
+    if isinstance(exc, (RangeError, DomainError)):
+        return "range"
+    if isinstance(exc, FormatError):
+        for key in ("in_format", "out_format"):
+            if key in entry and str(entry[key]) in text:
+                return key
+        return "in_format"
+    for key in ("entries", "guard", "interp", "tails", "fold", "fit", "output", "max_error",
+                "mean_error", "dist", "max_rom_bits"):
+        if key in text.replace(" ", "_").lower() or key.replace("_", " ") in text:
+            return key.replace("guard", "guard_bits")
+    return "activation"
+
+
+def compile_project(project: Project, progress=None) -> list[BuiltTable]:
+    """Every table of the project, compiled and rendered in memory."""
+    built: list[BuiltTable] = []
+    names: dict[str, int] = {}
+    for i, entry in enumerate(project.tables):
+        table, fitted = compile_entry(i, entry)
+        try:
+            name = identifier(entry.get("name", table.name))
+        except LutgenError as exc:
+            raise ProjectError(f"tables[{i}].name: {exc}") from None
+        if name in names:
+            raise ProjectError(
+                f"tables[{i}].name: '{name}' is already the name of tables[{names[name]}]; "
+                "give each table its own name"
+            )
+        names[name] = i
+        report = analyze(table)
+        artifacts = render(table, report, list(project.emit), name)
+        built.append(BuiltTable(name, table, report, tuple(artifacts), fitted))
+        if progress is not None:
+            progress(name)
+    return built
+
+
+def project_artifacts(project: Project, built: list[BuiltTable]) -> list[Artifact]:
+    """All files of the project: each table's, the combined header, report, manifest."""
+    files = [a for b in built for a in b.artifacts]
+    if "c" in project.emit:
+        files.append(_combined_header(project, built))
+    files.append(Artifact(REPORT, _report_md(project, built)))
+    names = [a.filename for a in files]
+    dup = {n for n in names if names.count(n) > 1}
+    if dup:
+        raise ProjectError(f"tables: two tables write the same file {sorted(dup)[0]!r}; "
+                           "rename one")
+    files.append(Artifact(MANIFEST, _manifest(project, built, files)))
+    return files
+
+
+def build_project(path, out_dir, progress=None) -> list[Path]:
+    """Compile, render and write a project; nothing is written if any entry is bad."""
+    project = load_project(path)
+    built = compile_project(project, progress)
+    return write_artifacts(project_artifacts(project, built), out_dir)
+
+
+def _combined_header(project: Project, built) -> Artifact:
+    guard = f"LUTGEN_{project.name.upper()}_H"
+    lines = [
+        "/*",
+        f" * Generated by lutgen {__version__} -- do not edit.",
+        f" * Regenerate: lutgen batch {Path(project.source).name}",
+        f" * Every table of project '{project.name}': "
+        + ", ".join(b.name for b in built) + ".",
+        " * Each section below is that table's own header; include this one file.",
+        " */",
+        f"#ifndef {guard}",
+        f"#define {guard}",
+        "",
+    ]
+    for b in built:
+        header = next(a for a in b.artifacts if a.filename == f"{b.name}.h")
+        lines += [f"/* ---- {b.name} ---- */", header.text.rstrip("\n"), ""]
+    lines.append(f"#endif /* {guard} */")
+    return Artifact(f"{project.name}.h", "\n".join(lines) + "\n")
+
+
+def _report_md(project: Project, built) -> str:
+    lines = [
+        f"# {project.name}: lookup tables",
+        "",
+        f"Generated by lutgen {__version__} from `{Path(project.source).name}`. Errors are "
+        "measured on every input of the input format against the float64 reference.",
+        "",
+        "| table | activation | in | out | range | entries | interp | fold | ROM bits "
+        "| max error | max LSB | mean LSB | floor LSB | faithful | exhaustive |",
+        "|---|---|---|---|---|---:|---|---|---:|---:|---:|---:|---:|---|---|",
+    ]
+    total = 0
+    for b in built:
+        t, r = b.table, b.report
+        lo, hi = t.range
+        act = t.spec.activation + (" (derivative)" if t.spec.derivative else "")
+        lines.append(
+            f"| {b.name} | {act} | {t.in_format} | {t.out_format} | [{lo:g}, {hi:g}) "
+            f"| {t.entries} | {t.interp.value} | {t.fold or 'no'} | {t.rom_bits} "
+            f"| {r.max_abs_error:.3g} | {r.max_error_lsb:.4f} | {r.mean_error_lsb:.4f} "
+            f"| {r.floor_max_error_lsb:.4f} | {'yes' if r.faithful else 'no'} "
+            f"| {'yes' if r.exhaustive else 'no'} |"
+        )
+        total += t.rom_bits
+    lines += ["", f"Total ROM: {total} bits ({total / 8192:.2f} KiB).", ""]
+    return "\n".join(lines)
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _manifest(project: Project, built, files) -> str:
+    digest = {a.filename: _sha256(a.text) for a in files}
+    doc = {
+        "generator": f"lutgen {__version__}",
+        "project": project.name,
+        "emit": list(project.emit),
+        "tables": [
+            {
+                "name": b.name,
+                "fitted": b.fitted,
+                "spec": b.table.spec.to_dict(),
+                "effective_range": list(b.table.range),
+                "rom_bits": b.table.rom_bits,
+                "report": b.report.to_dict(),
+                "files": {a.filename: digest[a.filename] for a in b.artifacts},
+            }
+            for b in built
+        ],
+        "files": digest,
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+# ---- verification ---------------------------------------------------------------------------
+def verify(directory) -> list[str]:
+    """Differences between a build folder and its manifest (empty: all good).
+
+    Checks every file listed is present with its SHA-256, and that each table
+    re-compiled from its saved spec has the stored integer entries.
+    """
+    from .table import TableSpec, build
+
+    directory = Path(directory)
+    try:
+        manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ProjectError(f"{str(directory)!r} has no {MANIFEST}; build it with lutgen batch")
+    except (OSError, ValueError) as exc:
+        raise ProjectError(f"cannot read {directory / MANIFEST}: {exc}") from None
+    problems = []
+    for filename, digest in sorted(manifest.get("files", {}).items()):
+        path = directory / filename
+        if not path.is_file():
+            problems.append(f"{filename}: missing")
+        elif hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+            problems.append(f"{filename}: SHA-256 differs from the manifest")
+    for entry in manifest.get("tables", []):
+        name = entry["name"]
+        try:
+            doc = json.loads((directory / f"{name}.json").read_text(encoding="utf-8"))
+            stored = doc["table"]["values"]
+            table = build(TableSpec.from_dict(entry["spec"]))
+        except (OSError, ValueError, KeyError, LutgenError) as exc:
+            problems.append(f"{name}: cannot re-compile from its spec ({exc})")
+            continue
+        if [int(v) for v in table.values] != stored:
+            problems.append(f"{name}: the re-compiled table differs from {name}.json")
+    return problems

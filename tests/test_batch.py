@@ -1,0 +1,194 @@
+"""Projects: lutgen batch, the manifest and report, verify, build --from, the shipped hw_out/."""
+
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lutgen.cli import cli
+from tests.conftest import require_tool
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def write(tmp_path, text, name="project.toml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+SMALL = """
+name = "small"
+emit = ["c", "mem", "json"]
+[defaults]
+in_format = "s8.4"
+[[tables]]
+activation = "sigmoid"
+out_format = "u8.8"
+entries = 32
+[[tables]]
+activation = "tanh"
+name = "tanh_fit"
+out_format = "q7"
+max_error = "1lsb"
+[[tables]]
+expr = "x*sigmoid(2*x)"
+name = "my_gate"
+out_format = "s8.4"
+"""
+
+
+@pytest.fixture
+def small_build(tmp_path):
+    project = write(tmp_path, SMALL)
+    out = tmp_path / "out"
+    result = run("batch", project, "-o", out)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_batch_writes_every_artifact_manifest_and_report(small_build):
+    out = small_build
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [t["name"] for t in manifest["tables"]] == ["sigmoid", "tanh_fit", "my_gate"]
+    assert manifest["tables"][1]["fitted"] is True
+    files = sorted(p.name for p in out.iterdir())
+    assert files == sorted(list(manifest["files"]) + ["manifest.json"])
+    for name, digest in manifest["files"].items():
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
+    for t in manifest["tables"]:
+        assert {f"{t['name']}.h", f"{t['name']}.mem", f"{t['name']}.json"} <= set(t["files"])
+        assert t["report"]["exhaustive"] is True
+    report = (out / "report.md").read_text()
+    rows = [line for line in report.splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(rows) == 4  # header + 3 tables
+    tanh = manifest["tables"][1]["report"]
+    assert f"| {tanh['max_error_lsb']:.4f} |" in rows[2]
+
+
+def test_combined_header_holds_every_table_and_compiles(small_build, tmp_path):
+    gcc = require_tool("gcc")
+    header = (small_build / "small.h").read_text()
+    for name in ("sigmoid", "tanh_fit", "my_gate"):
+        assert f"lutgen_{name}_eval" in header
+    main = tmp_path / "main.c"
+    main.write_text('#include "small.h"\n#include "small.h"\n'
+                    "int main(void) { return (int)(lutgen_sigmoid_eval(0) + lutgen_tanh_fit_eval(0)"
+                    " + lutgen_my_gate_eval(0)) - 128; }\n")
+    exe = tmp_path / "main"
+    subprocess.run([gcc, "-std=c99", "-Wall", "-Wextra", "-Werror", "-I", str(small_build),
+                    str(main), "-o", str(exe)], check=True)
+    # sigmoid(0) = 0.5 -> 128 in u8.8; tanh(0) = 0; my_gate(0) = 0
+    assert subprocess.run([str(exe)]).returncode == 0
+
+
+@pytest.mark.parametrize(
+    "body,message",
+    [
+        ('[[tables]]\nactivation = "sigmoid"\nout_fromat = "s8.7"\n',
+         "Error: tables[0].out_fromat: unknown key; allowed: "),
+        ('[[tables]]\nactivation = "sigmoid"\n[[tables]]\nactivation = "tanh"\n'
+         'out_format = "s8.x"\n', "Error: tables[1].out_format: "),
+        ('[[tables]]\nactivation = "sigmoud"\n',
+         "Error: tables[0].activation: unknown activation 'sigmoud'; did you mean 'sigmoid'?"),
+        ('[[tables]]\nactivation = "sigmoid"\nentries = 100\n', "Error: tables[0].entries: "),
+        ('[[tables]]\nactivation = "sigmoid"\n[[tables]]\nactivation = "sigmoid"\n',
+         "Error: tables[1].name: 'sigmoid' is already the name of tables[0]"),
+        ('[[tables]]\nactivation = "leaky_relu"\nparams = { alpah = 0.1 }\n',
+         "Error: tables[0].params: unknown parameter 'alpah'"),
+        ('[[tables]]\nactivation = "sigmoid"\nrange = [4, -4]\n', "Error: tables[0].range: "),
+        ('[[tables]]\nexpr = "os.system(1)"\nname = "bad"\n', "Error: tables[0].expr: "),
+        ('[[tables]]\nactivation = "sigmoid"\nmax_error = "0.01lsb"\nin_format = "s8.4"\n'
+         'out_format = "s8.6"\n', "Error: tables[0].max_error: no design meets 0.01lsb"),
+        ('emit = ["c", "vhdl"]\n[[tables]]\nactivation = "sigmoid"\n',
+         "Error: emit: unknown --emit kind 'vhdl'"),
+        ("tables = 3\n", "Error: tables: the project lists no tables"),
+        ("[[tables]\n", "Error: project.toml: not valid TOML"),
+    ],
+)
+def test_a_bad_entry_names_itself_and_nothing_is_written(tmp_path, body, message):
+    project = write(tmp_path, body)
+    out = tmp_path / "out"
+    result = run("batch", project, "-o", out)
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(message), result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_verify_passes_then_names_what_differs(small_build):
+    ok = run("verify", small_build)
+    assert ok.exit_code == 0, ok.output
+    (small_build / "tanh_fit.mem").write_text("00\n")
+    (small_build / "sigmoid.h").unlink()
+    doc = json.loads((small_build / "my_gate.json").read_text())
+    doc["table"]["values"][3] += 1
+    (small_build / "my_gate.json").write_text(json.dumps(doc))
+    bad = run("verify", small_build)
+    assert bad.exit_code == 1
+    lines = bad.stdout.splitlines()
+    assert "sigmoid.h: missing" in lines
+    assert "tanh_fit.mem: SHA-256 differs from the manifest" in lines
+    assert "my_gate.json: SHA-256 differs from the manifest" in lines
+    assert "my_gate: the re-compiled table differs from my_gate.json" in lines
+
+
+def test_verify_without_manifest_is_a_user_error(tmp_path):
+    result = run("verify", tmp_path)
+    assert result.exit_code == 2
+    assert "has no manifest.json" in result.output
+
+
+def test_build_from_json_rebuilds_byte_identical(small_build, tmp_path):
+    again = tmp_path / "again"
+    for name in ("tanh_fit", "my_gate"):
+        result = run("build", "--from", small_build / f"{name}.json", "-o", again)
+        assert result.exit_code == 0, result.output
+        for suffix in (".h", ".mem", ".json"):
+            assert (again / f"{name}{suffix}").read_bytes() == \
+                (small_build / f"{name}{suffix}").read_bytes()
+    mixed = run("build", "sigmoid", "--from", small_build / "tanh_fit.json", "-o", again)
+    assert mixed.exit_code == 2
+
+
+def test_same_spec_into_two_folders_gives_identical_bytes(tmp_path):
+    for d in ("a", "b"):
+        assert run("build", "gelu", "--range", "-4", "4", "--emit", "all",
+                   "-o", tmp_path / d).exit_code == 0
+    a = sorted((tmp_path / "a").iterdir())
+    assert [p.name for p in a] == sorted(p.name for p in (tmp_path / "b").iterdir())
+    for p in a:
+        assert p.read_bytes() == (tmp_path / "b" / p.name).read_bytes(), p.name
+
+
+@pytest.mark.parametrize("project", sorted(EXAMPLES.glob("*.toml")), ids=lambda p: p.stem)
+def test_shipped_hw_out_is_exactly_what_the_code_generates(project, tmp_path):
+    shipped = ROOT / "hw_out" / project.stem
+    result = run("batch", project, "-o", tmp_path)
+    assert result.exit_code == 0, result.output
+    fresh = sorted(p.name for p in tmp_path.iterdir())
+    assert fresh == sorted(p.name for p in shipped.iterdir())
+    for name in fresh:
+        assert (tmp_path / name).read_bytes() == (shipped / name).read_bytes(), name
+
+
+def test_examples_hold_the_promised_sets():
+    import tomllib
+
+    acts = {}
+    for project in EXAMPLES.glob("*.toml"):
+        doc = tomllib.loads(project.read_text())
+        acts[project.stem] = {t.get("activation") or t["name"] for t in doc["tables"]}
+    assert acts["mcu_int8"] == {"sigmoid", "tanh", "hard_swish", "relu6", "quant_relu",
+                                "softplus"}
+    # exp and reciprocal in their softmax forms: exp(-d) for d = max - x >= 0, 1/(1 + f)
+    assert {"sigmoid", "tanh", "gelu", "silu", "b_silu", "squareplus", "softmax_exp",
+            "softmax_recip"} == acts["fpga_16bit"]
