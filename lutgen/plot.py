@@ -339,7 +339,7 @@ def _pareto_front(points):
 def _figure_pareto(result):
     """The Figure of :func:`plot_pareto`."""
     fig, (ax,) = _new_figure(1, 6.0)
-    designs = list(result.candidates)
+    designs = list(getattr(result, "evaluated", ()) or result.candidates)
     right = max((d.table.rom_bits for d in designs), default=1)
     for interp, (color, marker) in INTERP_STYLE.items():
         group = [d for d in designs if d.table.interp.value == interp]
@@ -371,7 +371,12 @@ def _figure_pareto(result):
     ax.set_xscale("log")
     _plain_log_ticks(ax, designs)
     ax.set_xlabel("ROM bits (log scale)")
-    ax.set_ylabel("max error [output LSB]")
+    errors = [d.report.max_error_lsb for d in designs if d.report.max_error_lsb > 0]
+    if errors and max(errors) > 20 * min(errors):  # outliers would flatten the front
+        ax.set_yscale("log")
+        ax.set_ylabel("max error [output LSB] (log scale)")
+    else:
+        ax.set_ylabel("max error [output LSB]")
     ax.set_title(_pareto_title(result, len(designs)), fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     if not designs:

@@ -100,6 +100,7 @@ class FitResult:
     candidates: tuple[Design, ...]
     floor_max_error_lsb: float
     budget_lsb: float
+    evaluated: tuple[Design, ...] = ()  # every design the search compiled (for the Pareto plot)
 
     def to_dict(self) -> dict:
         return {
@@ -211,10 +212,11 @@ class _Search:
         meeting = sorted((d for d in designs if d.meets), key=_cost)
         floor = min((d.report.floor_max_error_lsb for d in designs), default=math.nan)
         if meeting:
-            return FitResult(meeting[0], True, tuple(meeting[:12]), floor, self.budget_lsb)
+            return FitResult(meeting[0], True, tuple(meeting[:12]), floor, self.budget_lsb,
+                             tuple(designs))
         closest = sorted(designs, key=lambda d: (d.report.max_error_lsb, d.table.rom_bits))
         return FitResult(closest[0] if closest else None, False, tuple(closest[:12]), floor,
-                         self.budget_lsb)
+                         self.budget_lsb, tuple(designs))
 
     def _has_linear_asymptote(self) -> bool:
         return any(a is not None and a.slope != 0 for a in (self.traits.neg, self.traits.pos))

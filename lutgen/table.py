@@ -11,6 +11,7 @@ import enum
 import functools
 import math
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 
@@ -305,7 +306,8 @@ class Table:
     def range(self) -> tuple[float, float]:
         """The effective input range [lo, hi) of the table (after alignment, fold)."""
         lsb = self.in_format.lsb
-        lo = -self.hi_code * lsb if self.fold else self.lo_code * lsb
+        # folded: x = -HI mirrors to HI, which the right tail serves
+        lo = (1 - self.hi_code) * lsb if self.fold else self.lo_code * lsb
         return (lo, self.hi_code * lsb)
 
     @property
@@ -356,7 +358,7 @@ class Table:
             "guard_bits": self.guard_bits,
             "fold": self.fold,
             "fold_f": self.fold_f,
-            "tails": {"left": self.tails[0], "right": self.tails[1]},
+            "tails": {"left": _plain(self.tails[0]), "right": _plain(self.tails[1])},
             "store_bits": self.store_bits,
             "store_signed": self.store_signed,
             "acc_bits": self.acc_bits,
@@ -471,12 +473,10 @@ class _Compiler:
         store_bits = max(_bits_for(int(values.min()), store_signed),
                          _bits_for(int(values.max()), store_signed))
         acc_bits = self._acc_bits(values, shift, interp, guard, left, right, fold_code)
-        values.setflags(write=False)
-        prog.setflags(write=False)
         return Table(
-            spec=spec, values=values, prog=prog, in_format=fin, out_format=fout,
+            spec=spec, values=_frozen(values), prog=_frozen(prog), in_format=fin, out_format=fout,
             lo_code=lo_code, shift=shift, entries=entries, guard_bits=guard, fold=fold,
-            fold_f=fold_code, tails=(left, right), store_bits=store_bits,
+            fold_f=fold_code, tails=(_frozen_map(left), _frozen_map(right)), store_bits=store_bits,
             store_signed=store_signed, acc_bits=acc_bits, notes=tuple(self.notes),
         )
 
@@ -545,6 +545,15 @@ class _Compiler:
             )
         shift = max(0, (-(-span // entries) - 1).bit_length())
         new_hi = lo_code + (entries << shift)
+        if new_hi != hi_code and not self.spec.fold:
+            # widen to the right unless that leaves the format or the function's domain
+            # while widening to the left would not
+            lsb = fin.lsb
+            left_lo = hi_code - (entries << shift)
+            right_ok = new_hi <= fin.max_code + 1 and self.traits.finite_on(lo, new_hi * lsb)
+            left_ok = left_lo >= fin.min_code and self.traits.finite_on(left_lo * lsb, hi)
+            if not right_ok and left_ok:
+                lo_code, new_hi = left_lo, hi_code
         if new_hi != hi_code or lo_code != lo * 2.0**fin.frac:
             self.notes.append(
                 f"range widened from [{lo:g}, {hi:g}) to [{lo_code * fin.lsb:g}, "
@@ -656,7 +665,7 @@ class _Compiler:
         lim_lo = (2 * fout.min_code - 1) * 2.0 ** (frac_s - fout.frac)
         lim_hi = (2 * fout.max_code + 2) * 2.0 ** (frac_s - fout.frac)
         scaled = np.clip(np.ldexp(y, frac_s), lim_lo, lim_hi)
-        return np.floor(scaled + 0.5).astype(np.int64)
+        return _round_half_up(scaled)
 
     def _minimax(self, values, prog, lo_code, shift, entries, interp, guard, fout):
         fin = self.fin
@@ -769,13 +778,36 @@ class _Compiler:
         return int(scaled)
 
 
+def _round_half_up(v: np.ndarray) -> np.ndarray:
+    """floor(v + 1/2) exactly (v + 0.5 itself rounds for |v| >= 2^52), as int64."""
+    f = np.floor(v)
+    return (f + (v - f >= 0.5)).astype(np.int64)
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    """A read-only view of a read-only copy: setflags(write=True) cannot undo it."""
+    base = np.array(a)
+    base.setflags(write=False)
+    view = base.view()
+    view.setflags(write=False)
+    return view
+
+
+def _plain(d):
+    return None if d is None else dict(d)
+
+
+def _frozen_map(d):
+    return None if d is None else MappingProxyType(dict(d))
+
+
 def _fine(y, fout: FixedFormat) -> np.ndarray:
     """Reference in output LSBs times 2**FIT_FINE_BITS, rounded, kept inside int64."""
     span = 1 << 20
     scaled = np.ldexp(y, fout.frac + FIT_FINE_BITS)
     lo = float((fout.min_code - span) << FIT_FINE_BITS)
     hi = float((fout.max_code + span) << FIT_FINE_BITS)
-    return np.floor(np.clip(scaled, lo, hi) + 0.5).astype(np.int64)
+    return _round_half_up(np.clip(scaled, lo, hi))
 
 
 def _line_constants(asym: Asymptote, fin: FixedFormat, fout: FixedFormat, guard: int):

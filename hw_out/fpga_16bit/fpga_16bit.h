@@ -13,7 +13,7 @@
  * Regenerate: lutgen build sigmoid --in-format s16.12 --out-format s16.14 --range -7.832275390625 7.832275390625 --entries 128 --interp linear --tails clamp --fold --fit minimax --guard-bits 2 --name sigmoid
  * Activation: sigmoid; params: none
  * Formats: in s16.12, out s16.14; stored u16 with 2 guard bits
- * Range: [-8, 8); entries 128 (segment 2^8 codes); interp linear; fold point; left: none, right: clamp
+ * Range: [-7.999755859375, 8); entries 128 (segment 2^8 codes); interp linear; fold point; left: none, right: clamp
  * Error: max 0.9353 LSB (5.7089e-05), mean 0.2671 LSB, rms 1.94531e-05, floor 0.5000 LSB, faithful, exhaustive over 65536 inputs
  * ROM: 2064 bits; arithmetic: docs/ARITHMETIC.md
  */
@@ -51,7 +51,7 @@
 #define LUTGEN_SIGMOID_OUT_FRAC 14
 #define LUTGEN_SIGMOID_OUT_MIN (-32768)      /* outputs saturate to [OUT_MIN, OUT_MAX] */
 #define LUTGEN_SIGMOID_OUT_MAX 32767
-#define LUTGEN_SIGMOID_RANGE_LO (-32768)     /* input codes of the range [-8, 8) */
+#define LUTGEN_SIGMOID_RANGE_LO (-32768)     /* input codes of the range [-7.999755859375, 8) */
 #define LUTGEN_SIGMOID_RANGE_HI 32768        /* (exclusive) */
 #define LUTGEN_SIGMOID_TABLE_LO 0            /* first input code the table holds */
 #define LUTGEN_SIGMOID_ENTRIES 128           /* segments of 2^SHIFT codes, interp linear */
@@ -126,7 +126,7 @@ static inline int16_t lutgen_sigmoid_eval(int16_t x)
  * Regenerate: lutgen build tanh --in-format s16.12 --out-format s16.14 --range -4.99609375 4.99609375 --entries 512 --interp linear --tails clamp --fold --fit minimax --guard-bits 1 --name tanh
  * Activation: tanh; params: none
  * Formats: in s16.12, out s16.14; stored u16 with 1 guard bits
- * Range: [-8, 8); entries 512 (segment 2^6 codes); interp linear; fold odd; left: none, right: clamp
+ * Range: [-7.999755859375, 8); entries 512 (segment 2^6 codes); interp linear; fold odd; left: none, right: clamp
  * Error: max 0.9637 LSB (5.88214e-05), mean 0.2140 LSB, rms 1.67669e-05, floor 0.5000 LSB, faithful, exhaustive over 65536 inputs
  * ROM: 8208 bits; arithmetic: docs/ARITHMETIC.md
  */
@@ -164,7 +164,7 @@ static inline int16_t lutgen_sigmoid_eval(int16_t x)
 #define LUTGEN_TANH_OUT_FRAC 14
 #define LUTGEN_TANH_OUT_MIN (-32768)         /* outputs saturate to [OUT_MIN, OUT_MAX] */
 #define LUTGEN_TANH_OUT_MAX 32767
-#define LUTGEN_TANH_RANGE_LO (-32768)        /* input codes of the range [-8, 8) */
+#define LUTGEN_TANH_RANGE_LO (-32768)        /* input codes of the range [-7.999755859375, 8) */
 #define LUTGEN_TANH_RANGE_HI 32768           /* (exclusive) */
 #define LUTGEN_TANH_TABLE_LO 0               /* first input code the table holds */
 #define LUTGEN_TANH_ENTRIES 512              /* segments of 2^SHIFT codes, interp linear */

@@ -2,7 +2,7 @@
 // Regenerate: lutgen build tanh --in-format s16.12 --out-format s16.14 --range -4.99609375 4.99609375 --entries 512 --interp linear --tails clamp --fold --fit minimax --guard-bits 1 --name tanh
 // Activation: tanh; params: none
 // Formats: in s16.12, out s16.14; stored u16 with 1 guard bits
-// Range: [-8, 8); entries 512 (segment 2^6 codes); interp linear; fold odd; left: none, right: clamp
+// Range: [-7.999755859375, 8); entries 512 (segment 2^6 codes); interp linear; fold odd; left: none, right: clamp
 // Error: max 0.9637 LSB (5.88214e-05), mean 0.2140 LSB, rms 1.67669e-05, floor 0.5000 LSB, faithful, exhaustive over 65536 inputs
 // ROM: 8208 bits; arithmetic: docs/ARITHMETIC.md
 //

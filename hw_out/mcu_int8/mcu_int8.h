@@ -13,7 +13,7 @@
  * Regenerate: lutgen build sigmoid --in-format s8.4 --out-format u8.8 --range -5.25 5.25 --entries 16 --interp linear --tails clamp --fold --fit minimax --guard-bits 0 --name sigmoid
  * Activation: sigmoid; params: none
  * Formats: in s8.4, out u8.8; stored u9 with 0 guard bits
- * Range: [-8, 8); entries 16 (segment 2^3 codes); interp linear; fold point; left: none, right: clamp
+ * Range: [-7.9375, 8); entries 16 (segment 2^3 codes); interp linear; fold point; left: none, right: clamp
  * Error: max 0.9172 LSB (0.00358275), mean 0.3568 LSB, rms 0.00172426, floor 0.9086 LSB, faithful, exhaustive over 256 inputs
  * ROM: 153 bits; arithmetic: docs/ARITHMETIC.md
  */
@@ -51,7 +51,7 @@
 #define LUTGEN_SIGMOID_OUT_FRAC 8
 #define LUTGEN_SIGMOID_OUT_MIN 0             /* outputs saturate to [OUT_MIN, OUT_MAX] */
 #define LUTGEN_SIGMOID_OUT_MAX 255
-#define LUTGEN_SIGMOID_RANGE_LO (-128)       /* input codes of the range [-8, 8) */
+#define LUTGEN_SIGMOID_RANGE_LO (-128)       /* input codes of the range [-7.9375, 8) */
 #define LUTGEN_SIGMOID_RANGE_HI 128          /* (exclusive) */
 #define LUTGEN_SIGMOID_TABLE_LO 0            /* first input code the table holds */
 #define LUTGEN_SIGMOID_ENTRIES 16            /* segments of 2^SHIFT codes, interp linear */
@@ -117,7 +117,7 @@ static inline uint8_t lutgen_sigmoid_eval(int8_t x)
  * Regenerate: lutgen build tanh --in-format s8.4 --out-format s8.7 --range -2.6875 2.6875 --entries 16 --interp linear --tails clamp --fold --fit minimax --guard-bits 0 --name tanh
  * Activation: tanh; params: none
  * Formats: in s8.4, out s8.7; stored u8 with 0 guard bits
- * Range: [-4, 4); entries 16 (segment 2^2 codes); interp linear; fold odd; left: none, right: clamp
+ * Range: [-3.9375, 4); entries 16 (segment 2^2 codes); interp linear; fold odd; left: none, right: clamp
  * Error: max 1.0000 LSB (0.00781224), mean 0.4267 LSB, rms 0.00453281, floor 1.0000 LSB, faithful, exhaustive over 256 inputs
  * ROM: 136 bits; arithmetic: docs/ARITHMETIC.md
  */
@@ -155,7 +155,7 @@ static inline uint8_t lutgen_sigmoid_eval(int8_t x)
 #define LUTGEN_TANH_OUT_FRAC 7
 #define LUTGEN_TANH_OUT_MIN (-128)           /* outputs saturate to [OUT_MIN, OUT_MAX] */
 #define LUTGEN_TANH_OUT_MAX 127
-#define LUTGEN_TANH_RANGE_LO (-64)           /* input codes of the range [-4, 4) */
+#define LUTGEN_TANH_RANGE_LO (-64)           /* input codes of the range [-3.9375, 4) */
 #define LUTGEN_TANH_RANGE_HI 64              /* (exclusive) */
 #define LUTGEN_TANH_TABLE_LO 0               /* first input code the table holds */
 #define LUTGEN_TANH_ENTRIES 16               /* segments of 2^SHIFT codes, interp linear */

@@ -3,7 +3,7 @@
  * Regenerate: lutgen build sigmoid --in-format s8.4 --out-format u8.8 --range -5.25 5.25 --entries 16 --interp linear --tails clamp --fold --fit minimax --guard-bits 0 --name sigmoid
  * Activation: sigmoid; params: none
  * Formats: in s8.4, out u8.8; stored u9 with 0 guard bits
- * Range: [-8, 8); entries 16 (segment 2^3 codes); interp linear; fold point; left: none, right: clamp
+ * Range: [-7.9375, 8); entries 16 (segment 2^3 codes); interp linear; fold point; left: none, right: clamp
  * Error: max 0.9172 LSB (0.00358275), mean 0.3568 LSB, rms 0.00172426, floor 0.9086 LSB, faithful, exhaustive over 256 inputs
  * ROM: 153 bits; arithmetic: docs/ARITHMETIC.md
  */
@@ -41,7 +41,7 @@
 #define LUTGEN_SIGMOID_OUT_FRAC 8
 #define LUTGEN_SIGMOID_OUT_MIN 0             /* outputs saturate to [OUT_MIN, OUT_MAX] */
 #define LUTGEN_SIGMOID_OUT_MAX 255
-#define LUTGEN_SIGMOID_RANGE_LO (-128)       /* input codes of the range [-8, 8) */
+#define LUTGEN_SIGMOID_RANGE_LO (-128)       /* input codes of the range [-7.9375, 8) */
 #define LUTGEN_SIGMOID_RANGE_HI 128          /* (exclusive) */
 #define LUTGEN_SIGMOID_TABLE_LO 0            /* first input code the table holds */
 #define LUTGEN_SIGMOID_ENTRIES 16            /* segments of 2^SHIFT codes, interp linear */

@@ -3,7 +3,7 @@
  * Regenerate: lutgen build tanh --in-format s8.4 --out-format s8.7 --range -2.6875 2.6875 --entries 16 --interp linear --tails clamp --fold --fit minimax --guard-bits 0 --name tanh
  * Activation: tanh; params: none
  * Formats: in s8.4, out s8.7; stored u8 with 0 guard bits
- * Range: [-4, 4); entries 16 (segment 2^2 codes); interp linear; fold odd; left: none, right: clamp
+ * Range: [-3.9375, 4); entries 16 (segment 2^2 codes); interp linear; fold odd; left: none, right: clamp
  * Error: max 1.0000 LSB (0.00781224), mean 0.4267 LSB, rms 0.00453281, floor 1.0000 LSB, faithful, exhaustive over 256 inputs
  * ROM: 136 bits; arithmetic: docs/ARITHMETIC.md
  */
@@ -41,7 +41,7 @@
 #define LUTGEN_TANH_OUT_FRAC 7
 #define LUTGEN_TANH_OUT_MIN (-128)           /* outputs saturate to [OUT_MIN, OUT_MAX] */
 #define LUTGEN_TANH_OUT_MAX 127
-#define LUTGEN_TANH_RANGE_LO (-64)           /* input codes of the range [-4, 4) */
+#define LUTGEN_TANH_RANGE_LO (-64)           /* input codes of the range [-3.9375, 4) */
 #define LUTGEN_TANH_RANGE_HI 64              /* (exclusive) */
 #define LUTGEN_TANH_TABLE_LO 0               /* first input code the table holds */
 #define LUTGEN_TANH_ENTRIES 16               /* segments of 2^SHIFT codes, interp linear */

@@ -122,6 +122,12 @@ def provenance_lines(table, report, name: str, command: str | None = None) -> li
     return lines
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path, data) -> None:
     """Write text or bytes to ``path`` via a temporary file and a rename."""
     path = Path(path)
@@ -130,6 +136,7 @@ def atomic_write(path, data) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a plain file gets the usual
         os.replace(tmp, path)
     except BaseException:
         try:
