@@ -53,11 +53,16 @@ def _jit(*args, **kwargs):
     return numba.njit(*args, cache=True, nogil=True, **kwargs)
 
 
+def _jit_inline(fn):
+    """For the small per-element helpers: inlined into the loops at numba's IR level."""
+    return numba.njit(cache=True, nogil=True, inline="always")(fn)
+
+
 def _jit_parallel(fn):
     return numba.njit(cache=True, nogil=True, parallel=True)(fn)
 
 
-@_jit
+@_jit_inline
 def round_shift(a, r):
     """Round ``a / 2**r`` to nearest, ties toward +inf (add half, arithmetic shift)."""
     if r == 0:
@@ -65,7 +70,7 @@ def round_shift(a, r):
     return (a + (np.int64(1) << (r - 1))) >> r
 
 
-@_jit
+@_jit_inline
 def saturate(y, lo, hi):
     if y < lo:
         return lo
@@ -132,12 +137,38 @@ def eval_unsaturated(x, table, p):
     return round_shift(acc, r)
 
 
+@_jit_inline
+def eval_in_range(x, table, p):
+    """:func:`eval_unsaturated` for an unfolded table: the table path inline, others general.
+
+    The same integers; the common case (an input inside the table) takes no
+    branch on the table's mode inside the kernels' loops but the interp switch,
+    which is the same for every element.
+    """
+    off = np.int64(x) - p[P_LO]
+    s = p[P_SHIFT]
+    if off < 0 or off >= (p[P_N] << s):
+        return eval_unsaturated(x, table, p)
+    i = off >> s
+    interp = p[P_INTERP]
+    if interp == INTERP_LINEAR:
+        w = off & ((np.int64(1) << s) - 1)
+        return round_shift((table[i] << s) + (table[i + 1] - table[i]) * w, p[P_GUARD] + s)
+    if interp == INTERP_NEAREST and s > 0:
+        i = (off + (np.int64(1) << (s - 1))) >> s
+    return round_shift(table[i], p[P_GUARD])
+
+
 @_jit
 def eval_codes(x_codes, table, prog, out):
     """Output codes of the table for every input code into ``out`` (sequential)."""
     p = unpack(prog)
-    for n in range(x_codes.shape[0]):
-        out[n] = saturate(eval_unsaturated(x_codes[n], table, p), p[P_YMIN], p[P_YMAX])
+    if p[P_FOLD] == FOLD_OFF:
+        for n in range(x_codes.shape[0]):
+            out[n] = saturate(eval_in_range(x_codes[n], table, p), p[P_YMIN], p[P_YMAX])
+    else:
+        for n in range(x_codes.shape[0]):
+            out[n] = saturate(eval_unsaturated(x_codes[n], table, p), p[P_YMIN], p[P_YMAX])
     return out
 
 
@@ -145,8 +176,12 @@ def eval_codes(x_codes, table, prog, out):
 def eval_codes_parallel(x_codes, table, prog, out):
     """:func:`eval_codes` over all cores; every element is independent."""
     p = unpack(prog)
-    for n in numba.prange(x_codes.shape[0]):
-        out[n] = saturate(eval_unsaturated(x_codes[n], table, p), p[P_YMIN], p[P_YMAX])
+    if p[P_FOLD] == FOLD_OFF:
+        for n in numba.prange(x_codes.shape[0]):
+            out[n] = saturate(eval_in_range(x_codes[n], table, p), p[P_YMIN], p[P_YMAX])
+    else:
+        for n in numba.prange(x_codes.shape[0]):
+            out[n] = saturate(eval_unsaturated(x_codes[n], table, p), p[P_YMIN], p[P_YMAX])
     return out
 
 

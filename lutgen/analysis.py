@@ -8,6 +8,7 @@ format; the report then says ``exhaustive: false``.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass
 
@@ -15,6 +16,7 @@ import numpy as np
 
 from . import _kernels as K
 from .errors import SpecError
+from .activations import get as get_activation
 from .table import EXHAUSTIVE_LIMIT_BITS, Table, reference_on_codes
 
 __all__ = ["ErrorReport", "Distribution", "analyze", "analysis_codes"]
@@ -137,57 +139,73 @@ def analyze(table: Table, dist=None) -> ErrorReport:
     """
     fin, fout = table.in_format, table.out_format
     codes, exhaustive = analysis_codes(table)
-    ref = reference_on_codes(table.spec, None if exhaustive else codes)
+    ref = _reference_lsb(table.spec, fout, None if exhaustive else codes)
     saturated = np.empty(codes.size, dtype=np.uint8)
     y = np.empty(codes.size, dtype=table.code_dtype)
     K.eval_codes_flagged(codes, table.values, table.prog, y, saturated)
 
-    defined = np.isfinite(ref)
-    n_undefined = int(codes.size - defined.sum())
+    n_undefined = ref.n_undefined
+    ref_lsb = ref.values
     if n_undefined:
-        codes, ref, y, saturated = codes[defined], ref[defined], y[defined], saturated[defined]
+        codes, y, saturated = codes[ref.defined], y[ref.defined], saturated[ref.defined]
     if codes.size == 0:
         raise SpecError(f"'{table.spec.activation}' is not finite at any input of {fin}")
 
-    ref_lsb = np.ldexp(ref, fout.frac)
-    err_lsb = np.abs(y - ref_lsb)
+    err_lsb = y - ref_lsb
+    np.abs(err_lsb, out=err_lsb)
     worst = int(np.argmax(err_lsb))
     lsb = fout.lsb
     max_lsb = float(err_lsb[worst])
-    mean_lsb = float(err_lsb.mean())
-    scale = max_lsb if max_lsb > 0 else 1.0  # squares of huge errors would overflow
-    rms_lsb = scale * float(np.sqrt(np.mean((err_lsb / scale) ** 2)))
+    mean_lsb = _stable(err_lsb.mean())
+    # the squares of errors beyond 1e150 LSB would overflow: scale them first
+    scale = max_lsb if max_lsb > 1e150 else 1.0
+    scaled = err_lsb / scale if scale != 1.0 else err_lsb
+    rms_lsb = _stable(scale * math.sqrt(float(np.einsum("i,i->", scaled, scaled)) / codes.size))
 
-    best = np.clip(np.floor(ref_lsb + 0.5), fout.min_code, fout.max_code)
-    floor_lsb = float(np.abs(best - ref_lsb).max())
-
-    u = np.abs(codes) if table.fold else codes
-    in_table = (u >= table.lo_code) & (u < table.hi_code)
-    n_tail = int(codes.size - in_table.sum())
+    # the inputs the table serves are one run of the (ascending) codes, two when folded
+    if table.fold:
+        runs = [(1 - table.hi_code, -table.lo_code + 1), (table.lo_code, table.hi_code)]
+    else:
+        runs = [(table.lo_code, table.hi_code)]
+    in_table = [slice(*np.searchsorted(codes, r)) for r in runs]
+    in_table = [sl for sl in in_table if sl.stop > sl.start]
+    if table.fold and len(in_table) == 2 and in_table[0].stop >= in_table[1].start:
+        in_table = [slice(in_table[0].start, in_table[1].stop)]  # lo = 0: one run
+    n_in = sum(sl.stop - sl.start for sl in in_table)
+    n_tail = int(codes.size - n_in)
+    range_max = max((float(err_lsb[sl].max()) for sl in in_table), default=None)
+    if n_tail:
+        tail_mask = np.ones(codes.size, dtype=bool)
+        for sl in in_table:
+            tail_mask[sl] = False
+        tails_max = float(err_lsb[tail_mask].max())
+    else:
+        tails_max = None
 
     weighted_mean = weighted_rms = None
     if dist is not None:
         dist = Distribution.parse(dist)
         w = dist.weights(fin.dequantize(codes), table.range)
-        weighted_mean = float(np.dot(w, err_lsb)) * lsb
-        weighted_rms = scale * math.sqrt(float(np.dot(w, (err_lsb / scale) ** 2))) * lsb
+        weighted_mean = _stable(float(np.einsum("i,i->", w, err_lsb)) * lsb)
+        weighted_rms = _stable(
+            scale * math.sqrt(float(np.einsum("i,i,i->", w, scaled, scaled))) * lsb)
 
     return ErrorReport(
         max_abs_error=max_lsb * lsb,
-        mean_abs_error=mean_lsb * lsb,
-        rms_error=rms_lsb * lsb,
+        mean_abs_error=_stable(mean_lsb * lsb),
+        rms_error=_stable(rms_lsb * lsb),
         max_error_lsb=max_lsb,
         mean_error_lsb=mean_lsb,
         argmax_x=float(fin.dequantize(codes[worst : worst + 1])[0]),
-        floor_max_error_lsb=floor_lsb,
+        floor_max_error_lsb=ref.floor_lsb,
         faithful=max_lsb < 1.0,
-        monotonic=_monotonic(ref, y),  # analysis codes are ascending
+        monotonic=_monotonic(ref.direction, y),  # analysis codes are ascending
         exhaustive=exhaustive,
         n_inputs=int(codes.size),
         n_undefined=n_undefined,
         saturated=int(saturated.sum()),
-        range_max_error_lsb=float(err_lsb[in_table].max()) if n_tail < codes.size else None,
-        tails_max_error_lsb=float(err_lsb[~in_table].max()) if n_tail else None,
+        range_max_error_lsb=range_max,
+        tails_max_error_lsb=tails_max,
         n_tail_inputs=n_tail,
         fold_mismatches=_fold_mismatches(table, codes, y) if table.fold else None,
         entries=table.entries,
@@ -201,15 +219,61 @@ def analyze(table: Table, dist=None) -> ErrorReport:
     )
 
 
-def _monotonic(ref, y):
+def _stable(v) -> float:
+    """A sum over millions of inputs, to 13 significant digits.
+
+    Summation order (SIMD width, threads) moves the last bits between machines;
+    rounded, the figures and the artifacts that print them are the same everywhere.
+    """
+    return float(f"{float(v):.13g}")
+
+
+def _monotonic(direction: int, y) -> bool | None:
     """Does ``y`` keep the reference's monotonicity (None if the reference has none)?"""
-    d_ref = np.diff(ref)
-    d_y = np.diff(y)
-    if (d_ref >= 0).all():
-        return bool((d_y >= 0).all())
-    if (d_ref <= 0).all():
-        return bool((d_y <= 0).all())
-    return None
+    if direction == 0:
+        return None
+    d_y = np.diff(y.astype(np.int64, copy=False))
+    return bool((d_y >= 0).all()) if direction > 0 else bool((d_y <= 0).all())
+
+
+@dataclass(frozen=True)
+class _ReferenceLSB:
+    """The reference in output LSBs, with what depends on it alone (not on the table)."""
+
+    values: np.ndarray  # at the defined inputs
+    defined: np.ndarray | None  # mask of finite inputs, None if all are
+    n_undefined: int
+    floor_lsb: float  # the error of the correctly rounded, saturated reference
+    direction: int  # +1 non-decreasing, -1 non-increasing, 0 neither
+
+
+def _reference_lsb(spec, fout, codes) -> _ReferenceLSB:
+    if codes is None:  # every code of the format: cached per spec and output format
+        act = get_activation(spec.activation)  # a re-registered name is another function
+        return _reference_lsb_cached(id(act), spec, fout)
+    return _make_reference_lsb(reference_on_codes(spec, codes), fout)
+
+
+@functools.lru_cache(maxsize=4)
+def _reference_lsb_cached(act_id, spec, fout) -> _ReferenceLSB:
+    return _make_reference_lsb(reference_on_codes(spec), fout)
+
+
+def _make_reference_lsb(ref, fout) -> _ReferenceLSB:
+    defined = np.isfinite(ref)
+    n_undefined = int(ref.size - np.count_nonzero(defined))
+    if n_undefined:
+        ref = ref[defined]
+    values = np.ldexp(ref, fout.frac)
+    best = np.floor(values + 0.5)
+    np.clip(best, fout.min_code, fout.max_code, out=best)
+    best -= values
+    floor_lsb = float(np.abs(best).max()) if values.size else 0.0
+    d = np.diff(ref)
+    direction = 1 if (d >= 0).all() else -1 if (d <= 0).all() else 0
+    values.setflags(write=False)
+    return _ReferenceLSB(values, defined if n_undefined else None, n_undefined, floor_lsb,
+                         direction)
 
 
 def _fold_mismatches(table: Table, codes, y) -> int:
@@ -219,7 +283,7 @@ def _fold_mismatches(table: Table, codes, y) -> int:
     inside = mirror <= table.in_format.max_code
     mirror = mirror[inside]
     y_neg = y[neg][inside]
-    y_pos = table.eval_int(mirror)
+    y_pos = table.eval_int(mirror).astype(np.int64)
     g = table.guard_bits
     if table.fold == "even":
         expect = y_pos

@@ -332,8 +332,9 @@ class Table:
 
     @property
     def code_dtype(self):
-        """The narrowest of int32 and int64 that holds every output code."""
-        return np.int32 if self.out_format.max_code < 2**31 else np.int64
+        """The narrowest of int16, int32 and int64 that holds every output code."""
+        top = self.out_format.max_code
+        return np.int16 if top < 2**15 else np.int32 if top < 2**31 else np.int64
 
     def eval(self, x) -> np.ndarray:
         """Real outputs for real inputs: quantise, :meth:`eval_int`, dequantise."""

@@ -74,10 +74,10 @@ def kernel_section(n, repeat):
         table = lutgen.compile_table("tanh", in_format="s16.12", out_format="s16.15",
                                      range=(-8, 8), entries=256, interp=interp, guard_bits=3)
         def par():
-            return K.eval_codes_parallel(x, table.values, table.prog, np.empty(n, np.int32))
+            return K.eval_codes_parallel(x, table.values, table.prog, np.empty(n, table.code_dtype))
 
         def seq():
-            return K.eval_codes(x, table.values, table.prog, np.empty(n, np.int32))
+            return K.eval_codes(x, table.values, table.prog, np.empty(n, table.code_dtype))
 
         assert np.array_equal(par(), numpy_int(x, table)), "baseline disagrees with the kernel"
         knots_x = table.in_format.dequantize(
