@@ -205,3 +205,16 @@ def test_points_file_errors_are_one_line(tmp_path):
     assert result.output.startswith("Error: ") and "Traceback" not in result.output
     other = run("analyze", "sigmoid", "--points", str(bad))
     assert other.output == "Error: --points feeds the 'lut' activation, not 'sigmoid'\n"
+
+
+def test_build_name_is_sanitised_or_refused(tmp_path):
+    ok = run("build", "sigmoid", "--in-format", "s8.4", "--emit", "c", "--name", "my-sigmoid",
+             "-o", str(tmp_path))
+    assert ok.exit_code == 0, ok.output
+    assert "lutgen_my_sigmoid_eval" in (tmp_path / "my_sigmoid.h").read_text()
+    bad = run("build", "sigmoid", "--in-format", "s8.4", "--emit", "c", "--name", "int",
+              "-o", str(tmp_path / "x"))
+    assert bad.exit_code == 2
+    assert bad.output == ("Error: table name 'int' is a C or Verilog keyword; "
+                          "choose another --name\n")
+    assert not (tmp_path / "x").exists()
