@@ -332,18 +332,32 @@ def analyze_cmd(**kwargs):
 @table_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("-x", "xs", multiple=True, type=float, metavar="X",
-              help="An input value (repeatable); negative values are fine: -x -1.5.")
+              help="An input value (repeatable); the values may also follow NAME.")
+@click.argument("values", nargs=-1)
 def eval_cmd(**kwargs):
-    """Evaluate a table at inputs, as the hardware would (float and integer code).
+    """Evaluate a table at inputs X..., as the hardware would (float and integer code).
 
     \b
     Example:
-      lutgen eval sigmoid -x -1.5 -x 0 -x 2
-      lutgen eval gelu --range -4 4 -x 1 --json
+      lutgen eval sigmoid -1.5 0 2
+      lutgen eval gelu --range -4 4 --json 1 -0.5
+      lutgen eval --expr 'x*x' -x 1.5
     """
+    values = list(kwargs.pop("values"))
+    if kwargs["expr"] is not None and kwargs["name"] is not None:
+        values.insert(0, kwargs["name"])  # with --expr, the first value is no NAME
+        kwargs["name"] = None
     opts, rest = _split(kwargs)
+    xs = list(rest["xs"])
+    for v in values:
+        try:
+            xs.append(float(v))
+        except ValueError:
+            raise UserError(f"input {v!r} is not a number; give inputs as numbers, "
+                            "e.g. lutgen eval sigmoid 0.5 -1") from None
+    rest["xs"] = xs
     if not rest["xs"]:
-        raise UserError("no input given; pass values with -x, e.g. -x 0.5 -x -1")
+        raise UserError("no input given; pass values after NAME, e.g. lutgen eval sigmoid 0.5 -1")
     table = _compile(opts)
     from .table import reference_on_codes
 

@@ -82,7 +82,11 @@ def test_show_describes_sigmoid():
          "Error: 'exp' is not odd, even or point-symmetric, so it cannot be folded; "
          "drop --fold\n"),
         (["analyze"], "Error: missing activation NAME (or --expr); run 'lutgen list' to see them\n"),
-        (["eval", "sigmoid"], "Error: no input given; pass values with -x, e.g. -x 0.5 -x -1\n"),
+        (["eval", "sigmoid"],
+         "Error: no input given; pass values after NAME, e.g. lutgen eval sigmoid 0.5 -1\n"),
+        (["eval", "sigmoid", "0.5", "half"],
+         "Error: input 'half' is not a number; give inputs as numbers, "
+         "e.g. lutgen eval sigmoid 0.5 -1\n"),
         (["build", "sigmoid", "--emit", "vhdl"], None),
     ],
 )
@@ -147,6 +151,14 @@ def test_analyze_json_has_the_documented_keys():
                 "saturated"):
         assert key in report
     assert report["exhaustive"] is True and report["n_inputs"] == 65536
+
+
+def test_eval_takes_positional_and_negative_inputs():
+    a = json.loads(run("eval", "tanh", "-1.5", "0.25", "--json").output)
+    b = json.loads(run("eval", "tanh", "-x", "-1.5", "-x", "0.25", "--json").output)
+    assert a == b and [r["x"] for r in a] == [-1.5, 0.25]
+    c = json.loads(run("eval", "--expr", "x*x", "--out-format", "s16.8", "1.5", "--json").output)
+    assert c[0]["y"] == 2.25
 
 
 def test_eval_matches_the_library():
