@@ -157,10 +157,14 @@ def analyze(table: Table, dist=None) -> ErrorReport:
     lsb = fout.lsb
     max_lsb = float(err_lsb[worst])
     mean_lsb = _stable(err_lsb.mean())
-    # the squares of errors beyond 1e150 LSB would overflow: scale them first
-    scale = max_lsb if max_lsb > 1e150 else 1.0
+    # the squares of errors beyond 1e150 LSB would overflow: scale them first; an error
+    # beyond float64 itself (a reference of 1e300 in a fine output format) is inf
+    scale = max_lsb if 1e150 < max_lsb < math.inf else 1.0
     scaled = err_lsb / scale if scale != 1.0 else err_lsb
-    rms_lsb = _stable(scale * math.sqrt(float(np.einsum("i,i->", scaled, scaled)) / codes.size))
+    if math.isfinite(max_lsb):
+        rms_lsb = _stable(scale * math.sqrt(float(np.einsum("i,i->", scaled, scaled)) / codes.size))
+    else:
+        rms_lsb = math.inf
 
     # the inputs the table serves are one run of the (ascending) codes, two when folded
     if table.fold:
@@ -187,8 +191,9 @@ def analyze(table: Table, dist=None) -> ErrorReport:
         dist = Distribution.parse(dist)
         w = dist.weights(fin.dequantize(codes), table.range)
         weighted_mean = _stable(float(np.einsum("i,i->", w, err_lsb)) * lsb)
-        weighted_rms = _stable(
-            scale * math.sqrt(float(np.einsum("i,i,i->", w, scaled, scaled))) * lsb)
+        with np.errstate(invalid="ignore", over="ignore"):
+            weighted_rms = _stable(
+                scale * math.sqrt(float(np.einsum("i,i,i->", w, scaled, scaled))) * lsb)
 
     return ErrorReport(
         max_abs_error=max_lsb * lsb,
@@ -264,7 +269,8 @@ def _make_reference_lsb(ref, fout) -> _ReferenceLSB:
     n_undefined = int(ref.size - np.count_nonzero(defined))
     if n_undefined:
         ref = ref[defined]
-    values = np.ldexp(ref, fout.frac)
+    with np.errstate(over="ignore"):  # beyond float64 in output LSBs: inf, reported as such
+        values = np.ldexp(ref, fout.frac)
     best = np.floor(values + 0.5)
     np.clip(best, fout.min_code, fout.max_code, out=best)
     best -= values
