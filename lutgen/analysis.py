@@ -60,7 +60,8 @@ class Distribution:
 
     def weights(self, x: np.ndarray, table_range) -> np.ndarray:
         if self.kind == "normal":
-            w = np.exp(-0.5 * ((x - self.a) / self.b) ** 2)
+            with np.errstate(over="ignore", under="ignore"):  # far from the mean: weight 0
+                w = np.exp(-0.5 * ((x - self.a) / self.b) ** 2)
         else:
             lo, hi = (self.a, self.b) if self.a is not None else table_range
             w = ((x >= lo) & (x < hi)).astype(np.float64)

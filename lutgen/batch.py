@@ -101,6 +101,7 @@ def load_project(path) -> Project:
             raise ProjectError(f"tables[{i}]: must be a table of options")
         _unknown(entry, TABLE_OPTIONS + FIT_OPTIONS, f"tables[{i}].")
         merged = {**defaults, **entry}
+        _check_types(merged, f"tables[{i}].")
         if ("activation" in merged) == ("expr" in merged):
             raise ProjectError(f"tables[{i}].activation: give an activation or an expr "
                                "(an expression of x), exactly one")
@@ -108,6 +109,43 @@ def load_project(path) -> Project:
             raise ProjectError(f"tables[{i}].name: a table with an expr needs a name")
         entries.append(merged)
     return Project(name, tuple(kinds), tuple(entries), str(path))
+
+
+_TYPES = {  # option -> (allowed TOML types, what to write)
+    "activation": ((str,), "a name, e.g. \"sigmoid\""),
+    "expr": ((str,), "an expression of x, e.g. \"x*sigmoid(x)\""),
+    "name": ((str,), "a name, e.g. \"sig8\""),
+    "params": ((dict,), "a table, e.g. { alpha = 0.1 }"),
+    "derivative": ((bool,), "true or false"),
+    "fold": ((bool,), "true or false"),
+    "output": ((int,), "an integer"),
+    "entries": ((int,), "an integer power of two"),
+    "guard_bits": ((int,), "an integer"),
+    "max_rom_bits": ((int,), "an integer"),
+    "range": ((list,), "two numbers, e.g. [-4, 4]"),
+    "in_format": ((str,), "text, e.g. \"s16.12\""),
+    "out_format": ((str,), "text, e.g. \"s16.14\""),
+    "interp": ((str,), "text: none, nearest or linear"),
+    "tails": ((str,), "text: auto, clamp or asymptote"),
+    "fit": ((str,), "text: sample or minimax"),
+    "max_error": ((str, int, float), "a number or LSBs, e.g. \"1lsb\""),
+    "mean_error": ((str, int, float), "a number or LSBs, e.g. \"0.5lsb\""),
+    "dist": ((str,), "text, e.g. \"normal:0,1\""),
+}
+
+
+def _check_types(entry: dict, where: str):
+    for key, value in entry.items():
+        types, what = _TYPES[key]
+        if isinstance(value, bool) and bool not in types:
+            ok = False
+        else:
+            ok = isinstance(value, types)
+        if key == "range" and ok:
+            ok = len(value) == 2 and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+        if not ok:
+            raise ProjectError(f"{where}{key}: {value!r} is not {what}")
 
 
 def _unknown(d: dict, allowed, where: str):
@@ -330,20 +368,28 @@ def verify(directory) -> list[str]:
         raise ProjectError(f"{str(directory)!r} has no {MANIFEST}; build it with lutgen batch")
     except (OSError, ValueError) as exc:
         raise ProjectError(f"cannot read {directory / MANIFEST}: {exc}") from None
+    if not (isinstance(manifest, dict) and isinstance(manifest.get("files"), dict)
+            and manifest["files"] and isinstance(manifest.get("tables"), list)
+            and all(isinstance(t, dict) and "name" in t and "spec" in t
+                    for t in manifest["tables"])):
+        raise ProjectError(
+            f"{directory / MANIFEST} is not a lutgen manifest (it needs its files and tables); "
+            "rebuild the folder with lutgen batch"
+        )
     problems = []
-    for filename, digest in sorted(manifest.get("files", {}).items()):
+    for filename, digest in sorted(manifest["files"].items()):
         path = directory / filename
         if not path.is_file():
             problems.append(f"{filename}: missing")
         elif hashlib.sha256(path.read_bytes()).hexdigest() != digest:
             problems.append(f"{filename}: SHA-256 differs from the manifest")
-    for entry in manifest.get("tables", []):
+    for entry in manifest["tables"]:
         name = entry["name"]
         try:
             doc = json.loads((directory / f"{name}.json").read_text(encoding="utf-8"))
             stored = doc["table"]["values"]
             table = build(TableSpec.from_dict(entry["spec"]))
-        except (OSError, ValueError, KeyError, LutgenError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, LutgenError) as exc:
             problems.append(f"{name}: cannot re-compile from its spec ({exc})")
             continue
         if [int(v) for v in table.values] != stored:

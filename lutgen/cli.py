@@ -31,13 +31,39 @@ class UserError(click.ClickException):
 
 
 class LutgenGroup(click.Group):
-    """Turns library errors raised inside any command into :class:`UserError`."""
+    """Every mistake, the library's or click's own, as one ``Error:`` line.
+
+    Library errors become :class:`UserError`; click's usage errors (a bad option
+    value, a missing argument) print no usage block: the hint to ``--help`` goes
+    on the same line.
+    """
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except LutgenError as exc:
             raise UserError(str(exc)) from None
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
+             **extra):
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:  # plain `lutgen`: its help
+            click.echo(exc.ctx.get_help() if exc.ctx else "")
+            rv = 0
+        except click.UsageError as exc:
+            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+            click.echo(f"Error: {exc.format_message()}{hint}", err=True)
+            rv = 2
+        except click.ClickException as exc:
+            click.echo(f"Error: {exc.format_message()}", err=True)
+            rv = exc.exit_code
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            rv = 1
+        if not standalone_mode:
+            return rv
+        sys.exit(rv if isinstance(rv, int) else 0)
 
 
 def _echo_json(obj) -> None:
@@ -186,18 +212,23 @@ def table_options(fn):
     return fn
 
 
-def _compile(opts):
-    from .table import compile_table
-
-    name, expr = opts.pop("name"), opts.pop("expr")
+def _activation_name(name, expr):
+    """NAME, or the registered name of --expr: exactly one of them."""
     if expr is not None:
         if name is not None:
             raise UserError(f"give an activation NAME or --expr, not both (got {name!r} and --expr)")
         from .activations.user import register_expression
 
-        name = register_expression(expr, name="expr").name
-    elif name is None:
+        return register_expression(expr, name="expr").name
+    if name is None:
         raise UserError("missing activation NAME (or --expr); run 'lutgen list' to see them")
+    return name
+
+
+def _compile(opts):
+    from .table import compile_table
+
+    name = _activation_name(opts.pop("name"), opts.pop("expr"))
     params = _parse_params(opts.pop("params"))
     points = opts.pop("points")
     if points is not None:
@@ -383,6 +414,7 @@ def eval_cmd(**kwargs):
 @click.argument("name", required=False)
 @click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
               help="An activation parameter (repeatable).")
+@click.option("--expr", metavar="EXPR", help="Fit an expression of x instead of NAME.")
 @click.option("--derivative", is_flag=True, help="Fit the analytic derivative.")
 @click.option("--in-format", default="s16.12", show_default=True, metavar="FORMAT")
 @click.option("--out-format", default=None, metavar="FORMAT",
@@ -399,7 +431,7 @@ def eval_cmd(**kwargs):
 @click.option("--json", "as_json", is_flag=True, help="Print {best, candidates} as JSON.")
 @click.option("--plot", "plot_file", default=None, metavar="FILE",
               help="Also plot max error vs ROM bits per interpolation (PNG/SVG/PDF).")
-def fit_cmd(name, params, derivative, in_format, out_format, max_error, mean_error, dist,
+def fit_cmd(name, params, expr, derivative, in_format, out_format, max_error, mean_error, dist,
             interp, max_rom_bits, as_json, plot_file):
     """Find the table with the fewest ROM bits that meets an error budget.
 
@@ -411,8 +443,7 @@ def fit_cmd(name, params, derivative, in_format, out_format, max_error, mean_err
       lutgen fit sigmoid --in-format s16.12 --out-format s16.14 --max-error 1lsb
       lutgen fit gelu --out-format s16.12 --max-error 1e-3 --mean-error 2e-4 --json
     """
-    if name is None:
-        raise UserError("missing activation NAME; run 'lutgen list' to see them")
+    name = _activation_name(name, expr)
     from .search import fit
 
     result = fit(name, params=_parse_params(params), derivative=derivative,

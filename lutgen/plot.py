@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -87,8 +88,16 @@ def plot_table(table, path, *, report=None, budget_lsb=None) -> Path:
         The file written.
     """
     path, fmt = check_plot_path(path)
-    fig = _figure_table(table, report=report, budget_lsb=budget_lsb)
-    _save(fig, path, fmt)
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)  # huge values: the error below
+            fig = _figure_table(table, report=report, budget_lsb=budget_lsb)
+            _save(fig, path, fmt)
+    except (ValueError, OverflowError) as exc:  # matplotlib cannot scale such values
+        raise ExportError(
+            f"cannot plot {table.name}: its values or errors are beyond what matplotlib "
+            f"can draw ({exc}); plot a narrower input format"
+        ) from None
     return path
 
 
@@ -201,6 +210,7 @@ def _draw_output(ax, table) -> None:
     codes = _window_codes(table)
     x = fin.dequantize(codes)
     ref = reference_on_codes(table.spec, codes)
+    ref = np.where(np.isfinite(ref), ref, np.nan)  # a pole or an overflow: a gap, not a line
     y = fout.dequantize(table.eval_int(codes))
 
     _shade_range(ax, table)
@@ -225,6 +235,7 @@ def _draw_output(ax, table) -> None:
             dy = act.evaluate(xs, table.spec.params_dict, derivative=True)
         if act.n_outputs > 1:
             dy = dy[table.spec.output]
+        dy = np.where(np.isfinite(dy), dy, np.nan)
         ax_d = ax.twinx()
         ax_d.plot(xs, dy, color="C2", lw=1.0, ls="--", label="derivative (right axis)")
         ax_d.set_ylabel("derivative dy/dx", color="C2")

@@ -626,8 +626,10 @@ class _Compiler:
         sign = 1 if signed else 0
         for int_bits in range(-bits, 64):
             fmt = FixedFormat(signed, bits, bits - sign - int_bits)
-            if (math.floor(ymax * 2.0**fmt.frac + 0.5) <= fmt.max_code
-                    and math.floor(ymin * 2.0**fmt.frac + 0.5) >= fmt.min_code):
+            top, bottom = ymax * 2.0**fmt.frac, ymin * 2.0**fmt.frac  # may overflow to inf
+            if (math.isfinite(top) and math.isfinite(bottom)
+                    and math.floor(top + 0.5) <= fmt.max_code
+                    and math.floor(bottom + 0.5) >= fmt.min_code):
                 break
         if int_bits + sign > 32:
             raise SpecError(

@@ -471,7 +471,13 @@ def _check_points(xs, ys, where: str) -> None:
 
 def _read_csv(path: Path) -> np.ndarray:
     rows, header_allowed = [], True
-    for number, line in enumerate(path.read_text().splitlines(), 1):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ParameterError(
+            f"points file '{path}' is not text: write x,y per line (CSV) or save an .npy array"
+        ) from None
+    for number, line in enumerate(text.splitlines(), 1):
         line = line.split("#", 1)[0].strip()
         if not line:
             continue

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from ..errors import ExportError, did_you_mean
-from ._common import Artifact, atomic_write, identifier
+from ._common import Artifact, identifier, stage_file
 
 __all__ = ["KINDS", "Artifact", "export", "render", "write_artifacts", "identifier",
            "parse_kinds"]
@@ -71,22 +71,55 @@ def export(table, report, kinds, outdir, name: str | None = None) -> list[Path]:
 
 
 def write_artifacts(artifacts, outdir) -> list[Path]:
-    """Write rendered artifacts into ``outdir``, each file atomically."""
+    """Write rendered artifacts into ``outdir``: all or none.
+
+    Every file is first written to a temporary file beside its target; only when
+    all of them are written are they renamed into place, so a failure (a name too
+    long, a full disk) leaves neither half-written files nor a partial set.
+    """
     out = Path(outdir)
-    if out.exists() and not out.is_dir():
-        raise ExportError(f"output directory {str(out)!r} is a file; give a directory")
     try:
+        if out.exists() and not out.is_dir():
+            raise ExportError(f"output directory {str(out)!r} is a file; give a directory")
+        created = not out.exists()
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ExportError(f"cannot create output directory {str(out)!r}: {exc.strerror}") from None
     if not os.access(out, os.W_OK):
         raise ExportError(f"output directory {str(out)!r} is not writable")
-    paths = []
-    for art in artifacts:
-        path = out / art.filename
+    staged: list[tuple[str, Path]] = []
+    try:
+        for art in artifacts:
+            path = out / art.filename
+            try:
+                staged.append((stage_file(path, art.text), path))
+            except OSError as exc:
+                raise ExportError(f"cannot write {str(path)!r}: {exc.strerror}") from None
+    except BaseException:
+        for tmp, _ in staged:
+            _unlink(tmp)
+        if created:
+            _rmdir_if_empty(out)
+        raise
+    for n, (tmp, path) in enumerate(staged):
         try:
-            atomic_write(path, art.text)
+            os.replace(tmp, path)
         except OSError as exc:
+            for rest, _ in staged[n:]:
+                _unlink(rest)
             raise ExportError(f"cannot write {str(path)!r}: {exc.strerror}") from None
-        paths.append(path)
-    return paths
+    return [path for _, path in staged]
+
+
+def _unlink(path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _rmdir_if_empty(path: Path) -> None:
+    try:
+        path.rmdir()
+    except OSError:
+        pass

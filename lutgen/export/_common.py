@@ -17,7 +17,8 @@ from pathlib import Path
 from .. import __version__
 from ..errors import ExportError
 
-__all__ = ["Artifact", "provenance_lines", "identifier", "atomic_write", "build_command"]
+__all__ = ["Artifact", "provenance_lines", "identifier", "atomic_write", "stage_file",
+           "build_command"]
 
 _C_KEYWORDS = frozenset(
     "auto break case char const continue default do double else enum extern float for goto if "
@@ -128,8 +129,11 @@ def _umask() -> int:
     return mask
 
 
-def atomic_write(path, data) -> None:
-    """Write text or bytes to ``path`` via a temporary file and a rename."""
+def stage_file(path, data) -> str:
+    """Write text or bytes to a temporary file beside ``path``; return its name.
+
+    ``os.replace(tmp, path)`` then puts it in place atomically.
+    """
     path = Path(path)
     raw = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -137,10 +141,15 @@ def atomic_write(path, data) -> None:
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a plain file gets the usual
-        os.replace(tmp, path)
     except BaseException:
         try:
             os.unlink(tmp)
         except OSError:
             pass
         raise
+    return tmp
+
+
+def atomic_write(path, data) -> None:
+    """Write text or bytes to ``path`` via a temporary file and a rename."""
+    os.replace(stage_file(path, data), path)

@@ -1,0 +1,124 @@
+"""User mistakes found by an audit of the CLI: each is one Error line, exit 2, nothing written."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from lutgen.cli import cli
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def lutgen(*args):
+    """The real console entry point: stdout and stderr apart."""
+    return subprocess.run([sys.executable, "-m", "lutgen.cli", *map(str, args)],
+                          capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("args,start", [
+    (["analyze", "sigmoid", "--entries", "abc"],
+     "Error: Invalid value for '--entries': 'abc' is not a valid integer."),
+    (["fit", "sigmoid"], "Error: Missing option '--max-error'."),
+    (["bulid", "sigmoid"], "Error: No such command 'bulid'. Did you mean 'build'?"),
+    (["list", "--category", "nope"], "Error: Invalid value for '--category'"),
+])
+def test_usage_errors_are_one_line_with_a_help_hint(args, start):
+    out = lutgen(*args)
+    assert out.returncode == 2
+    assert out.stdout == ""
+    assert out.stderr.startswith(start)
+    assert out.stderr.count("\n") == 1 and "--help'" in out.stderr
+
+
+def test_plain_lutgen_shows_its_help():
+    out = lutgen()
+    assert out.returncode == 0 and "Commands:" in out.stdout and out.stderr == ""
+
+
+def test_huge_lut_values_are_refused_not_crashed():
+    result = run("analyze", "lut", "-p", "xs=0,1,2", "-p", "ys=1,1e300,3")
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: ") and "32 integer bits" in result.output
+
+
+def test_binary_points_file(tmp_path):
+    garbage = tmp_path / "pts.csv"
+    garbage.write_bytes(bytes(range(256)))
+    result = run("analyze", "lut", "--points", garbage)
+    assert result.exit_code == 2
+    assert result.output == (f"Error: points file '{garbage}' is not text: write x,y per line "
+                             "(CSV) or save an .npy array\n")
+
+
+def test_too_long_names_leave_nothing(tmp_path):
+    result = run("build", "sigmoid", "-o", tmp_path / ("d" * 300))
+    assert result.exit_code == 2 and "File name too long" in result.output
+    project = tmp_path / "p.toml"
+    project.write_text('[[tables]]\nactivation = "sigmoid"\nin_format = "s8.4"\n'
+                       f'[[tables]]\nactivation = "tanh"\nin_format = "s8.4"\nname = "{"n" * 250}"\n')
+    out = tmp_path / "out"
+    result = run("batch", project, "-o", out)
+    assert result.exit_code == 2 and result.output.startswith("Error: cannot write ")
+    assert not out.exists()  # not even the first table's files
+
+
+def test_a_failed_write_into_an_existing_folder_leaves_it_as_it_was(tmp_path):
+    (tmp_path / "keep.txt").write_text("mine")
+    result = run("build", "sigmoid", "--in-format", "s8.4", "--emit", "c", "--name", "n" * 250,
+                 "-o", tmp_path)
+    assert result.exit_code == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]
+
+
+@pytest.mark.parametrize("body,message", [
+    ('[[tables]]\nactivation = "leaky_relu"\nparams = "alpha=0.1"\n',
+     "Error: tables[0].params: 'alpha=0.1' is not a table, e.g. { alpha = 0.1 }\n"),
+    ('[[tables]]\nactivation = "sigmoid"\nentries = "64"\n',
+     "Error: tables[0].entries: '64' is not an integer power of two\n"),
+    ('[[tables]]\nactivation = "sigmoid"\nrange = [1]\n',
+     "Error: tables[0].range: [1] is not two numbers, e.g. [-4, 4]\n"),
+    ('[[tables]]\nactivation = "sigmoid"\nfold = "yes"\n',
+     "Error: tables[0].fold: 'yes' is not true or false\n"),
+])
+def test_batch_option_types(tmp_path, body, message):
+    project = tmp_path / "p.toml"
+    project.write_text(body)
+    result = run("batch", project, "-o", tmp_path / "out")
+    assert result.exit_code == 2
+    assert result.output == message
+
+
+@pytest.mark.parametrize("manifest", ["[]", "{}", '{"files": {"a": "b"}, "tables": ["x"]}'])
+def test_verify_refuses_what_is_not_a_manifest(tmp_path, manifest):
+    (tmp_path / "manifest.json").write_text(manifest)
+    result = run("verify", tmp_path)
+    assert result.exit_code == 2
+    assert "is not a lutgen manifest" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_plot_of_undrawable_values_is_an_error_line(tmp_path):
+    out = lutgen("plot", "exp", "--in-format", "s24.0", "-o", tmp_path / "e.png")
+    assert out.returncode == 2
+    assert out.stderr.startswith("Error: cannot plot exp") and out.stderr.count("\n") == 1
+    assert not (tmp_path / "e.png").exists()
+
+
+def test_a_far_distribution_warns_nothing():
+    out = lutgen("fit", "sigmoid", "--in-format", "s8.4", "--max-error", "1lsb",
+                 "--mean-error", "0.5lsb", "--dist", "normal:1e300,1")
+    assert out.returncode == 2
+    assert out.stderr == ("Error: the distribution normal:1e+300,1 puts no weight on the "
+                          "analysed inputs\n")
+
+
+def test_fit_takes_an_expression():
+    result = run("fit", "--expr", "x*sigmoid(x)", "--in-format", "s8.4", "--out-format", "s8.4",
+                 "--max-error", "1lsb", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["best"]["max_error_lsb"] < 1
