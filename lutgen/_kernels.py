@@ -185,16 +185,28 @@ def eval_codes_parallel(x_codes, table, prog, out):
     return out
 
 
-@_jit_parallel
+@_jit_inline
+def _flag_one(x, table, p, out, saturated, n):
+    y = eval_unsaturated(x, table, p)
+    saturated[n] = 1 if (y < p[P_YMIN] or y > p[P_YMAX]) else 0
+    out[n] = saturate(y, p[P_YMIN], p[P_YMAX])
+
+
+@_jit
 def eval_codes_flagged(x_codes, table, prog, out, saturated):
     """:func:`eval_codes`, also setting ``saturated[n] = 1`` where saturation acted."""
     p = unpack(prog)
-    lo = p[P_YMIN]
-    hi = p[P_YMAX]
+    for n in range(x_codes.shape[0]):
+        _flag_one(x_codes[n], table, p, out, saturated, n)
+    return out
+
+
+@_jit_parallel
+def eval_codes_flagged_parallel(x_codes, table, prog, out, saturated):
+    """:func:`eval_codes_flagged` over all cores."""
+    p = unpack(prog)
     for n in numba.prange(x_codes.shape[0]):
-        y = eval_unsaturated(x_codes[n], table, p)
-        saturated[n] = 1 if (y < lo or y > hi) else 0
-        out[n] = saturate(y, lo, hi)
+        _flag_one(x_codes[n], table, p, out, saturated, n)
     return out
 
 
