@@ -34,7 +34,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__
+from . import __version__, _json
 from .analysis import analyze
 from .errors import LutgenError, ProjectError
 from .export import Artifact, parse_kinds, render, write_artifacts
@@ -102,6 +102,10 @@ def load_project(path) -> Project:
         _unknown(entry, TABLE_OPTIONS + FIT_OPTIONS, f"tables[{i}].")
         merged = {**defaults, **entry}
         _check_types(merged, f"tables[{i}].")
+        stray = [k for k in FIT_OPTIONS if k in merged and k != "max_error"]
+        if stray and "max_error" not in merged:
+            raise ProjectError(f"tables[{i}].{stray[0]}: only a fitted table (one with "
+                               "max_error) takes it; add max_error or drop it")
         if ("activation" in merged) == ("expr" in merged):
             raise ProjectError(f"tables[{i}].activation: give an activation or an expr "
                                "(an expression of x), exactly one")
@@ -212,6 +216,10 @@ def _blame(exc, entry) -> str:
                          UnknownActivationError)
 
     text = str(exc)
+    for key in ("max_error", "mean_error", "dist", "max_rom_bits", "entries", "guard_bits",
+                "interp", "tails", "fit", "output", "in_format", "out_format"):
+        if key in entry and (repr(entry[key]) in text or f"{entry[key]!s}" in text.split()):
+            return key
     if isinstance(exc, UnknownActivationError):
         return "activation"
     if isinstance(exc, ParameterError):
@@ -240,6 +248,12 @@ def compile_project(project: Project, progress=None) -> list[BuiltTable]:
             name = identifier(entry.get("name", table.name))
         except LutgenError as exc:
             raise ProjectError(f"tables[{i}].name: {exc}") from None
+        reserved = {Path(MANIFEST).stem: MANIFEST, Path(REPORT).stem: REPORT}
+        if "c" in project.emit:
+            reserved[project.name] = f"{project.name}.h (the combined header)"
+        if name in reserved:
+            raise ProjectError(f"tables[{i}].name: '{name}' would overwrite {reserved[name]}; "
+                               "choose another name")
         if name in names:
             raise ProjectError(
                 f"tables[{i}].name: '{name}' is already the name of tables[{names[name]}]; "
@@ -349,7 +363,7 @@ def _manifest(project: Project, built, files) -> str:
         ],
         "files": digest,
     }
-    return json.dumps(doc, indent=2) + "\n"
+    return _json.dumps(doc, indent=2) + "\n"
 
 
 # ---- verification ---------------------------------------------------------------------------
@@ -378,6 +392,9 @@ def verify(directory) -> list[str]:
         )
     problems = []
     for filename, digest in sorted(manifest["files"].items()):
+        if Path(filename).name != filename or filename in ("", ".", ".."):
+            problems.append(f"{filename}: not a file name inside the folder; not checked")
+            continue
         path = directory / filename
         if not path.is_file():
             problems.append(f"{filename}: missing")

@@ -12,7 +12,7 @@ import sys
 import click
 import numpy as np
 
-from . import __version__
+from . import __version__, _json
 from .activations import CATEGORIES, activations, get
 from .errors import LutgenError
 
@@ -67,7 +67,7 @@ class LutgenGroup(click.Group):
 
 
 def _echo_json(obj) -> None:
-    click.echo(json.dumps(obj, indent=2, sort_keys=False))
+    click.echo(_json.dumps(obj, indent=2))
 
 
 @click.group(cls=LutgenGroup, context_settings=CONTEXT_SETTINGS)
@@ -384,6 +384,8 @@ def eval_cmd(**kwargs):
         try:
             xs.append(float(v))
         except ValueError:
+            if v.startswith("--"):
+                raise UserError(f"no such option {v!r} (see 'lutgen eval --help')") from None
             raise UserError(f"input {v!r} is not a number; give inputs as numbers, "
                             "e.g. lutgen eval sigmoid 0.5 -1") from None
     rest["xs"] = xs
@@ -416,6 +418,8 @@ def eval_cmd(**kwargs):
               help="An activation parameter (repeatable).")
 @click.option("--expr", metavar="EXPR", help="Fit an expression of x instead of NAME.")
 @click.option("--derivative", is_flag=True, help="Fit the analytic derivative.")
+@click.option("--output", type=int, default=None,
+              help="Which output of a multi-output activation (crelu: 0 or 1).")
 @click.option("--in-format", default="s16.12", show_default=True, metavar="FORMAT")
 @click.option("--out-format", default=None, metavar="FORMAT",
               help="Output format [default: fitted to the function's values].")
@@ -431,7 +435,7 @@ def eval_cmd(**kwargs):
 @click.option("--json", "as_json", is_flag=True, help="Print {best, candidates} as JSON.")
 @click.option("--plot", "plot_file", default=None, metavar="FILE",
               help="Also plot max error vs ROM bits per interpolation (PNG/SVG/PDF).")
-def fit_cmd(name, params, expr, derivative, in_format, out_format, max_error, mean_error, dist,
+def fit_cmd(name, params, expr, derivative, output, in_format, out_format, max_error, mean_error, dist,
             interp, max_rom_bits, as_json, plot_file):
     """Find the table with the fewest ROM bits that meets an error budget.
 
@@ -444,9 +448,11 @@ def fit_cmd(name, params, expr, derivative, in_format, out_format, max_error, me
       lutgen fit gelu --out-format s16.12 --max-error 1e-3 --mean-error 2e-4 --json
     """
     name = _activation_name(name, expr)
+    if dist is not None and mean_error is None:
+        raise UserError("--dist weights the mean error: give --mean-error with it")
     from .search import fit
 
-    result = fit(name, params=_parse_params(params), derivative=derivative,
+    result = fit(name, params=_parse_params(params), derivative=derivative, output=output,
                  in_format=in_format, out_format=out_format, max_error=max_error,
                  mean_error=mean_error, dist=dist, interp=interp, max_rom_bits=max_rom_bits)
     if plot_file is not None:

@@ -93,6 +93,8 @@ def plot_table(table, path, *, report=None, budget_lsb=None) -> Path:
             warnings.simplefilter("ignore", RuntimeWarning)  # huge values: the error below
             fig = _figure_table(table, report=report, budget_lsb=budget_lsb)
             _save(fig, path, fmt)
+    except ExportError:
+        raise
     except (ValueError, OverflowError) as exc:  # matplotlib cannot scale such values
         raise ExportError(
             f"cannot plot {table.name}: its values or errors are beyond what matplotlib "

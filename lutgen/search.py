@@ -24,6 +24,7 @@ from .table import (
     TableSpec,
     _make_spec,
     build,
+    fitted_format,
     reference_on_codes,
     spec_traits,
 )
@@ -156,8 +157,20 @@ class _Search:
         self.fits = fits
         self.traits = spec_traits(base)
         self.seen: dict = {}
-        self.fout = base.out_format or build(base).out_format  # auto: fitted to the function
+        self.last_error: LutgenError | None = None
+        self.fout = base.out_format or self._fitted_out_format()
         self.budget_lsb = budget.in_lsb(self.fout)
+
+    def _fitted_out_format(self) -> FixedFormat:
+        """Fitted to the reference over every input: the analysis measures all of them."""
+        y = reference_on_codes(self.base)
+        y = y[np.isfinite(y)]
+        if y.size == 0:
+            raise SpecError(f"'{self.base.activation}' is not finite at any input of "
+                            f"{self.base.in_format}")
+        fin = self.base.in_format
+        return fitted_format(float(y.min()), float(y.max()), fin.signed or y.min() < 0,
+                             fin.bits, self.base.activation)
 
     # -- evaluation -----------------------------------------------------------------------
     def evaluate(self, **opts) -> Design | None:
@@ -167,8 +180,9 @@ class _Search:
         spec = TableSpec(**{**self.base.__dict__, "out_format": self.fout, **opts})
         try:
             table = build(spec)
-        except LutgenError:
+        except LutgenError as exc:
             self.seen[key] = None
+            self.last_error = exc
             return None
         report = analyze(table, dist=self.dist)
         meets = report.max_error_lsb < self.budget_lsb
@@ -209,6 +223,9 @@ class _Search:
                         if found is not None and (best is None or _cost(found) < _cost(best)):
                             best = found
         designs = [d for d in self.seen.values() if d is not None]
+        if not designs:
+            raise SpecError(f"no table of '{self.base.activation}' over {fin} can be built: "
+                            f"{self.last_error}")
         meeting = sorted((d for d in designs if d.meets), key=_cost)
         floor = min((d.report.floor_max_error_lsb for d in designs), default=math.nan)
         if meeting:
@@ -276,7 +293,8 @@ class _Search:
         y = reference_on_codes(self.base)
         finite = np.isfinite(y)
         scale = 2.0**fout.frac
-        y_lsb = np.where(finite, y, 0.0) * scale
+        with np.errstate(over="ignore"):
+            y_lsb = np.where(finite, y, 0.0) * scale
         limit = self.budget_lsb
         n = codes.size
 
@@ -284,18 +302,21 @@ class _Search:
             return np.clip(np.floor(v + 0.5), fout.min_code, fout.max_code)
 
         def tail_ok(asym, side):
+            # inputs where the reference is not finite are left out of the analysis:
+            # any tail serves them
             if tails is not Tails.CLAMP and asym is not None:
                 # the line's output, rounded once, against the reference
                 with np.errstate(all="ignore"):
                     err = np.abs(quantized(asym(x) * scale) - y_lsb)
-                return (err < limit) & finite
+                return (err < limit) | ~finite
             # clamp: a boundary b serves every input beyond it with (about) f(b)
-            ys = y_lsb if side == "left" else y_lsb[::-1]
-            cmax = np.maximum.accumulate(ys)
-            cmin = np.minimum.accumulate(ys)
+            ys = np.where(finite, y_lsb, np.nan)  # NaN: left out of the running extremes
+            ys = ys if side == "left" else ys[::-1]
+            cmax = np.fmax.accumulate(ys)
+            cmin = np.fmin.accumulate(ys)
             held = quantized(np.append(ys[1:], ys[-1]))  # boundary i+1 holds its value
-            ok = np.maximum(np.abs(held - cmax), np.abs(held - cmin)) < limit
-            ok &= finite if side == "left" else finite[::-1]
+            with np.errstate(all="ignore"):
+                ok = ~(np.fmax(np.abs(held - cmax), np.abs(held - cmin)) >= limit)
             return ok if side == "left" else ok[::-1]
 
         left_ok = tail_ok(self.traits.neg, "left")

@@ -547,14 +547,15 @@ class _Compiler:
         shift = max(0, (-(-span // entries) - 1).bit_length())
         new_hi = lo_code + (entries << shift)
         if new_hi != hi_code and not self.spec.fold:
-            # widen to the right unless that leaves the format or the function's domain
-            # while widening to the left would not
-            lsb = fin.lsb
-            left_lo = hi_code - (entries << shift)
-            right_ok = new_hi <= fin.max_code + 1 and self.traits.finite_on(lo, new_hi * lsb)
-            left_ok = left_lo >= fin.min_code and self.traits.finite_on(left_lo * lsb, hi)
-            if not right_ok and left_ok:
-                lo_code, new_hi = left_lo, hi_code
+            # widen to the right, up to the top of the format and then to the left
+            # (no stored entry wasted on inputs that cannot occur), keeping the function's
+            # domain; if nothing fits both, the plain widening to the right
+            lsb, width = fin.lsb, entries << shift
+            for start in (lo_code, min(lo_code, fin.max_code + 1 - width), hi_code - width):
+                inside = start >= fin.min_code and start + width <= fin.max_code + 1
+                if inside and self.traits.finite_on(start * lsb, (start + width) * lsb):
+                    lo_code, new_hi = start, start + width
+                    break
         if new_hi != hi_code or lo_code != lo * 2.0**fin.frac:
             self.notes.append(
                 f"range widened from [{lo:g}, {hi:g}) to [{lo_code * fin.lsb:g}, "
@@ -620,23 +621,9 @@ class _Compiler:
             if side == "line":
                 values.append(np.atleast_1d(getattr(self.traits, which)(x)))
         allv = np.concatenate(values)
-        ymin, ymax = float(allv.min()), float(allv.max())
-        signed = fin.signed or ymin < 0
-        bits = fin.bits
-        sign = 1 if signed else 0
-        for int_bits in range(-bits, 64):
-            fmt = FixedFormat(signed, bits, bits - sign - int_bits)
-            top, bottom = ymax * 2.0**fmt.frac, ymin * 2.0**fmt.frac  # may overflow to inf
-            if (math.isfinite(top) and math.isfinite(bottom)
-                    and math.floor(top + 0.5) <= fmt.max_code
-                    and math.floor(bottom + 0.5) >= fmt.min_code):
-                break
-        if int_bits + sign > 32:
-            raise SpecError(
-                f"the values of '{self.act.name}' over the range reach {max(-ymin, ymax):.6g}, "
-                "which needs more than 32 integer bits; narrow the range"
-            )
-        return fmt
+        signed = fin.signed or float(allv.min()) < 0
+        return fitted_format(float(allv.min()), float(allv.max()), signed, fin.bits,
+                             self.act.name)
 
     def _ref(self, codes):
         y = reference_on_codes(self.spec, codes)
@@ -802,6 +789,24 @@ def _plain(d):
 
 def _frozen_map(d):
     return None if d is None else MappingProxyType(dict(d))
+
+
+def fitted_format(ymin: float, ymax: float, signed: bool, bits: int, what: str) -> FixedFormat:
+    """The format of ``bits`` bits with the most fraction bits that holds [ymin, ymax]."""
+    sign = 1 if signed else 0
+    for int_bits in range(-bits, 64):
+        fmt = FixedFormat(signed, bits, bits - sign - int_bits)
+        top, bottom = ymax * 2.0**fmt.frac, ymin * 2.0**fmt.frac  # may overflow to inf
+        if (math.isfinite(top) and math.isfinite(bottom)
+                and math.floor(top + 0.5) <= fmt.max_code
+                and math.floor(bottom + 0.5) >= fmt.min_code):
+            break
+    if int_bits + sign > 32:
+        raise SpecError(
+            f"the values of '{what}' reach {max(-ymin, ymax):.6g}, which needs more than "
+            "32 integer bits; narrow the range or the input format"
+        )
+    return fmt
 
 
 def _fine(y, fout: FixedFormat) -> np.ndarray:

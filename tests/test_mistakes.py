@@ -122,3 +122,81 @@ def test_fit_takes_an_expression():
                  "--max-error", "1lsb", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["best"]["max_error_lsb"] < 1
+
+
+@pytest.mark.parametrize("body,message", [
+    ('[[tables]]\nactivation = "sigmoid"\nname = "manifest"\nin_format = "s8.4"\n',
+     "Error: tables[0].name: 'manifest' would overwrite manifest.json; choose another name\n"),
+    ('name = "set"\n[[tables]]\nactivation = "sigmoid"\nname = "set"\nin_format = "s8.4"\n',
+     "Error: tables[0].name: 'set' would overwrite set.h (the combined header); "
+     "choose another name\n"),
+    ('[[tables]]\nactivation = "sigmoid"\nmax_error = "abc"\n',
+     "Error: tables[0].max_error: cannot read error budget 'abc'"),
+    ('[[tables]]\nactivation = "sigmoid"\nmax_error = "1lsb"\nmax_rom_bits = -1\n',
+     "Error: tables[0].max_rom_bits: "),
+    ('[[tables]]\nactivation = "sigmoid"\nmean_error = "1lsb"\n',
+     "Error: tables[0].mean_error: only a fitted table (one with max_error) takes it"),
+])
+def test_batch_names_the_right_key(tmp_path, body, message):
+    project = tmp_path / "p.toml"
+    project.write_text(body)
+    result = run("batch", project, "-o", tmp_path / "out")
+    assert result.exit_code == 2
+    assert result.output.startswith(message), result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_fit_options_that_need_each_other():
+    result = run("fit", "sigmoid", "--max-error", "1lsb", "--dist", "normal:0,1")
+    assert result.output == "Error: --dist weights the mean error: give --mean-error with it\n"
+    ok = run("fit", "crelu", "--output", "1", "--in-format", "s8.4", "--max-error", "1lsb")
+    assert ok.exit_code == 0, ok.output
+
+
+def test_fit_of_a_function_with_a_pole_in_every_range_says_why():
+    result = run("fit", "reciprocal", "--max-error", "1lsb")
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: no table of 'reciprocal' over s16.12 can be built: ")
+
+
+def test_fit_fits_its_output_format_to_every_input():
+    # the lut ramp reaches 1.0 past its range: an s16.15 output could not hold it
+    result = run("fit", "lut", "-p", "xs=0,1", "-p", "ys=0,1", "--max-error", "1lsb", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["best"]["out_format"] == "s16.14"
+
+
+def test_json_output_is_strict_json_even_for_infinite_errors(tmp_path):
+    result = run("analyze", "exp", "--in-format", "s24.0", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output, parse_constant=lambda c: pytest.fail(f"bare {c}"))
+    assert report["max_error_lsb"] == "inf"
+
+
+def test_widening_stays_inside_the_format():
+    table = lutgen_compile("sigmoid", range=(-5, 5))
+    assert table.range == (-8.0, 8.0)
+
+
+def lutgen_compile(*args, **kwargs):
+    import lutgen
+
+    return lutgen.compile_table(*args, **kwargs)
+
+
+def test_verify_checks_no_path_outside_the_folder(tmp_path):
+    (tmp_path / "manifest.json").write_text(json.dumps(
+        {"files": {"../../etc/hostname": "0" * 64}, "tables": []}))
+    result = run("verify", tmp_path)
+    assert result.exit_code == 1
+    assert "../../etc/hostname: not a file name inside the folder; not checked" in result.output
+
+
+def test_plot_write_errors_say_so(tmp_path):
+    out = lutgen("plot", "sigmoid", "--in-format", "s8.4", "-o", tmp_path / "no" / "x.png")
+    assert out.returncode == 2 and "matplotlib" not in out.stderr
+
+
+def test_eval_names_a_mistyped_option():
+    result = run("eval", "sigmoid", "1", "--entires", "64")
+    assert result.output == "Error: no such option '--entires' (see 'lutgen eval --help')\n"

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
 
-from .. import __version__
+from .. import __version__, _json
 from ._common import Artifact, build_command
 
 
@@ -20,5 +19,5 @@ def table_document(table, report, name: str, kinds=None) -> dict:
 
 
 def render(table, report, name: str, kinds=None) -> list[Artifact]:
-    text = json.dumps(table_document(table, report, name, kinds), indent=2) + "\n"
+    text = _json.dumps(table_document(table, report, name, kinds), indent=2) + "\n"
     return [Artifact(f"{name}.json", text)]
