@@ -187,7 +187,7 @@ def eval_codes_parallel(x_codes, table, prog, out):
 
 @_jit_inline
 def _flag_one(x, table, p, out, saturated, n):
-    y = eval_unsaturated(x, table, p)
+    y = eval_in_range(x, table, p) if p[P_FOLD] == FOLD_OFF else eval_unsaturated(x, table, p)
     saturated[n] = 1 if (y < p[P_YMIN] or y > p[P_YMAX]) else 0
     out[n] = saturate(y, p[P_YMIN], p[P_YMAX])
 
