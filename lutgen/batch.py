@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__, _json
+from ._text import up, up_sig
 from .analysis import analyze
 from .errors import LutgenError, ProjectError
 from .export import Artifact, parse_kinds, render, write_artifacts
@@ -198,7 +199,7 @@ def compile_entry(i: int, entry: dict):
             if not result.met:
                 raise ProjectError(
                     f"{where}.max_error: no design meets {entry['max_error']} (the error floor "
-                    f"is {result.floor_max_error_lsb:.4f} LSB)"
+                    f"is {up(result.floor_max_error_lsb)} LSB)"
                 )
             return result.best.table, True
         return compile_table(name, **opts), False
@@ -330,8 +331,8 @@ def _report_md(project: Project, built) -> str:
         lines.append(
             f"| {b.name} | {act} | {t.in_format} | {t.out_format} | [{lo:g}, {hi:g}) "
             f"| {t.entries} | {t.interp.value} | {t.fold or 'no'} | {t.rom_bits} "
-            f"| {r.max_abs_error:.3g} | {r.max_error_lsb:.4f} | {r.mean_error_lsb:.4f} "
-            f"| {r.floor_max_error_lsb:.4f} | {'yes' if r.faithful else 'no'} "
+            f"| {up_sig(r.max_abs_error, 3)} | {up(r.max_error_lsb)} | {r.mean_error_lsb:.4f} "
+            f"| {up(r.floor_max_error_lsb)} | {'yes' if r.faithful else 'no'} "
             f"| {'yes' if r.exhaustive else 'no'} |"
         )
         total += t.rom_bits

@@ -13,6 +13,7 @@ import click
 import numpy as np
 
 from . import __version__, _json
+from ._text import up, up_sig
 from .activations import CATEGORIES, activations, get
 from .errors import LutgenError
 
@@ -265,8 +266,8 @@ def _summary(table, report) -> str:
         f"  stored {table.values.size} x {table.store_bits} bits = {table.rom_bits} ROM bits, "
         f"guard bits {table.guard_bits}, tails "
         + ", ".join(t["mode"] if t else "none" for t in table.tails),
-        f"  max error {report.max_error_lsb:.4f} LSB ({report.max_abs_error:.4g}), "
-        f"mean {report.mean_error_lsb:.4f} LSB, floor {report.floor_max_error_lsb:.4f} LSB, "
+        f"  max error {up(report.max_error_lsb)} LSB ({up_sig(report.max_abs_error)}), "
+        f"mean {report.mean_error_lsb:.4f} LSB, floor {up(report.floor_max_error_lsb)} LSB, "
         + ("faithful" if report.faithful else "not faithful")
         + f", {'exhaustive' if report.exhaustive else 'sampled'} over {report.n_inputs} inputs",
     ]
@@ -474,7 +475,7 @@ def _fit_text(result) -> str:
     else:
         lines.append(
             f"no design meets the budget of {result.budget_lsb:.4g} LSB; the error floor of "
-            f"the output format is {result.floor_max_error_lsb:.4f} LSB. Closest found:"
+            f"the output format is {up(result.floor_max_error_lsb)} LSB. Closest found:"
         )
     header = (f"  {'entries':>7} {'interp':<7} {'fold':<5} {'fit':<7} {'G':>2} "
               f"{'range':<24} {'ROM bits':>8} {'max LSB':>8} {'mean LSB':>8}")
@@ -485,7 +486,7 @@ def _fit_text(result) -> str:
         lines.append(
             f"{'*' if i == 0 else ' '} {x['entries']:>7} {x['interp']:<7} "
             f"{'yes' if x['fold'] else 'no':<5} {x['fit']:<7} {x['guard_bits']:>2} {rng:<24} "
-            f"{x['rom_bits']:>8} {x['max_error_lsb']:>8.4f} {x['mean_error_lsb']:>8.4f}"
+            f"{x['rom_bits']:>8} {up(x['max_error_lsb']):>8} {x['mean_error_lsb']:>8.4f}"
         )
     if result.best is not None:
         from .export._common import build_command
@@ -520,7 +521,7 @@ def batch_cmd(config, out_dir):
     paths = write_artifacts(project_artifacts(project, built), out_dir)
     for b in built:
         r = b.report
-        click.echo(f"{b.name}: {b.table.rom_bits} ROM bits, max {r.max_error_lsb:.4f} LSB"
+        click.echo(f"{b.name}: {b.table.rom_bits} ROM bits, max {up(r.max_error_lsb)} LSB"
                    + (" (fitted)" if b.fitted else ""))
     click.echo(f"wrote {len(paths)} files to {out_dir}")
 

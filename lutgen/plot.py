@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._text import up_sig
 from .errors import ExportError
 
 __all__ = ["plot_table", "plot_pareto", "check_plot_path"]
@@ -170,7 +171,8 @@ def _table_title(table, report) -> str:
         name += f" output {spec.output}"
     line1 = (f"{name}: {table.in_format} \u2192 {table.out_format}, {table.entries} entries, "
              f"interp {table.interp.value}, fold {table.fold or 'no'}")
-    line2 = (f"max error {report.max_error_lsb:.4g} LSB (floor {report.floor_max_error_lsb:.4g}), "
+    line2 = (f"max error {up_sig(report.max_error_lsb)} LSB "
+             f"(floor {up_sig(report.floor_max_error_lsb)}), "
              f"{'faithful' if report.faithful else 'not faithful'}, "
              f"{'exhaustive' if report.exhaustive else 'sampled'} over {report.n_inputs} inputs, "
              f"{table.rom_bits} ROM bits")

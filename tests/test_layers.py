@@ -12,7 +12,7 @@ PKG = Path(__file__).resolve().parent.parent / "lutgen"
 
 # module (dotted, relative to lutgen) -> lutgen modules it may import, and third parties it may not
 RANK = {
-    "errors": 0, "_json": 0,
+    "errors": 0, "_json": 0, "_text": 0,
     "fixedpoint": 1, "_kernels": 1, "activations": 1,
     "table": 2,
     "analysis": 3, "search": 3.5,  # search measures its designs with analysis

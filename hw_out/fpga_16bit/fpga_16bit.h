@@ -14,7 +14,7 @@
  * Activation: sigmoid; params: none
  * Formats: in s16.12, out s16.14; stored u16 with 2 guard bits
  * Range: [-7.999755859375, 8); entries 128 (segment 2^8 codes); interp linear; fold point; left: none, right: clamp
- * Error: max 0.9353 LSB (5.7089e-05), mean 0.2671 LSB, rms 1.94531e-05, floor 0.5000 LSB, faithful, exhaustive over 65536 inputs
+ * Error: max 0.9354 LSB (5.70891e-05), mean 0.2671 LSB, rms 1.94531e-05, floor 0.5000 LSB, faithful, exhaustive over 65536 inputs
  * ROM: 2064 bits; arithmetic: docs/ARITHMETIC.md
  */
 #ifndef LUTGEN_SIGMOID_H
@@ -127,7 +127,7 @@ static inline int16_t lutgen_sigmoid_eval(int16_t x)
  * Activation: tanh; params: none
  * Formats: in s16.12, out s16.14; stored u16 with 1 guard bits
  * Range: [-7.999755859375, 8); entries 512 (segment 2^6 codes); interp linear; fold odd; left: none, right: clamp
- * Error: max 0.9637 LSB (5.88214e-05), mean 0.2140 LSB, rms 1.67669e-05, floor 0.5000 LSB, faithful, exhaustive over 65536 inputs
+ * Error: max 0.9638 LSB (5.88214e-05), mean 0.2140 LSB, rms 1.67669e-05, floor 0.5000 LSB, faithful, exhaustive over 65536 inputs
  * ROM: 8208 bits; arithmetic: docs/ARITHMETIC.md
  */
 #ifndef LUTGEN_TANH_H
@@ -172,7 +172,7 @@ static inline int16_t lutgen_sigmoid_eval(int16_t x)
 #define LUTGEN_TANH_WORDS 513                /* stored words of 16 bits */
 #define LUTGEN_TANH_STORE_BITS 16
 #define LUTGEN_TANH_GUARD_BITS 1             /* extra fraction bits of the stored words */
-#define LUTGEN_TANH_MAX_ERROR_LSB 0.963729   /* max |error| in output LSB */
+#define LUTGEN_TANH_MAX_ERROR_LSB 0.963730   /* max |error| in output LSB */
 #define LUTGEN_TANH_MAX_ERROR_ULSB 963730    /* the same in 1e-6 LSB */
 #define LUTGEN_TANH_MEAN_ERROR_LSB 0.214027
 #define LUTGEN_TANH_FAITHFUL 1               /* max error below 1 LSB */
@@ -270,7 +270,7 @@ static inline int16_t lutgen_tanh_eval(int16_t x)
  * Activation: gelu; params: none
  * Formats: in s16.12, out s16.12; stored s17 with 1 guard bits
  * Range: [-3.831298828125, 4.168701171875); entries 256 (segment 2^7 codes); interp linear; fold no; left: line, right: line
- * Error: max 0.9993 LSB (0.000243958), mean 0.1523 LSB, rms 5.86823e-05, floor 0.4999 LSB, faithful, exhaustive over 65536 inputs
+ * Error: max 0.9993 LSB (0.000243959), mean 0.1523 LSB, rms 5.86823e-05, floor 0.5000 LSB, faithful, exhaustive over 65536 inputs
  * ROM: 4369 bits; arithmetic: docs/ARITHMETIC.md
  */
 #ifndef LUTGEN_GELU_H
@@ -442,7 +442,7 @@ static inline int16_t lutgen_gelu_eval(int16_t x)
 #define LUTGEN_SILU_WORDS 257                /* stored words of 20 bits */
 #define LUTGEN_SILU_STORE_BITS 20
 #define LUTGEN_SILU_GUARD_BITS 4             /* extra fraction bits of the stored words */
-#define LUTGEN_SILU_MAX_ERROR_LSB 0.998698   /* max |error| in output LSB */
+#define LUTGEN_SILU_MAX_ERROR_LSB 0.998699   /* max |error| in output LSB */
 #define LUTGEN_SILU_MAX_ERROR_ULSB 998699    /* the same in 1e-6 LSB */
 #define LUTGEN_SILU_MEAN_ERROR_LSB 0.262291
 #define LUTGEN_SILU_FAITHFUL 1               /* max error below 1 LSB */
@@ -520,7 +520,7 @@ static inline int16_t lutgen_silu_eval(int16_t x)
  * Activation: softmax_exp; params: none
  * Formats: in u16.12, out u16.15; stored u18 with 3 guard bits
  * Range: [0, 16); entries 1024 (segment 2^6 codes); interp linear; fold no; left: none, right: none
- * Error: max 0.9792 LSB (2.98843e-05), mean 0.2088 LSB, rms 8.04055e-06, floor 0.5000 LSB, faithful, exhaustive over 65536 inputs
+ * Error: max 0.9793 LSB (2.98843e-05), mean 0.2088 LSB, rms 8.04055e-06, floor 0.5000 LSB, faithful, exhaustive over 65536 inputs
  * ROM: 18450 bits; arithmetic: docs/ARITHMETIC.md
  */
 #ifndef LUTGEN_SOFTMAX_EXP_H
@@ -706,7 +706,7 @@ static inline uint16_t lutgen_softmax_exp_eval(uint16_t x)
  * Activation: softmax_recip; params: none
  * Formats: in u16.16, out u16.15; stored u16 with 1 guard bits
  * Range: [0, 1); entries 128 (segment 2^9 codes); interp linear; fold no; left: none, right: none
- * Error: max 0.8888 LSB (2.71231e-05), mean 0.2698 LSB, rms 9.80358e-06, floor 0.5000 LSB, faithful, exhaustive over 65536 inputs
+ * Error: max 0.8888 LSB (2.71232e-05), mean 0.2698 LSB, rms 9.80358e-06, floor 0.5000 LSB, faithful, exhaustive over 65536 inputs
  * ROM: 2064 bits; arithmetic: docs/ARITHMETIC.md
  */
 #ifndef LUTGEN_SOFTMAX_RECIP_H
@@ -751,7 +751,7 @@ static inline uint16_t lutgen_softmax_exp_eval(uint16_t x)
 #define LUTGEN_SOFTMAX_RECIP_WORDS 129       /* stored words of 16 bits */
 #define LUTGEN_SOFTMAX_RECIP_STORE_BITS 16
 #define LUTGEN_SOFTMAX_RECIP_GUARD_BITS 1    /* extra fraction bits of the stored words */
-#define LUTGEN_SOFTMAX_RECIP_MAX_ERROR_LSB 0.888770 /* max |error| in output LSB */
+#define LUTGEN_SOFTMAX_RECIP_MAX_ERROR_LSB 0.888771 /* max |error| in output LSB */
 #define LUTGEN_SOFTMAX_RECIP_MAX_ERROR_ULSB 888771 /* the same in 1e-6 LSB */
 #define LUTGEN_SOFTMAX_RECIP_MEAN_ERROR_LSB 0.269772
 #define LUTGEN_SOFTMAX_RECIP_FAITHFUL 1      /* max error below 1 LSB */
@@ -816,7 +816,7 @@ static inline uint16_t lutgen_softmax_recip_eval(uint16_t x)
  * Activation: b_silu; params: alpha=1.67
  * Formats: in s16.12, out s16.11; stored s17 with 1 guard bits
  * Range: [-8, 8); entries 256 (segment 2^8 codes); interp linear; fold no; left: none, right: none
- * Error: max 0.9176 LSB (0.000448058), mean 0.2675 LSB, rms 0.000155349, floor 0.5000 LSB, faithful, exhaustive over 65536 inputs
+ * Error: max 0.9177 LSB (0.000448058), mean 0.2675 LSB, rms 0.000155349, floor 0.5000 LSB, faithful, exhaustive over 65536 inputs
  * ROM: 4369 bits; arithmetic: docs/ARITHMETIC.md
  */
 #ifndef LUTGEN_B_SILU_H
@@ -861,7 +861,7 @@ static inline uint16_t lutgen_softmax_recip_eval(uint16_t x)
 #define LUTGEN_B_SILU_WORDS 257              /* stored words of 17 bits */
 #define LUTGEN_B_SILU_STORE_BITS 17
 #define LUTGEN_B_SILU_GUARD_BITS 1           /* extra fraction bits of the stored words */
-#define LUTGEN_B_SILU_MAX_ERROR_LSB 0.917622 /* max |error| in output LSB */
+#define LUTGEN_B_SILU_MAX_ERROR_LSB 0.917623 /* max |error| in output LSB */
 #define LUTGEN_B_SILU_MAX_ERROR_ULSB 917623  /* the same in 1e-6 LSB */
 #define LUTGEN_B_SILU_MEAN_ERROR_LSB 0.267530
 #define LUTGEN_B_SILU_FAITHFUL 1             /* max error below 1 LSB */
@@ -937,7 +937,7 @@ static inline int16_t lutgen_b_silu_eval(int16_t x)
  * Activation: squareplus; params: b=4.0
  * Formats: in s16.12, out s16.11; stored u19 with 4 guard bits
  * Range: [-8, 8); entries 128 (segment 2^9 codes); interp linear; fold no; left: none, right: none
- * Error: max 0.9961 LSB (0.000486378), mean 0.2659 LSB, rms 0.000153835, floor 0.5000 LSB, faithful, exhaustive over 65536 inputs
+ * Error: max 0.9962 LSB (0.000486378), mean 0.2659 LSB, rms 0.000153835, floor 0.5000 LSB, faithful, exhaustive over 65536 inputs
  * ROM: 2451 bits; arithmetic: docs/ARITHMETIC.md
  */
 #ifndef LUTGEN_SQUAREPLUS_H
@@ -982,7 +982,7 @@ static inline int16_t lutgen_b_silu_eval(int16_t x)
 #define LUTGEN_SQUAREPLUS_WORDS 129          /* stored words of 19 bits */
 #define LUTGEN_SQUAREPLUS_STORE_BITS 19
 #define LUTGEN_SQUAREPLUS_GUARD_BITS 4       /* extra fraction bits of the stored words */
-#define LUTGEN_SQUAREPLUS_MAX_ERROR_LSB 0.996101 /* max |error| in output LSB */
+#define LUTGEN_SQUAREPLUS_MAX_ERROR_LSB 0.996102 /* max |error| in output LSB */
 #define LUTGEN_SQUAREPLUS_MAX_ERROR_ULSB 996102 /* the same in 1e-6 LSB */
 #define LUTGEN_SQUAREPLUS_MEAN_ERROR_LSB 0.265928
 #define LUTGEN_SQUAREPLUS_FAITHFUL 1         /* max error below 1 LSB */

@@ -4,7 +4,7 @@
  * Activation: gelu; params: none
  * Formats: in s16.12, out s16.12; stored s17 with 1 guard bits
  * Range: [-3.831298828125, 4.168701171875); entries 256 (segment 2^7 codes); interp linear; fold no; left: line, right: line
- * Error: max 0.9993 LSB (0.000243958), mean 0.1523 LSB, rms 5.86823e-05, floor 0.4999 LSB, faithful, exhaustive over 65536 inputs
+ * Error: max 0.9993 LSB (0.000243959), mean 0.1523 LSB, rms 5.86823e-05, floor 0.5000 LSB, faithful, exhaustive over 65536 inputs
  * ROM: 4369 bits; arithmetic: docs/ARITHMETIC.md
  */
 #ifndef LUTGEN_GELU_H

@@ -3,7 +3,7 @@
 // Activation: b_silu; params: alpha=1.67
 // Formats: in s16.12, out s16.11; stored s17 with 1 guard bits
 // Range: [-8, 8); entries 256 (segment 2^8 codes); interp linear; fold no; left: none, right: none
-// Error: max 0.9176 LSB (0.000448058), mean 0.2675 LSB, rms 0.000155349, floor 0.5000 LSB, faithful, exhaustive over 65536 inputs
+// Error: max 0.9177 LSB (0.000448058), mean 0.2675 LSB, rms 0.000155349, floor 0.5000 LSB, faithful, exhaustive over 65536 inputs
 // ROM: 4369 bits; arithmetic: docs/ARITHMETIC.md
 //
 // lutgen_b_silu: y = f(x) exactly as docs/ARITHMETIC.md computes it.

@@ -3,7 +3,7 @@
 // Activation: softmax_recip; params: none
 // Formats: in u16.16, out u16.15; stored u16 with 1 guard bits
 // Range: [0, 1); entries 128 (segment 2^9 codes); interp linear; fold no; left: none, right: none
-// Error: max 0.8888 LSB (2.71231e-05), mean 0.2698 LSB, rms 9.80358e-06, floor 0.5000 LSB, faithful, exhaustive over 65536 inputs
+// Error: max 0.8888 LSB (2.71232e-05), mean 0.2698 LSB, rms 9.80358e-06, floor 0.5000 LSB, faithful, exhaustive over 65536 inputs
 // ROM: 2064 bits; arithmetic: docs/ARITHMETIC.md
 //
 // lutgen_softmax_recip: y = f(x) exactly as docs/ARITHMETIC.md computes it.

@@ -4,7 +4,7 @@
  * Activation: sigmoid; params: none
  * Formats: in s16.12, out s16.14; stored u16 with 2 guard bits
  * Range: [-7.999755859375, 8); entries 128 (segment 2^8 codes); interp linear; fold point; left: none, right: clamp
- * Error: max 0.9353 LSB (5.7089e-05), mean 0.2671 LSB, rms 1.94531e-05, floor 0.5000 LSB, faithful, exhaustive over 65536 inputs
+ * Error: max 0.9354 LSB (5.70891e-05), mean 0.2671 LSB, rms 1.94531e-05, floor 0.5000 LSB, faithful, exhaustive over 65536 inputs
  * ROM: 2064 bits; arithmetic: docs/ARITHMETIC.md
  */
 #ifndef LUTGEN_SIGMOID_H

@@ -49,7 +49,7 @@
 #define LUTGEN_SILU_WORDS 257                /* stored words of 20 bits */
 #define LUTGEN_SILU_STORE_BITS 20
 #define LUTGEN_SILU_GUARD_BITS 4             /* extra fraction bits of the stored words */
-#define LUTGEN_SILU_MAX_ERROR_LSB 0.998698   /* max |error| in output LSB */
+#define LUTGEN_SILU_MAX_ERROR_LSB 0.998699   /* max |error| in output LSB */
 #define LUTGEN_SILU_MAX_ERROR_ULSB 998699    /* the same in 1e-6 LSB */
 #define LUTGEN_SILU_MEAN_ERROR_LSB 0.262291
 #define LUTGEN_SILU_FAITHFUL 1               /* max error below 1 LSB */

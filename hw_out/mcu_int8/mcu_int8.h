@@ -14,7 +14,7 @@
  * Activation: sigmoid; params: none
  * Formats: in s8.4, out u8.8; stored u9 with 0 guard bits
  * Range: [-7.9375, 8); entries 16 (segment 2^3 codes); interp linear; fold point; left: none, right: clamp
- * Error: max 0.9172 LSB (0.00358275), mean 0.3568 LSB, rms 0.00172426, floor 0.9086 LSB, faithful, exhaustive over 256 inputs
+ * Error: max 0.9172 LSB (0.00358276), mean 0.3568 LSB, rms 0.00172426, floor 0.9087 LSB, faithful, exhaustive over 256 inputs
  * ROM: 153 bits; arithmetic: docs/ARITHMETIC.md
  */
 #ifndef LUTGEN_SIGMOID_H
@@ -59,7 +59,7 @@
 #define LUTGEN_SIGMOID_WORDS 17              /* stored words of 9 bits */
 #define LUTGEN_SIGMOID_STORE_BITS 9
 #define LUTGEN_SIGMOID_GUARD_BITS 0          /* extra fraction bits of the stored words */
-#define LUTGEN_SIGMOID_MAX_ERROR_LSB 0.917184 /* max |error| in output LSB */
+#define LUTGEN_SIGMOID_MAX_ERROR_LSB 0.917185 /* max |error| in output LSB */
 #define LUTGEN_SIGMOID_MAX_ERROR_ULSB 917185 /* the same in 1e-6 LSB */
 #define LUTGEN_SIGMOID_MEAN_ERROR_LSB 0.356783
 #define LUTGEN_SIGMOID_FAITHFUL 1            /* max error below 1 LSB */
@@ -118,7 +118,7 @@ static inline uint8_t lutgen_sigmoid_eval(int8_t x)
  * Activation: tanh; params: none
  * Formats: in s8.4, out s8.7; stored u8 with 0 guard bits
  * Range: [-3.9375, 4); entries 16 (segment 2^2 codes); interp linear; fold odd; left: none, right: clamp
- * Error: max 1.0000 LSB (0.00781224), mean 0.4267 LSB, rms 0.00453281, floor 1.0000 LSB, faithful, exhaustive over 256 inputs
+ * Error: max 1.0000 LSB (0.00781225), mean 0.4267 LSB, rms 0.00453281, floor 1.0000 LSB, faithful, exhaustive over 256 inputs
  * ROM: 136 bits; arithmetic: docs/ARITHMETIC.md
  */
 #ifndef LUTGEN_TANH_H
@@ -163,7 +163,7 @@ static inline uint8_t lutgen_sigmoid_eval(int8_t x)
 #define LUTGEN_TANH_WORDS 17                 /* stored words of 8 bits */
 #define LUTGEN_TANH_STORE_BITS 8
 #define LUTGEN_TANH_GUARD_BITS 0             /* extra fraction bits of the stored words */
-#define LUTGEN_TANH_MAX_ERROR_LSB 0.999967   /* max |error| in output LSB */
+#define LUTGEN_TANH_MAX_ERROR_LSB 0.999968   /* max |error| in output LSB */
 #define LUTGEN_TANH_MAX_ERROR_ULSB 999968    /* the same in 1e-6 LSB */
 #define LUTGEN_TANH_MEAN_ERROR_LSB 0.426723
 #define LUTGEN_TANH_FAITHFUL 1               /* max error below 1 LSB */
@@ -222,7 +222,7 @@ static inline int8_t lutgen_tanh_eval(int8_t x)
  * Activation: hard_swish; params: none
  * Formats: in s8.4, out s8.4; stored s10 with 2 guard bits
  * Range: [-2.8125, 5.1875); entries 16 (segment 2^3 codes); interp linear; fold no; left: line, right: line
- * Error: max 0.9583 LSB (0.0598958), mean 0.0931 LSB, rms 0.0121134, floor 0.5000 LSB, faithful, exhaustive over 256 inputs
+ * Error: max 0.9584 LSB (0.0598959), mean 0.0931 LSB, rms 0.0121134, floor 0.5000 LSB, faithful, exhaustive over 256 inputs
  * ROM: 170 bits; arithmetic: docs/ARITHMETIC.md
  */
 #ifndef LUTGEN_HARD_SWISH_H
@@ -267,7 +267,7 @@ static inline int8_t lutgen_tanh_eval(int8_t x)
 #define LUTGEN_HARD_SWISH_WORDS 17           /* stored words of 10 bits */
 #define LUTGEN_HARD_SWISH_STORE_BITS 10
 #define LUTGEN_HARD_SWISH_GUARD_BITS 2       /* extra fraction bits of the stored words */
-#define LUTGEN_HARD_SWISH_MAX_ERROR_LSB 0.958333 /* max |error| in output LSB */
+#define LUTGEN_HARD_SWISH_MAX_ERROR_LSB 0.958334 /* max |error| in output LSB */
 #define LUTGEN_HARD_SWISH_MAX_ERROR_ULSB 958334 /* the same in 1e-6 LSB */
 #define LUTGEN_HARD_SWISH_MEAN_ERROR_LSB 0.093099
 #define LUTGEN_HARD_SWISH_FAITHFUL 1         /* max error below 1 LSB */
@@ -527,7 +527,7 @@ static inline int8_t lutgen_quant_relu_eval(int8_t x)
  * Activation: softplus; params: none
  * Formats: in s8.4, out s8.4; stored u8 with 1 guard bits
  * Range: [-2.6875, 5.3125); entries 8 (segment 2^4 codes); interp linear; fold no; left: line, right: line
- * Error: max 0.9915 LSB (0.0619676), mean 0.2031 LSB, rms 0.0180708, floor 0.4984 LSB, faithful, exhaustive over 256 inputs
+ * Error: max 0.9915 LSB (0.0619676), mean 0.2031 LSB, rms 0.0180708, floor 0.4985 LSB, faithful, exhaustive over 256 inputs
  * ROM: 72 bits; arithmetic: docs/ARITHMETIC.md
  */
 #ifndef LUTGEN_SOFTPLUS_H
@@ -572,7 +572,7 @@ static inline int8_t lutgen_quant_relu_eval(int8_t x)
 #define LUTGEN_SOFTPLUS_WORDS 9              /* stored words of 8 bits */
 #define LUTGEN_SOFTPLUS_STORE_BITS 8
 #define LUTGEN_SOFTPLUS_GUARD_BITS 1         /* extra fraction bits of the stored words */
-#define LUTGEN_SOFTPLUS_MAX_ERROR_LSB 0.991481 /* max |error| in output LSB */
+#define LUTGEN_SOFTPLUS_MAX_ERROR_LSB 0.991482 /* max |error| in output LSB */
 #define LUTGEN_SOFTPLUS_MAX_ERROR_ULSB 991482 /* the same in 1e-6 LSB */
 #define LUTGEN_SOFTPLUS_MEAN_ERROR_LSB 0.203056
 #define LUTGEN_SOFTPLUS_FAITHFUL 1           /* max error below 1 LSB */

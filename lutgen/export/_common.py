@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__
+from .._text import up, up_sig
 from ..errors import ExportError
 
 __all__ = ["Artifact", "provenance_lines", "identifier", "atomic_write", "stage_file",
@@ -113,9 +114,9 @@ def provenance_lines(table, report, name: str, command: str | None = None) -> li
     ]
     if report is not None:
         lines.append(
-            f"Error: max {report.max_error_lsb:.4f} LSB ({report.max_abs_error:.6g}), "
+            f"Error: max {up(report.max_error_lsb)} LSB ({up_sig(report.max_abs_error, 6)}), "
             f"mean {report.mean_error_lsb:.4f} LSB, rms {report.rms_error:.6g}, "
-            f"floor {report.floor_max_error_lsb:.4f} LSB, "
+            f"floor {up(report.floor_max_error_lsb)} LSB, "
             f"{'faithful' if report.faithful else 'not faithful'}, "
             f"{'exhaustive' if report.exhaustive else 'sampled'} over {report.n_inputs} inputs"
         )

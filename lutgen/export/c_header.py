@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 
+from .._text import up
 from ._common import Artifact, provenance_lines
 
 __all__ = ["render"]
@@ -161,7 +162,7 @@ class _Header:
         if self.report is not None and math.isfinite(self.report.max_error_lsb):
             r = self.report
             rows += [
-                ("MAX_ERROR_LSB", f"{r.max_error_lsb:.6f}", "max |error| in output LSB"),
+                ("MAX_ERROR_LSB", up(r.max_error_lsb, 6), "max |error| in output LSB"),
                 ("MAX_ERROR_ULSB", math.ceil(r.max_error_lsb * 1e6), "the same in 1e-6 LSB"),
                 ("MEAN_ERROR_LSB", f"{r.mean_error_lsb:.6f}", None),
                 ("FAITHFUL", int(r.faithful), "max error below 1 LSB"),

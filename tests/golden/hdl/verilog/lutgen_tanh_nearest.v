@@ -3,7 +3,7 @@
 // Activation: tanh; params: none
 // Formats: in s8.4, out s8.6; stored s8 with 0 guard bits
 // Range: [-4, 4); entries 8 (segment 2^4 codes); interp nearest; fold no; left: clamp, right: clamp
-// Error: max 29.5755 LSB (0.462117), mean 2.0356 LSB, rms 0.0837891, floor 0.4944 LSB, not faithful, exhaustive over 256 inputs
+// Error: max 29.5755 LSB (0.462118), mean 2.0356 LSB, rms 0.0837891, floor 0.4944 LSB, not faithful, exhaustive over 256 inputs
 // ROM: 72 bits; arithmetic: docs/ARITHMETIC.md
 //
 // lutgen_tanh_nearest: y = f(x) exactly as docs/ARITHMETIC.md computes it.
