@@ -12,6 +12,7 @@ from .errors import (
     QuantizationError,
     RangeError,
     SpecError,
+    ProjectError,
     UnknownActivationError,
 )
 from .fixedpoint import FixedFormat, Overflow, Rounding
@@ -30,15 +31,28 @@ from .activations import (
 
 # The compiler and analysis import numba: loaded on first use, so `lutgen list` starts fast.
 _LAZY = {
+    "TableSpec": "spec",
+    "OPTIONS": "spec",
+    "Interp": "spec",
+    "Tails": "spec",
+    "Coeffs": "spec",
+    "Fit": "spec",
+    "Fold": "spec",
     "compile_table": "table",
+    "build": "table",
     "Table": "table",
-    "TableSpec": "table",
-    "Interp": "table",
-    "Tails": "table",
-    "Fit": "table",
+    "Tail": "table",
     "analyze": "analysis",
     "ErrorReport": "analysis",
     "Distribution": "analysis",
+    "fit": "search",
+    "Budget": "search",
+    "FitResult": "search",
+    "export": "export",
+    "render": "export",
+    "load_project": "batch",
+    "build_project": "batch",
+    "verify": "batch",
 }
 
 
@@ -73,16 +87,32 @@ __all__ = [
     "load_points",
     "reference",
     "derivative",
-    # tables and their analysis
-    "compile_table",
-    "Table",
+    # the spec and its options
     "TableSpec",
+    "OPTIONS",
     "Interp",
     "Tails",
+    "Coeffs",
     "Fit",
+    "Fold",
+    # tables and their analysis
+    "compile_table",
+    "build",
+    "Table",
+    "Tail",
     "analyze",
     "ErrorReport",
     "Distribution",
+    # the budget search
+    "fit",
+    "Budget",
+    "FitResult",
+    # artifacts and projects
+    "export",
+    "render",
+    "load_project",
+    "build_project",
+    "verify",
     # errors
     "LutgenError",
     "FormatError",
@@ -94,4 +124,5 @@ __all__ = [
     "ExpressionError",
     "SpecError",
     "ExportError",
+    "ProjectError",
 ]

@@ -45,7 +45,25 @@ FOLD_NEGATE = 1  # odd and point-symmetric: f(-x) = F - f(x)
 FOLD_MIRROR = 2  # even: f(-x) = f(x)
 
 TAIL_CLAMP = 0
-TAIL_LINE = 1
+TAIL_LINE = 1  # an asymptote tail: acc = u*M + C, R = K
+
+
+def pack_program(*, lo, shift, entries, interp, fold, fold_f, guard, ymin, ymax, left, right):
+    """The program vector of one table, every slot named (plain Python, not jitted).
+
+    ``interp``, ``fold`` are ``INTERP_*`` / ``FOLD_*`` codes; ``left`` and
+    ``right`` are ``None`` (clamp, or no such inputs) or the ``(M, C, K)`` of an
+    asymptote tail.
+    """
+    prog = np.zeros(PROG_LEN, dtype=np.int64)
+    prog[P_LO], prog[P_SHIFT], prog[P_N], prog[P_INTERP] = lo, shift, entries, interp
+    prog[P_FOLD], prog[P_FOLD_F], prog[P_GUARD] = fold, fold_f, guard
+    prog[P_YMIN], prog[P_YMAX] = ymin, ymax
+    for base, line in ((P_LMODE, left), (P_RMODE, right)):
+        if line is not None:
+            prog[base] = TAIL_LINE
+            prog[base + 1], prog[base + 2], prog[base + 3] = line
+    return prog
 
 
 def _jit(*args, **kwargs):
@@ -220,7 +238,7 @@ def _abs_error(table, p, x, ref, e_bits):
 
 
 @_jit
-def _segment_error(table, prog, ref_fine, e_bits, seg, n_valid):
+def segment_error(table, prog, ref_fine, e_bits, seg, n_valid):
     """Max and sum of |y << e_bits - ref_fine| over the valid inputs of segment ``seg``.
 
     ``ref_fine[off]`` is the reference of input ``LO + off`` in output LSBs times
@@ -279,7 +297,7 @@ def fit_linear_minimax(table, prog, ref_fine, e_bits, n_valid, radius, max_passe
                 worst = np.int64(0)
                 total = np.int64(0)
                 for seg in range(first, last + 1):
-                    w, t = _segment_error(table, prog, ref_fine, e_bits, seg, n_valid)
+                    w, t = segment_error(table, prog, ref_fine, e_bits, seg, n_valid)
                     worst = max(worst, w)
                     total += t
                 if best_max < 0 or worst < best_max or (worst == best_max and total < best_sum):

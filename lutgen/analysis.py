@@ -16,8 +16,9 @@ import numpy as np
 
 from . import _kernels as K
 from .errors import SpecError
-from .activations import get as get_activation
-from .table import EXHAUSTIVE_LIMIT_BITS, Table, reference_on_codes
+from ._reference import EXHAUSTIVE_LIMIT_BITS, reference_on_codes
+from .spec import Fold
+from .table import Table
 
 __all__ = ["ErrorReport", "Distribution", "analyze", "analysis_codes"]
 
@@ -258,13 +259,12 @@ class _ReferenceLSB:
 
 def _reference_lsb(spec, fout, codes) -> _ReferenceLSB:
     if codes is None:  # every code of the format: cached per spec and output format
-        act = get_activation(spec.activation)  # a re-registered name is another function
-        return _reference_lsb_cached(id(act), spec, fout)
+        return _reference_lsb_cached(spec.act, spec, fout)  # a re-registered name: another act
     return _make_reference_lsb(reference_on_codes(spec, codes), fout)
 
 
 @functools.lru_cache(maxsize=4)
-def _reference_lsb_cached(act_id, spec, fout) -> _ReferenceLSB:
+def _reference_lsb_cached(act, spec, fout) -> _ReferenceLSB:
     return _make_reference_lsb(reference_on_codes(spec), fout)
 
 
@@ -295,7 +295,7 @@ def _fold_mismatches(table: Table, codes, y) -> int:
     y_neg = y[neg][inside]
     y_pos = table.eval_int(mirror).astype(np.int64)
     g = table.guard_bits
-    if table.fold == "even":
+    if table.fold is Fold.EVEN:
         expect = y_pos
     else:
         f_out = table.fold_f >> g

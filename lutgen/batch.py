@@ -38,8 +38,8 @@ from . import __version__, _json
 from ._text import up, up_sig
 from .analysis import analyze
 from .errors import LutgenError, ProjectError
-from .export import Artifact, parse_kinds, render, write_artifacts
-from .export._common import identifier
+from .export import Artifact, identifier, parse_kinds, render, write_artifacts
+from .spec import OPTION, rename_old
 
 try:
     import tomllib
@@ -48,9 +48,7 @@ except ModuleNotFoundError:  # Python 3.10
 
 __all__ = ["Project", "load_project", "build_project", "verify", "ProjectError"]
 
-TABLE_OPTIONS = ("activation", "expr", "name", "params", "derivative", "output", "in_format",
-                 "out_format", "range", "entries", "interp", "tails", "fold", "fit",
-                 "guard_bits")
+TABLE_OPTIONS = ("name", *OPTION)  # generated from the one option table (lutgen.spec)
 FIT_OPTIONS = ("max_error", "mean_error", "dist", "max_rom_bits")
 PROJECT_KEYS = ("name", "emit", "defaults", "tables")
 MANIFEST = "manifest.json"
@@ -63,6 +61,7 @@ class Project:
     emit: tuple[str, ...]
     tables: tuple[dict, ...]  # each entry's options, defaults merged
     source: str
+    notes: tuple[str, ...] = ()  # old option names read, and what they are called now
 
 
 def load_project(path) -> Project:
@@ -92,6 +91,8 @@ def load_project(path) -> Project:
     defaults = raw.get("defaults", {})
     if not isinstance(defaults, dict):
         raise ProjectError("defaults: must be a table of options, e.g. [defaults]")
+    notes: list[str] = []
+    defaults = _renamed(defaults, "defaults", notes)
     _unknown(defaults, TABLE_OPTIONS + FIT_OPTIONS, "defaults.")
     tables = raw.get("tables")
     if not isinstance(tables, list) or not tables:
@@ -100,6 +101,7 @@ def load_project(path) -> Project:
     for i, entry in enumerate(tables):
         if not isinstance(entry, dict):
             raise ProjectError(f"tables[{i}]: must be a table of options")
+        entry = _renamed(entry, f"tables[{i}]", notes)
         _unknown(entry, TABLE_OPTIONS + FIT_OPTIONS, f"tables[{i}].")
         merged = {**defaults, **entry}
         _check_types(merged, f"tables[{i}].")
@@ -113,42 +115,38 @@ def load_project(path) -> Project:
         if "expr" in merged and "name" not in merged:
             raise ProjectError(f"tables[{i}].name: a table with an expr needs a name")
         entries.append(merged)
-    return Project(name, tuple(kinds), tuple(entries), str(path))
+    return Project(name, tuple(kinds), tuple(entries), str(path), tuple(dict.fromkeys(notes)))
 
 
-_TYPES = {  # option -> (allowed TOML types, what to write)
-    "activation": ((str,), "a name, e.g. \"sigmoid\""),
-    "expr": ((str,), "an expression of x, e.g. \"x*sigmoid(x)\""),
+def _renamed(options: dict, where: str, notes: list) -> dict:
+    """``options`` with old option names (``fit``) under today's names."""
+    try:
+        return rename_old(options, lambda text: notes.append(f"{where}: {text}"))
+    except LutgenError as exc:
+        raise ProjectError(f"{where}: {exc}") from None
+
+
+_FIT_TYPES = {  # option -> (allowed TOML types, what to write)
     "name": ((str,), "a name, e.g. \"sig8\""),
-    "params": ((dict,), "a table, e.g. { alpha = 0.1 }"),
-    "derivative": ((bool,), "true or false"),
-    "fold": ((bool,), "true or false"),
-    "output": ((int,), "an integer"),
-    "entries": ((int,), "an integer power of two"),
-    "guard_bits": ((int,), "an integer"),
     "max_rom_bits": ((int,), "an integer"),
-    "range": ((list,), "two numbers, e.g. [-4, 4]"),
-    "in_format": ((str,), "text, e.g. \"s16.12\""),
-    "out_format": ((str,), "text, e.g. \"s16.14\""),
-    "interp": ((str,), "text: none, nearest or linear"),
-    "tails": ((str,), "text: auto, clamp or asymptote"),
-    "fit": ((str,), "text: sample or minimax"),
     "max_error": ((str, int, float), "a number or LSBs, e.g. \"1lsb\""),
     "mean_error": ((str, int, float), "a number or LSBs, e.g. \"0.5lsb\""),
     "dist": ((str,), "text, e.g. \"normal:0,1\""),
 }
 
 
+def _type_ok(key: str, value) -> tuple[bool, str]:
+    """Has ``value`` the TOML type of option ``key``? And what to write if not."""
+    if key in OPTION:
+        return OPTION[key].toml_ok(value), OPTION[key].toml_hint
+    types, what = _FIT_TYPES[key]
+    return (isinstance(value, types) and not (isinstance(value, bool) and bool not in types),
+            what)
+
+
 def _check_types(entry: dict, where: str):
     for key, value in entry.items():
-        types, what = _TYPES[key]
-        if isinstance(value, bool) and bool not in types:
-            ok = False
-        else:
-            ok = isinstance(value, types)
-        if key == "range" and ok:
-            ok = len(value) == 2 and all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+        ok, what = _type_ok(key, value)
         if not ok:
             raise ProjectError(f"{where}{key}: {value!r} is not {what}")
 
@@ -175,22 +173,15 @@ def compile_entry(i: int, entry: dict):
     from .table import compile_table
 
     where = f"tables[{i}]"
-    opts = {k: v for k, v in entry.items() if k in TABLE_OPTIONS and k not in ("name", "expr")}
-    if "expr" in entry:
-        from .activations.user import register_expression
-
-        try:
-            name = register_expression(entry["expr"], name=entry["name"]).name
-        except LutgenError as exc:
-            raise ProjectError(f"{where}.expr: {exc}") from None
-    else:
-        name = opts.pop("activation")
+    opts = {k: v for k, v in entry.items() if k in TABLE_OPTIONS and k != "name"}
+    # an expression is named by its table and never registered: no name shadows the catalog
+    name = entry["name"] if "expr" in entry else opts.pop("activation")
     if "range" in opts:
         opts["range"] = tuple(opts["range"]) if isinstance(opts["range"], list) else opts["range"]
     try:
         if "max_error" in entry:
             fit_opts = {k: entry[k] for k in FIT_OPTIONS if k in entry}
-            for k in ("range", "entries", "tails", "fold", "fit", "guard_bits"):
+            for k in ("range", "entries", "tails", "fold", "coeffs", "guard_bits"):
                 if k in opts:
                     raise ProjectError(f"{where}.{k}: a table with max_error is fitted; "
                                        f"drop {k} or drop max_error")
@@ -218,7 +209,7 @@ def _blame(exc, entry) -> str:
 
     text = str(exc)
     for key in ("max_error", "mean_error", "dist", "max_rom_bits", "entries", "guard_bits",
-                "interp", "tails", "fit", "output", "in_format", "out_format"):
+                "interp", "tails", "coeffs", "output", "in_format", "out_format", "expr"):
         if key in entry and (repr(entry[key]) in text or f"{entry[key]!s}" in text.split()):
             return key
     if isinstance(exc, UnknownActivationError):
@@ -232,7 +223,7 @@ def _blame(exc, entry) -> str:
             if key in entry and str(entry[key]) in text:
                 return key
         return "in_format"
-    for key in ("entries", "guard", "interp", "tails", "fold", "fit", "output", "max_error",
+    for key in ("entries", "guard", "interp", "tails", "fold", "coeffs", "output", "max_error",
                 "mean_error", "dist", "max_rom_bits"):
         if key in text.replace(" ", "_").lower() or key.replace("_", " ") in text:
             return key.replace("guard", "guard_bits")
@@ -330,7 +321,7 @@ def _report_md(project: Project, built) -> str:
         act = t.spec.activation + (" (derivative)" if t.spec.derivative else "")
         lines.append(
             f"| {b.name} | {act} | {t.in_format} | {t.out_format} | [{lo:g}, {hi:g}) "
-            f"| {t.entries} | {t.interp.value} | {t.fold or 'no'} | {t.rom_bits} "
+            f"| {t.entries} | {t.interp.value} | {t.fold.value if t.fold else 'no'} | {t.rom_bits} "
             f"| {up_sig(r.max_abs_error, 3)} | {up(r.max_error_lsb)} | {r.mean_error_lsb:.4f} "
             f"| {up(r.floor_max_error_lsb)} | {'yes' if r.faithful else 'no'} "
             f"| {'yes' if r.exhaustive else 'no'} |"

@@ -16,11 +16,9 @@ from . import __version__, _json
 from ._text import up, up_sig
 from .activations import CATEGORIES, activations, get
 from .errors import LutgenError
+from .spec import OLD_NAMES, Interp
 
-# The choices of the table options; the compiler itself (numba) loads on first use.
-INTERPS = ("linear", "nearest", "none")
-TAILS = ("auto", "clamp", "asymptote")
-FITS = ("sample", "minimax")
+# The table options come from lutgen.spec.OPTIONS; the compiler itself (numba) loads on first use.
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -175,84 +173,89 @@ def _parse_params(values) -> dict:
     return params
 
 
+def _click_option(o):
+    """The click option of one entry of :data:`lutgen.spec.OPTIONS`."""
+    shown = o.default.value if hasattr(o.default, "value") else o.default
+    help_text = o.help + (f"  [default: {shown}]" if shown not in (None, False) else "")
+    if o.kind == "bool":
+        return click.option(o.flag, o.name, is_flag=True, default=None, help=help_text)
+    if o.kind == "choice":
+        extra = {"type": click.Choice([m.value for m in o.choices])}
+    else:
+        extra = {"int": {"type": int}, "range": {"type": (float, float), "metavar": "LO HI"},
+                 "format": {"metavar": "FORMAT"}, "text": {"metavar": o.name.upper()}}[o.kind]
+    return click.option(o.flag, o.name, default=None, help=help_text, **extra)
+
+
 def table_options(fn):
-    """The options naming a table, as the keywords of :func:`lutgen.compile_table`."""
+    """The options naming a table: NAME, -p/--param, --points and one per table option.
+
+    Generated from :data:`lutgen.spec.OPTIONS`; every default is None here, so
+    what the user gave is known (the spec fills in the defaults).
+    """
+    from .spec import OPTIONS
+
     options = [
         click.argument("name", required=False),
         click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
                      help="An activation parameter (repeatable), e.g. -p alpha=0.1."),
-        click.option("--expr", metavar="EXPR",
-                     help="Tabulate an expression of x instead of a named activation, "
-                          "e.g. 'x*tanh(exp(x))'."),
         click.option("--points", type=click.Path(dir_okay=False), default=None, metavar="FILE",
                      help="Points of the 'lut' activation: a CSV (x,y per line) or NPY file."),
-        click.option("--derivative", is_flag=True, help="Tabulate the analytic derivative."),
-        click.option("--output", type=int, default=None,
-                     help="Which output of a multi-output activation (crelu: 0 or 1)."),
-        click.option("--in-format", default="s16.12", show_default=True, metavar="FORMAT",
-                     help="Input format: s16.12, q15, Q3.12, ap_fixed<16,4>, fixdt(1,16,12)..."),
-        click.option("--out-format", default=None, metavar="FORMAT",
-                     help="Output format [default: fitted to the function's values]."),
-        click.option("--range", "range_", type=(float, float), default=None, metavar="LO HI",
-                     help="Input range [LO, HI) [default: the activation's, clipped]."),
-        click.option("--entries", type=int, default=None,
-                     help="Segments, a power of two up to 2^20 [default: 256]."),
-        click.option("--interp", type=click.Choice(INTERPS), default="linear",
-                     show_default=True),
-        click.option("--tails", type=click.Choice(TAILS), default="auto",
-                     show_default=True, help="Inputs outside the range."),
-        click.option("--fold", is_flag=True,
-                     help="Store x >= 0 only (odd, even, point-symmetric functions)."),
-        click.option("--fit", type=click.Choice(FITS), default="sample",
-                     show_default=True),
-        click.option("--guard-bits", type=int, default=None,
-                     help="Extra fraction bits of the stored entries [default: 3 for linear]."),
     ]
+    options += [_click_option(o) for o in OPTIONS if o.name not in ("activation", "params")]
+    options += [click.option(f"--{old}", old, default=None, hidden=True)
+                for old in OLD_NAMES]
     for option in reversed(options):
         fn = option(fn)
     return fn
 
 
 def _activation_name(name, expr):
-    """NAME, or the registered name of --expr: exactly one of them."""
+    """NAME, or the name of an --expr table: exactly one of them."""
     if expr is not None:
         if name is not None:
             raise UserError(f"give an activation NAME or --expr, not both (got {name!r} and --expr)")
-        from .activations.user import register_expression
-
-        return register_expression(expr, name="expr").name
+        return "expr"
     if name is None:
         raise UserError("missing activation NAME (or --expr); run 'lutgen list' to see them")
     return name
 
 
-def _compile(opts):
-    from .table import compile_table
+def _note(text: str) -> None:
+    click.echo(f"note: {text}", err=True)
 
-    name = _activation_name(opts.pop("name"), opts.pop("expr"))
-    params = _parse_params(opts.pop("params"))
-    points = opts.pop("points")
+
+def _table_spec(opts):
+    """The validated spec of the table options (old option names read with a note)."""
+    from .spec import make_spec, rename_old
+
+    opts = rename_old({k: v for k, v in opts.items() if v is not None}, _note)
+    name = _activation_name(opts.pop("name", None), opts.get("expr"))
+    params = _parse_params(opts.pop("params", ()))
+    points = opts.pop("points", None)
     if points is not None:
         from .activations import get, load_points
 
         if get(name).name != "lut":
             raise UserError(f"--points feeds the 'lut' activation, not {name!r}")
         params["xs"], params["ys"] = load_points(points)
-    return compile_table(
-        name, params=params, derivative=opts.pop("derivative"),
-        output=opts.pop("output"), in_format=opts.pop("in_format"),
-        out_format=opts.pop("out_format"), range=opts.pop("range_"), entries=opts.pop("entries"),
-        interp=opts.pop("interp"), tails=opts.pop("tails"), fold=opts.pop("fold"),
-        fit=opts.pop("fit"), guard_bits=opts.pop("guard_bits"),
-    )
+    return make_spec(name, params=params, **opts)
 
 
-_TABLE_KEYS = ("params", "points", "expr", "derivative", "output", "in_format", "out_format", "range_",
-               "entries", "interp", "tails", "fold", "fit", "guard_bits", "name")
+def _compile(opts):
+    from .table import build
+
+    return build(_table_spec(opts))
+
+
+def _table_keys():
+    from .spec import OLD_NAMES, OPTIONS
+
+    return ("name", "points", *(o.name for o in OPTIONS if o.name != "activation"), *OLD_NAMES)
 
 
 def _split(kwargs):
-    return {k: kwargs.pop(k) for k in _TABLE_KEYS}, kwargs
+    return {k: kwargs.pop(k) for k in _table_keys()}, kwargs
 
 
 def _summary(table, report) -> str:
@@ -262,10 +265,10 @@ def _summary(table, report) -> str:
         + (" derivative" if table.spec.derivative else "")
         + f", {table.in_format} -> {table.out_format}, range [{lo:g}, {hi:g}), "
         f"{table.entries} entries, {table.interp.value}"
-        + (f", fold {table.fold}" if table.fold else ""),
+        + (f", fold {table.fold.value}" if table.fold else ""),
         f"  stored {table.values.size} x {table.store_bits} bits = {table.rom_bits} ROM bits, "
         f"guard bits {table.guard_bits}, tails "
-        + ", ".join(t["mode"] if t else "none" for t in table.tails),
+        + ", ".join(t.mode if t else "none" for t in table.tails),
         f"  max error {up(report.max_error_lsb)} LSB ({up_sig(report.max_abs_error)}), "
         f"mean {report.mean_error_lsb:.4f} LSB, floor {up(report.floor_max_error_lsb)} LSB, "
         + ("faithful" if report.faithful else "not faithful")
@@ -279,8 +282,9 @@ def _summary(table, report) -> str:
 @table_options
 @click.option("-o", "--out-dir", default="hw_out", show_default=True, metavar="DIR",
               help="Where the artifacts go.")
-@click.option("--emit", default="json", show_default=True, metavar="KINDS",
-              help="Comma-separated: c, mem, coe, mif, verilog, tb, json, or all.")
+@click.option("--emit", default=None, metavar="KINDS",
+              help="Comma-separated: c, mem, coe, mif, verilog, tb, json, or all "
+                   "(json, the saved spec, is always written).  [default: json]")
 @click.option("--name", "table_name", default=None,
               help="Name of the table in file and symbol names [default: the activation's].")
 @click.option("--from", "from_json", default=None, metavar="FILE",
@@ -300,7 +304,7 @@ def build_cmd(**kwargs):
     if rest["from_json"] is not None:
         table, kinds, name = _load_saved(rest["from_json"], opts, rest)
     else:
-        kinds = parse_kinds(rest["emit"])
+        kinds = parse_kinds(rest["emit"] or "json")
         if "json" not in kinds:
             kinds.append("json")
         table, name = _compile(opts), rest["table_name"]
@@ -313,22 +317,33 @@ def build_cmd(**kwargs):
 
 def _load_saved(path, opts, rest):
     """The table, emit kinds and name saved in a <name>.json by `lutgen build`."""
-    given = [k for k, v in opts.items() if v not in (None, False, (), "s16.12", "linear",
-                                                       "auto", "sample")]
-    if given or rest["table_name"] is not None or rest["emit"] != "json":
-        raise UserError("--from rebuilds exactly what the file says; give no other table "
-                        "options, --name or --emit with it")
+    given = [k for k, v in opts.items() if v not in (None, ())]
+    if given or rest["table_name"] is not None or rest["emit"] is not None:
+        what = f"--{given[0].replace('_', '-')}" if given else (
+            "--name" if rest["table_name"] is not None else "--emit")
+        raise UserError(f"--from rebuilds exactly what the file says; drop {what} (give no "
+                        "table options, --name or --emit with it)")
     from .table import TableSpec, build
 
     try:
         with open(path, encoding="utf-8") as fh:
             doc = json.load(fh)
-        spec = TableSpec.from_dict(doc["table"]["spec"])
-        return build(spec), doc.get("emit", ["json"]), doc["name"]
+        if not isinstance(doc, dict) or not isinstance(doc.get("table"), dict):
+            raise ValueError("no 'table' object")
+        spec = TableSpec.from_dict(doc["table"]["spec"], note=_note)
+        kinds, name = doc.get("emit", ["json"]), doc["name"]
+        if not isinstance(name, str) or not isinstance(kinds, list) or not all(
+                isinstance(k, str) for k in kinds):
+            raise ValueError("'name' must be text and 'emit' a list of kinds")
     except FileNotFoundError:
         raise UserError(f"--from file {path!r} does not exist") from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except LutgenError as exc:
+        raise UserError(f"--from file {path!r}: {exc}") from None
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
         raise UserError(f"--from file {path!r} is not a lutgen table file ({exc})") from None
+    if "json" not in kinds:
+        kinds = [*kinds, "json"]  # the saved spec is always written
+    return build(spec), kinds, name
 
 
 @cli.command("analyze")
@@ -341,7 +356,7 @@ def analyze_cmd(**kwargs):
 
     \b
     Example:
-      lutgen analyze tanh --fold --fit minimax --json
+      lutgen analyze tanh --fold --coeffs minimax --json
       lutgen analyze gelu --dist normal:0,1
     """
     opts, rest = _split(kwargs)
@@ -393,7 +408,7 @@ def eval_cmd(**kwargs):
     if not rest["xs"]:
         raise UserError("no input given; pass values after NAME, e.g. lutgen eval sigmoid 0.5 -1")
     table = _compile(opts)
-    from .table import reference_on_codes
+    from ._reference import reference_on_codes
 
     x = np.asarray(rest["xs"], dtype=np.float64)
     x_codes = table.in_format.quantize(x)
@@ -429,7 +444,7 @@ def eval_cmd(**kwargs):
 @click.option("--mean-error", default=None, metavar="E", help="Bound on the mean error.")
 @click.option("--dist", default=None, metavar="DIST",
               help="Weight the mean error: normal:MEAN,STD, uniform or uniform:LO,HI.")
-@click.option("--interp", type=click.Choice(("any",) + INTERPS), default="any",
+@click.option("--interp", type=click.Choice(("any",) + tuple(m.value for m in Interp)), default="any",
               show_default=True)
 @click.option("--max-rom-bits", type=int, default=None, metavar="B",
               help="Only designs with at most B ROM bits.")
@@ -453,7 +468,7 @@ def fit_cmd(name, params, expr, derivative, output, in_format, out_format, max_e
         raise UserError("--dist weights the mean error: give --mean-error with it")
     from .search import fit
 
-    result = fit(name, params=_parse_params(params), derivative=derivative, output=output,
+    result = fit(name, expr=expr, params=_parse_params(params), derivative=derivative, output=output,
                  in_format=in_format, out_format=out_format, max_error=max_error,
                  mean_error=mean_error, dist=dist, interp=interp, max_rom_bits=max_rom_bits)
     if plot_file is not None:
@@ -477,7 +492,7 @@ def _fit_text(result) -> str:
             f"no design meets the budget of {result.budget_lsb:.4g} LSB; the error floor of "
             f"the output format is {up(result.floor_max_error_lsb)} LSB. Closest found:"
         )
-    header = (f"  {'entries':>7} {'interp':<7} {'fold':<5} {'fit':<7} {'G':>2} "
+    header = (f"  {'entries':>7} {'interp':<7} {'fold':<5} {'coeffs':<7} {'G':>2} "
               f"{'range':<24} {'ROM bits':>8} {'max LSB':>8} {'mean LSB':>8}")
     lines.append(header)
     for i, d in enumerate(result.candidates):
@@ -485,11 +500,11 @@ def _fit_text(result) -> str:
         rng = f"[{x['effective_range'][0]:g}, {x['effective_range'][1]:g})"
         lines.append(
             f"{'*' if i == 0 else ' '} {x['entries']:>7} {x['interp']:<7} "
-            f"{'yes' if x['fold'] else 'no':<5} {x['fit']:<7} {x['guard_bits']:>2} {rng:<24} "
+            f"{'yes' if x['fold'] else 'no':<5} {x['coeffs']:<7} {x['guard_bits']:>2} {rng:<24} "
             f"{x['rom_bits']:>8} {up(x['max_error_lsb']):>8} {x['mean_error_lsb']:>8.4f}"
         )
     if result.best is not None:
-        from .export._common import build_command
+        from .export import build_command
 
         lines.append(f"build it: {build_command(result.best.table)}")
     return "\n".join(lines)
@@ -513,6 +528,8 @@ def batch_cmd(config, out_dir):
     from .export import write_artifacts
 
     project = load_project(config)
+    for text in project.notes:
+        _note(text)
     if sys.stdout.isatty():
         with click.progressbar(length=len(project.tables), label="tables") as bar:
             built = compile_project(project, progress=lambda name: bar.update(1))

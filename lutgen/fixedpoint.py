@@ -31,9 +31,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import FormatError, QuantizationError
+from .errors import FormatError, QuantizationError, SpecError
 
-__all__ = ["FixedFormat", "Rounding", "Overflow"]
+__all__ = ["FixedFormat", "Rounding", "Overflow", "sized_format"]
 
 MAX_BITS = 32
 
@@ -353,3 +353,26 @@ def _round(y: np.ndarray, mode: Rounding) -> np.ndarray:
         d = a - f
         up = d >= 0.5 if mode is Rounding.NEAREST_AWAY else d > 0.5
         return np.where(np.isfinite(y), np.copysign(f + up, y), y)
+
+
+def sized_format(ymin: float, ymax: float, signed: bool, bits: int, what: str) -> FixedFormat:
+    """The format of ``bits`` bits with the most fraction bits that holds [ymin, ymax].
+
+    "Sized" is lutgen's word for an output format chosen to hold a function's values.
+    """
+    import math
+
+    sign = 1 if signed else 0
+    for int_bits in range(-bits, 64):
+        fmt = FixedFormat(signed, bits, bits - sign - int_bits)
+        top, bottom = ymax * 2.0**fmt.frac, ymin * 2.0**fmt.frac  # may overflow to inf
+        if (math.isfinite(top) and math.isfinite(bottom)
+                and math.floor(top + 0.5) <= fmt.max_code
+                and math.floor(bottom + 0.5) >= fmt.min_code):
+            break
+    if int_bits + sign > 32:
+        raise SpecError(
+            f"the values of '{what}' reach {max(-ymin, ymax):.6g}, which needs more than "
+            "32 integer bits; narrow the range or the input format"
+        )
+    return fmt

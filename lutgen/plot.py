@@ -121,7 +121,7 @@ def plot_pareto(result, path) -> Path:
 def _save(fig, path: Path, fmt: str) -> None:
     import matplotlib
 
-    from .export._common import atomic_write
+    from .export import atomic_write
 
     buf = io.BytesIO()
     with matplotlib.rc_context(_RC):
@@ -170,7 +170,7 @@ def _table_title(table, report) -> str:
     if act.n_outputs > 1:
         name += f" output {spec.output}"
     line1 = (f"{name}: {table.in_format} \u2192 {table.out_format}, {table.entries} entries, "
-             f"interp {table.interp.value}, fold {table.fold or 'no'}")
+             f"interp {table.interp.value}, fold {table.fold.value if table.fold else 'no'}")
     line2 = (f"max error {up_sig(report.max_error_lsb)} LSB "
              f"(floor {up_sig(report.floor_max_error_lsb)}), "
              f"{'faithful' if report.faithful else 'not faithful'}, "
@@ -208,7 +208,7 @@ def _window_codes(table) -> np.ndarray:
 
 def _draw_output(ax, table) -> None:
     from .activations import get
-    from .table import reference_on_codes
+    from ._reference import reference_on_codes
 
     fin, fout = table.in_format, table.out_format
     codes = _window_codes(table)
@@ -251,7 +251,7 @@ def _draw_output(ax, table) -> None:
 
 def _shade_range(ax, table) -> None:
     lo, hi = table.range
-    tails = ", ".join(f"{side} {t['mode'] if t else 'none'}"
+    tails = ", ".join(f"{side} {t.mode if t else 'none'}"
                       for side, t in zip(("left", "right"), table.tails))
     ax.axvspan(lo, hi, color="C0", alpha=0.07, lw=0,
                label=f"table range [{lo:g}, {hi:g}); tails: {tails}")
@@ -277,7 +277,7 @@ def _mark_boundaries(ax, table, x_lo, x_hi) -> None:
 def _error_curve(table):
     """Signed error in output LSBs at the analysed codes (undefined inputs left out)."""
     from .analysis import analysis_codes
-    from .table import reference_on_codes
+    from ._reference import reference_on_codes
 
     codes, exhaustive = analysis_codes(table)
     ref = reference_on_codes(table.spec, None if exhaustive else codes)
@@ -375,7 +375,7 @@ def _figure_pareto(result):
         ax.scatter([t.rom_bits], [best.report.max_error_lsb], marker="*", s=300,
                    facecolors="gold", edgecolors="k", zorder=4,
                    label=f"best: {t.entries} entries, {t.interp.value}"
-                         f"{', fold' if t.spec.fold else ''}, {t.spec.fit.value}, "
+                         f"{', fold' if t.spec.fold else ''}, {t.spec.coeffs.value}, "
                          f"G={t.guard_bits}: {t.rom_bits} bits, "
                          f"{best.report.max_error_lsb:.3g} LSB")
     ax.axhline(result.budget_lsb, color="C3", ls="--", lw=1.0,

@@ -18,16 +18,10 @@ import numpy as np
 from .analysis import ErrorReport, analyze
 from .errors import LutgenError, SpecError
 from .fixedpoint import FixedFormat
-from .table import (
-    EXHAUSTIVE_LIMIT_BITS,
-    Table,
-    TableSpec,
-    _make_spec,
-    build,
-    fitted_format,
-    reference_on_codes,
-    spec_traits,
-)
+from .fixedpoint import sized_format
+from ._reference import EXHAUSTIVE_LIMIT_BITS, reference_on_codes
+from .spec import Coeffs, Interp, Tails, TableSpec, make_spec, spec_traits
+from .table import Table, build
 
 __all__ = ["Budget", "Design", "FitResult", "fit"]
 
@@ -84,7 +78,7 @@ class Design:
             "effective_range": list(t.range),
             "tails": t.spec.tails.value,
             "fold": t.spec.fold,
-            "fit": t.spec.fit.value,
+            "coeffs": t.spec.coeffs.value,
             "guard_bits": t.guard_bits,
             "in_format": str(t.in_format),
             "out_format": str(t.out_format),
@@ -113,7 +107,7 @@ class FitResult:
         }
 
 
-def fit(name, *, max_error, mean_error=None, dist=None, in_format="s16.12", out_format=None,
+def fit(name, *, expr=None, max_error, mean_error=None, dist=None, in_format="s16.12", out_format=None,
         interp="any", max_rom_bits=None, params=None, derivative=False, output=None,
         fits=("sample", "minimax")) -> FitResult:
     """The table with the fewest ROM bits whose exhaustive error meets the budget.
@@ -129,8 +123,8 @@ def fit(name, *, max_error, mean_error=None, dist=None, in_format="s16.12", out_
     max_rom_bits : int, optional
         Designs above it are not candidates.
     """
-    base = _make_spec(name, params=params, derivative=derivative, output=output,
-                      in_format=in_format, out_format=out_format)
+    base = make_spec(name, expr=expr, params=params, derivative=derivative, output=output,
+                     in_format=in_format, out_format=out_format)
     if base.in_format.bits > EXHAUSTIVE_LIMIT_BITS:
         raise SpecError(
             f"fit checks every input; {base.in_format} has more than 2^{EXHAUSTIVE_LIMIT_BITS} "
@@ -169,7 +163,7 @@ class _Search:
             raise SpecError(f"'{self.base.activation}' is not finite at any input of "
                             f"{self.base.in_format}")
         fin = self.base.in_format
-        return fitted_format(float(y.min()), float(y.max()), fin.signed or y.min() < 0,
+        return sized_format(float(y.min()), float(y.max()), fin.signed or y.min() < 0,
                              fin.bits, self.base.activation)
 
     # -- evaluation -----------------------------------------------------------------------
@@ -177,7 +171,7 @@ class _Search:
         key = tuple(sorted(opts.items()))
         if key in self.seen:
             return self.seen[key]
-        spec = TableSpec(**{**self.base.__dict__, "out_format": self.fout, **opts})
+        spec = TableSpec(**{**self.base.to_options(), "out_format": self.fout, **opts})
         try:
             table = build(spec)
         except LutgenError as exc:
@@ -197,8 +191,6 @@ class _Search:
 
     # -- the search -----------------------------------------------------------------------
     def run(self) -> FitResult:
-        from .table import Fit, Interp, Tails
-
         fin = self.base.in_format
         fold_options = [False]
         if self.traits.symmetry is not None and fin.signed:
@@ -215,7 +207,7 @@ class _Search:
                                     guard_bits=guard)
                         found = None
                         if "sample" in self.fits:
-                            found = self._fewest_entries(fit=Fit.SAMPLE, best=best, **opts)
+                            found = self._fewest_entries(coeffs=Coeffs.SAMPLE, best=best, **opts)
                         if "minimax" in self.fits:
                             # minimax is slower and never worse: try it below what sample needs
                             start = found.table.entries // 2 if found else self._max_entries(opts)
@@ -268,11 +260,9 @@ class _Search:
 
     def _minimax_below(self, entries, opts) -> Design | None:
         """Minimax from ``entries`` down, halving while it still meets the budget."""
-        from .table import Fit
-
         best = None
         while entries >= 1:
-            design = self.evaluate(entries=entries, fit=Fit.MINIMAX, **opts)
+            design = self.evaluate(entries=entries, coeffs=Coeffs.MINIMAX, **opts)
             if design is None or not design.meets:
                 break
             best, entries = design, entries // 2
@@ -285,8 +275,6 @@ class _Search:
         reference: the rounded asymptote against f(x) (for a clamp, the rounded
         f(b) against every f(x) beyond b).
         """
-        from .table import Tails
-
         fin, fout = self.base.in_format, self.fout
         codes = fin.codes()
         x = fin.dequantize(codes)

@@ -15,7 +15,6 @@ from fractions import Fraction
 
 import numpy as np
 
-from lutgen.activations import get as get_activation
 
 HALF = Fraction(1, 2)
 
@@ -58,23 +57,24 @@ def trace(table, x) -> Trace:
     assert len(t) == (n if interp == "none" else n + 1), "N words for none, N + 1 knots else"
 
     # 1. fold
-    if table.fold is None:
+    fold = table.fold.value  # "none", "odd", "point" or "even"
+    if fold == "none":
         u, neg = x, False
     else:
-        assert table.fold in ("odd", "point", "even")
+        assert fold in ("odd", "point", "even")
         assert fin.signed and lo == 0, "folding needs a signed input and LO = 0"
         u = -x if x < 0 else x
-        neg = x < 0 and table.fold != "even"
+        neg = x < 0 and fold != "even"
 
     # 2. path selection
     path = "table"
     if u < lo or u >= hi:
         side = table.tails[0] if u < lo else table.tails[1]
         assert side is not None, f"input {x} lies in a tail the table says has no inputs"
-        if side["mode"] == "clamp":
+        if side.mode == "clamp":
             u = lo if u < lo else hi - 1
         else:
-            assert side["mode"] == "line", side
+            assert side.mode == "asymptote", side
             path = "line"
 
     if path == "table":
@@ -93,7 +93,7 @@ def trace(table, x) -> Trace:
             acc, r = t[i] * (2**s - w) + t[i + 1] * w, g + s
     else:
         # 4. line path
-        m, c, k = side["m"], side["c"], side["k"]
+        m, c, k = side.m, side.c, side.k
         assert k >= g, "the document requires K >= G"
         acc, r = u * m + c, k
 
@@ -119,7 +119,7 @@ def naive_eval_codes(table, codes) -> np.ndarray:
 def reference_codes(table, codes) -> np.ndarray:
     """The float64 reference of the tabulated function at input codes (array)."""
     spec = table.spec
-    act = get_activation(spec.activation)
+    act = spec.act  # the registry's, or the spec's own expression
     x = np.ldexp(np.asarray(codes, dtype=np.float64), -table.in_format.frac)  # exact: dyadic
     with np.errstate(all="ignore"):  # overflow to inf is a reference value like any other
         y = act.evaluate(x, spec.params_dict, derivative=spec.derivative)

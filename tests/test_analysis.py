@@ -129,14 +129,14 @@ def _fold_mismatches(table, traces, defined):
     None where 2c is not a whole output LSB (an output format coarser than the centre).
     """
     center2 = Fraction(table.fold_f, 2**table.guard_bits)  # 2c in output LSBs
-    if center2.denominator != 1 and table.fold != "even":
+    if center2.denominator != 1 and table.fold.value != "even":
         return None
     count = 0
     for c in defined:
         if c >= 0 or -c > table.in_format.max_code:
             continue
         y_pos = traces[-c].y
-        mirror = y_pos if table.fold == "even" else naive.saturate(table, int(center2) - y_pos)
+        mirror = y_pos if table.fold.value == "even" else naive.saturate(table, int(center2) - y_pos)
         count += traces[c].y != mirror
     return count
 
@@ -347,7 +347,7 @@ def test_folded_odd_table_has_few_mismatches():
 
 def test_even_fold_has_no_mismatches():
     table = compile_table("tanh", in_format="s12.8", derivative=True, fold=True, entries=64)
-    assert table.fold == "even"
+    assert table.fold.value == "even"
     report = analyze(table)
     assert report.fold_mismatches == 0
     codes = np.arange(1, 2048)

@@ -210,10 +210,10 @@ def test_matrix_covers_every_path(matrix):
     """The cases exercise each interp, tail mode, fold kind, fit and guard setting."""
     tables = [t for t, _, _ in matrix.values()]
     assert {t.interp.value for t in tables} == {"none", "nearest", "linear"}
-    modes = {tail["mode"] for t in tables for tail in t.tails if tail is not None}
-    assert modes == {"clamp", "line"}
-    assert {t.fold for t in tables} >= {None, "odd", "point"}
-    assert {t.spec.fit.value for t in tables} == {"sample", "minimax"}
+    modes = {tail.mode for t in tables for tail in t.tails if tail is not None}
+    assert modes == {"clamp", "asymptote"}
+    assert {t.fold.value for t in tables} >= {"none", "odd", "point"}
+    assert {t.spec.coeffs.value for t in tables} == {"sample", "minimax"}
     assert {t.guard_bits for t in tables} >= {0, 3}
     assert {(t.in_format.bits, t.in_format.signed) for t in tables} == {
         (8, True), (8, False), (16, True), (16, False)
@@ -222,7 +222,7 @@ def test_matrix_covers_every_path(matrix):
     assert any(t.interp.value == "linear" and t.shift > 0 for t in tables)
     assert any(t.lo_code not in (0, -t.hi_code) for t in tables)
     if "cosine" in REGISTERED:
-        assert "even" in {t.fold for t in tables}
+        assert "even" in {t.fold.value for t in tables}
 
 
 def test_sanitizers_find_no_undefined_behaviour(tmp_path):
@@ -324,9 +324,9 @@ def _expected_reads(table, codes):
     u = np.abs(codes) if table.fold else codes
     left, right = table.tails
     line = np.zeros(codes.shape, dtype=bool)
-    if left is not None and left["mode"] == "line":
+    if left is not None and left.mode == "asymptote":
         line |= u < table.lo_code
-    if right is not None and right["mode"] == "line":
+    if right is not None and right.mode == "asymptote":
         line |= u >= table.hi_code
     # linear with one code per segment has w == 0: T[i+1] does not matter and is not read
     per_lookup = 2 if (table.interp.value == "linear" and table.shift > 0) else 1

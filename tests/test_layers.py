@@ -14,6 +14,8 @@ PKG = Path(__file__).resolve().parent.parent / "lutgen"
 RANK = {
     "errors": 0, "_json": 0, "_text": 0,
     "fixedpoint": 1, "_kernels": 1, "activations": 1,
+    "spec": 1.5,  # the table spec and its one option table: no numba
+    "_reference": 1.6, "_entries": 1.7,  # the reference cache; choosing the stored integers
     "table": 2,
     "analysis": 3, "search": 3.5,  # search measures its designs with analysis
     "export": 4, "plot": 4.5,  # plot writes through export's atomic_write
@@ -26,6 +28,7 @@ FORBIDDEN_THIRD_PARTY = {
     "fixedpoint": {"numba", "matplotlib", "scipy"},
     "errors": {"numba", "matplotlib", "scipy", "numpy"},
     "_kernels": {"matplotlib", "scipy"},
+    "spec": {"numba", "matplotlib", "scipy"},
 }
 
 
@@ -89,3 +92,61 @@ def test_exporters_load_neither_numba_nor_matplotlib():
             "print('numba' in sys.modules, 'matplotlib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False False"
+
+
+def _package(module: str) -> str:
+    """The package a module belongs to ('' for lutgen's top-level modules)."""
+    parts = module.split(".")
+    return ".".join(parts[:-1]) if len(parts) > 1 else ""
+
+
+def _visible(home: str, own: str) -> bool:
+    """A package's private names serve the package and the packages inside it."""
+    return home == "" or own == home or own.startswith(home + ".")
+
+
+def _private_uses(path: Path, module: str):
+    """Private names of other modules, and private modules of other packages, that ``module``
+    reaches (a package's private modules serve the package and the packages inside it)."""
+    tree = ast.parse(path.read_text())
+    own = _package(module) if path.name != "__init__.py" else module
+    package = module.split(".")[:-1] if path.name != "__init__.py" else module.split(".")
+    aliases = {}  # local name -> lutgen module it is bound to
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package[: len(package) - (node.level - 1)]
+            target = ".".join(base + ([node.module] if node.module else []))
+            for alias in node.names:
+                full = f"{target}.{alias.name}" if target else alias.name
+                if (PKG / Path(*full.split("."))).with_suffix(".py").exists() or (
+                        PKG / Path(*full.split("."))).is_dir():
+                    aliases[alias.asname or alias.name] = full
+                    private = alias.name.startswith("_") and not _visible(_package(full), own)
+                else:  # a name defined in module `target`: its private names are its own
+                    private = alias.name.startswith("_") and not alias.name.startswith("__")
+                if private:
+                    yield f"from {target or '.'} import {alias.name}"
+            segments = target.split(".") if target else []
+            for i, seg in enumerate(segments):
+                if seg.startswith("_") and not _visible(".".join(segments[:i]), own):
+                    yield f"from {target} import ..."
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                and node.value.id in aliases and node.attr.startswith("_")
+                and not node.attr.startswith("__")):
+            yield f"{aliases[node.value.id]}.{node.attr}"
+
+
+@pytest.mark.parametrize("path,module", MODULES, ids=[m for _, m in MODULES])
+def test_no_module_reaches_another_modules_private_names(path, module):
+    assert list(_private_uses(path, module)) == []
+
+
+def test_the_private_name_check_catches_what_it_should(tmp_path):
+    probe = PKG / "table.py"
+    text = probe.read_text()
+    assert list(_private_uses(probe, "table")) == []
+    bad = tmp_path / "table.py"
+    bad.write_text(text + "\nfrom .activations._registry import Traits\nK._segment\n")
+    found = list(_private_uses(bad, "table"))
+    assert "from activations._registry import ..." in found and "_kernels._segment" in found

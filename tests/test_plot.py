@@ -84,12 +84,12 @@ def test_plot_cli_bad_path_exits_2_with_one_error_line(tmp_path, name, message):
 
 
 def test_write_failure_is_an_export_error_and_leaves_nothing(sigmoid8, tmp_path, monkeypatch):
-    import lutgen.export._common as common
+    import lutgen.export
 
     def refuse(path, data):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(common, "atomic_write", refuse)
+    monkeypatch.setattr(lutgen.export, "atomic_write", refuse)
     with pytest.raises(lutgen.ExportError, match=r"cannot write plot '.*a\.png': Permission "
                                                  r"denied; choose a writable path"):
         plot.plot_table(sigmoid8, tmp_path / "a.png")
@@ -212,7 +212,7 @@ def test_output_panel_shows_reference_output_and_tails():
     (bounds,) = [c for c in ax.collections if c.get_label().startswith("segment boundaries")]
     xs = sorted(seg[0][0] for seg in bounds.get_segments())
     assert xs == [-4 + 0.5 * i for i in range(17)]
-    assert "tails: left line, right line" in _shade_label(ax)
+    assert "tails: left asymptote, right asymptote" in _shade_label(ax)
 
 
 def _shade_label(ax):

@@ -28,7 +28,7 @@ def _rebuild(design):
     table = lutgen.compile_table(
         spec.activation, in_format=d["in_format"], out_format=d["out_format"],
         range=tuple(d["range"]), entries=d["entries"], interp=d["interp"], tails=d["tails"],
-        fold=d["fold"], fit=d["fit"], guard_bits=d["guard_bits"], params=spec.params_dict)
+        fold=d["fold"], coeffs=d["coeffs"], guard_bits=d["guard_bits"], params=spec.params_dict)
     return table, analyze(table)
 
 
@@ -55,7 +55,7 @@ def test_gelu_uses_asymptote_tails_around_4():
     best = fit("gelu", in_format="s16.12", out_format="s16.12", max_error="1lsb").best
     lo, hi = best.table.range
     assert -4.5 < lo < -3.5 and 3.5 < hi
-    assert [t["mode"] for t in best.table.tails] == ["line", "line"]
+    assert [t.mode for t in best.table.tails] == ["asymptote", "asymptote"]
 
 
 def test_absolute_and_mean_budgets():
@@ -89,7 +89,7 @@ def test_cli_fit_json_and_exit_codes():
                              "--max-error", "1lsb", "--json"])
     assert ok.exit_code == 0, ok.output
     doc = json.loads(ok.output)
-    for key in ("entries", "interp", "range", "tails", "fold", "fit", "guard_bits",
+    for key in ("entries", "interp", "range", "tails", "fold", "coeffs", "guard_bits",
                 "in_format", "out_format", "max_error_lsb", "max_abs_error", "rom_bits"):
         assert key in doc["best"]
     assert doc["candidates"][0] == doc["best"]

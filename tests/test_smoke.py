@@ -16,12 +16,18 @@ def test_sigmoid_reference_at_zero_is_half():
 
 
 def test_choices_of_the_cli_are_the_library_enums():
-    from lutgen import cli
-    from lutgen.table import Fit, Interp, Tails
+    import click
 
-    assert set(cli.INTERPS) == {m.value for m in Interp}
-    assert set(cli.TAILS) == {m.value for m in Tails}
-    assert set(cli.FITS) == {m.value for m in Fit}
+    from lutgen import cli
+    from lutgen.spec import OPTIONS
+
+    for command in ("build", "analyze", "eval", "plot"):
+        params = {p.name: p for p in cli.cli.commands[command].params}
+        for option in OPTIONS:
+            if option.kind == "choice":
+                choice = params[option.name].type
+                assert isinstance(choice, click.Choice), (command, option.name)
+                assert list(choice.choices) == [m.value for m in option.choices]
 
 
 def test_listing_does_not_load_numba_or_matplotlib():

@@ -6,6 +6,7 @@ import pytest
 import lutgen
 from lutgen import compile_table
 from lutgen.analysis import analyze
+from tests import naive
 
 
 def reaches_floor(table):
@@ -123,7 +124,7 @@ def test_saturation_is_counted_not_hidden():
 # ---- tails ----------------------------------------------------------------------------
 def test_asymptote_tails_let_a_small_gelu_cover_the_whole_input():
     table = compile_table("gelu", range=(-4, 4), out_format="s16.12")
-    assert [t["mode"] for t in table.tails] == ["line", "line"]
+    assert [t.mode for t in table.tails] == ["asymptote", "asymptote"]
     report = analyze(table)
     assert report.n_tail_inputs == 32768
     assert report.tails_max_error_lsb < 1.0
@@ -134,13 +135,13 @@ def test_asymptote_tails_let_a_small_gelu_cover_the_whole_input():
 def test_line_tail_with_a_non_dyadic_slope_is_a_fixed_point_multiply():
     table = compile_table("leaky_relu", range=(0, 4), entries=64, out_format="s16.12")
     left = table.tails[0]
-    assert left["mode"] == "line" and left["m"] not in (0, 1) and left["m"] & (left["m"] - 1)
+    assert left.mode == "asymptote" and left.m not in (0, 1) and left.m & (left.m - 1)
     report = analyze(table)
     assert report.tails_max_error_lsb <= 0.5 + 1e-3
 
 
 def test_tails_auto_clamps_functions_without_a_linear_asymptote():
-    assert [t["mode"] for t in compile_table("sigmoid", range=(-4, 4)).tails] == ["clamp"] * 2
+    assert [t.mode for t in compile_table("sigmoid", range=(-4, 4)).tails] == ["clamp"] * 2
 
 
 # ---- folding ----------------------------------------------------------------------------
@@ -149,7 +150,7 @@ def test_tails_auto_clamps_functions_without_a_linear_asymptote():
 def test_fold_halves_the_table_and_keeps_the_error(name, kind):
     folded = compile_table(name, in_format="s16.12", entries=128, fold=True, range=(-4, 4))
     full = compile_table(name, in_format="s16.12", entries=256, range=(-4, 4))
-    assert folded.fold == kind
+    assert folded.fold.value == kind
     assert folded.values.size == full.values.size // 2 + 1
     a, b = analyze(folded), analyze(full)
     assert a.range_max_error_lsb <= b.range_max_error_lsb + 1.0
@@ -225,3 +226,30 @@ def test_same_spec_same_table_and_tables_are_frozen():
         a.values[0] = 1
     with pytest.raises(ValueError):
         a.prog[0] = 1
+
+
+# ---- none / nearest entries hold only what the output can show -----------------------------
+@pytest.mark.parametrize("interp", ["none", "nearest"])
+def test_direct_entries_are_clipped_to_the_output_range_without_changing_an_output(interp):
+    """u8.8 sigmoid: entries that round to 256 only saturate; stored in 8 bits, not 9."""
+    table = compile_table("sigmoid", in_format="u8.4", out_format="u8.8", interp=interp,
+                          entries=128 if interp == "none" else 64)
+    assert table.store_bits == 8 and int(table.values.max()) == 255
+    assert table.rom_bits == 8 * table.values.size
+    codes = table.in_format.codes()
+    # every output is what the unclipped arithmetic gives: the rounded, saturated reference
+    want = np.clip(np.floor(lutgen.reference("sigmoid", table.in_format.dequantize(codes))
+                            * 256 + 0.5), 0, 255)
+    if interp == "none":
+        np.testing.assert_array_equal(table.eval_int(codes), want)
+    assert int(table.eval_int(codes).max()) == 255
+
+
+def test_a_negating_fold_keeps_the_entries_its_mirror_needs():
+    """tanh s8.4 -> s8.7: +1.0 (code 128) saturates to 127, but its mirror -1.0 is -128."""
+    table = compile_table("tanh", in_format="s8.4", out_format="s8.7", interp="none",
+                          entries=64, fold=True)
+    codes = table.in_format.codes()
+    y = table.eval_int(codes)
+    assert int(y.min()) == -128 and int(y.max()) == 127
+    assert [naive.naive_eval(table, c) for c in codes] == [int(v) for v in y]

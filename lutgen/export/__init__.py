@@ -12,10 +12,10 @@ import os
 from pathlib import Path
 
 from ..errors import ExportError, did_you_mean
-from ._common import Artifact, identifier, stage_file
+from ._common import Artifact, atomic_write, build_command, identifier, stage_file
 
 __all__ = ["KINDS", "Artifact", "export", "render", "write_artifacts", "identifier",
-           "parse_kinds"]
+           "parse_kinds", "build_command", "atomic_write"]
 
 # kind -> module implementing render()
 KINDS = {

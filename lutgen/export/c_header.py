@@ -227,12 +227,12 @@ class _Header:
         fin, fout = t.in_format, t.out_format
         lo, hi = t.lo_code, t.hi_code
         body = []
-        if t.fold in ("odd", "point"):
+        if t.fold.negates:
             body += [
                 "    const int neg = x < 0; /* 1. fold: f(-x) = F - f(x) */",
                 f"    {acc} u = neg ? -({acc})x : ({acc})x;",
             ]
-        elif t.fold == "even":
+        elif t.fold:  # even
             body.append(f"    {acc} u = x < 0 ? -({acc})x : ({acc})x; /* 1. fold: f(-x) = f(x) */")
         else:
             body.append(f"    {acc} u = ({acc})x;")
@@ -240,14 +240,14 @@ class _Header:
 
         left, right = t.tails
         branches = []
-        if left is not None and left["mode"] == "line":
-            branches.append((f"u < {_lit(lo)}", "2. left tail: a line", self._line(left)))
-        if right is not None and right["mode"] == "line":
-            branches.append((f"u >= {_lit(hi)}", "2. right tail: a line", self._line(right)))
+        if left is not None and left.is_line:
+            branches.append((f"u < {_lit(lo)}", "2. left tail: an asymptote", self._line(left)))
+        if right is not None and right.is_line:
+            branches.append((f"u >= {_lit(hi)}", "2. right tail: an asymptote", self._line(right)))
         table_path = []
-        if left is not None and left["mode"] == "clamp":
+        if left is not None and not left.is_line:
             table_path.append(f"if (u < {_lit(lo)}) u = {_lit(lo)}; /* 2. left tail: clamp */")
-        if right is not None and right["mode"] == "clamp":
+        if right is not None and not right.is_line:
             table_path.append(
                 f"if (u >= {_lit(hi)}) u = {_lit(hi - 1)}; /* 2. right tail: clamp */"
             )
@@ -301,21 +301,21 @@ class _Header:
 
     def _line(self, tail) -> list[str]:
         """Step 4: ``acc = u*M + C`` (terms that are zero or one left out), then the finish."""
-        m, c, k = tail["m"], tail["c"], tail["k"]
+        m, c, k = tail.m, tail.c, tail.k
         terms = []
         if m:
             terms.append("u" if m == 1 else f"u * {_lit(m)}")
         if c or not terms:
             terms.append(_lit(c))
         expr = " + ".join(terms).replace("+ -", "- ")
-        return [f"{self.acc} acc = {expr}; /* 4. slope {tail['slope']!r}, intercept "
-                f"{tail['intercept']!r} */", *self._finish(k)]
+        return [f"{self.acc} acc = {expr}; /* 4. slope {tail.slope!r}, intercept "
+                f"{tail.intercept!r} */", *self._finish(k)]
 
     def _finish(self, r: int) -> list[str]:
         """Steps 5 and 6 for a path that rounds by ``r`` bits: unfold, round once."""
         t = self.t
         lines = []
-        if t.fold in ("odd", "point"):
+        if t.fold.negates:
             f = t.fold_f << (r - t.guard_bits)
             unfold = "-acc" if f == 0 else f"{_lit(f)} - acc"
             lines.append(f"if (neg) acc = {unfold}; /* 5. unfold */")

@@ -52,7 +52,7 @@ class _Module:
         self.unused: list[str] = []  # bits the arithmetic provably never reads
         self.mems: list[tuple[str, str, str, int]] = []  # (label, parameter, file, words)
         self.banked = table.interp.value == "linear" and table.shift > 0
-        self.negates = table.fold in ("odd", "point")
+        self.negates = table.fold.negates
         self.iw = (table.entries - 1).bit_length()  # bits of the segment index i
 
     def w(self, line: str = "") -> None:
@@ -72,7 +72,7 @@ class _Module:
             self.wire(f"signed [{bi}:0] u", f"x[{bi - 1}] ? -x_wide : x_wide")
             self.u, self.uw, self.us = "u", bi + 1, True
             if self.negates:
-                self.wire("neg", f"x[{bi - 1}]", f"f(x) = F - f(|x|) for x < 0 (fold {t.fold})")
+                self.wire("neg", f"x[{bi - 1}]", f"f(x) = F - f(|x|) for x < 0 (fold {t.fold.value})")
                 self.regs.append(("", "neg_q", "neg"))
         # (tail, condition wire, offset it clamps to) of the sides that have inputs
         sides = [(tail, cond, code, end) for tail, cond, code, end in zip(
@@ -81,7 +81,7 @@ class _Module:
             op = "<" if cond == "below" else ">="
             self.wire(cond, f"{self.u} {op} {lit(code, self.uw, self.us)}", f"u {op} "
                       + ("LO" if cond == "below" else "HI"))
-        clamps = [(cond, end) for tail, cond, _, end in sides if tail["mode"] == "clamp"]
+        clamps = [(cond, end) for tail, cond, _, end in sides if not tail.is_line]
         ow = self.iw + t.shift
         if ow:
             off = ext(self.u, self.uw, self.us, ow)
@@ -94,7 +94,7 @@ class _Module:
         if self.iw:
             self.wire(f"{vec(self.iw)}seg", f"off[{ow - 1}:{t.shift}]", "i = off >> S")
         self.roms()
-        line_sides = [(tail, cond) for tail, cond, _, _ in sides if tail["mode"] == "line"]
+        line_sides = [(tail, cond) for tail, cond, _, _ in sides if tail.is_line]
         if line_sides:
             self.line_tails(line_sides)
 
@@ -134,12 +134,12 @@ class _Module:
     def line_tails(self, lines) -> None:
         acc = self.acc
         self.w("// line tails (asymptotes): acc = u*M + C, R = K; computed in stage 1")
-        if any(tail["m"] for tail, _ in lines):
+        if any(tail.m for tail, _ in lines):
             self.wire(f"signed [{acc - 1}:0] u_acc", ext(self.u, self.uw, self.us, acc))
         ys = []
         for tail, cond in lines:
             side = "left" if cond == "below" else "right"
-            m, c, k = tail["m"], tail["c"], tail["k"]
+            m, c, k = tail.m, tail.c, tail.k
             expr = lit(c, acc)
             if m:
                 expr = f"u_acc * {'(' * (m < 0)}{lit(m, acc)}{')' * (m < 0)}" + (

@@ -1,0 +1,192 @@
+"""Choosing a table's stored integers (its coefficients): ``sample`` and ``minimax``.
+
+The compiler (:mod:`lutgen.table`) fixes the layout -- where the segments lie,
+the output format, the guard bits -- and this module chooses the integers stored
+in it. Every choice is measured in the exact integer arithmetic of
+``docs/ARITHMETIC.md`` (the kernels), never in floating point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _kernels as K
+from .errors import DomainError, SpecError
+from .fixedpoint import FixedFormat
+from ._reference import EXHAUSTIVE_LIMIT_BITS
+from .spec import Fold, Interp
+
+__all__ = ["Layout", "FIT_FINE_BITS", "sample", "minimax", "clip_to_output", "round_half_up"]
+
+FIT_FINE_BITS = 20  # the minimax objective resolves 2**-20 output LSB
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a table's entries lie and what they hold: everything but their values."""
+
+    fin: FixedFormat
+    fout: FixedFormat
+    lo_code: int
+    shift: int  # S: segments are 2**S input codes wide
+    entries: int
+    interp: Interp
+    guard: int  # G: extra fraction bits of the stored values
+    fold: Fold
+
+    @property
+    def hi_code(self) -> int:
+        return self.lo_code + (self.entries << self.shift)
+
+    @property
+    def frac_stored(self) -> int:
+        return self.fout.frac + self.guard
+
+    @property
+    def words(self) -> int:
+        return self.entries + (0 if self.interp is Interp.NONE else 1)
+
+    @property
+    def n_valid(self) -> int:
+        """Input codes the table itself serves (its segments inside the format)."""
+        return min(self.entries << self.shift, self.fin.max_code + 1 - self.lo_code)
+
+
+def round_half_up(v: np.ndarray) -> np.ndarray:
+    """floor(v + 1/2) exactly (v + 0.5 itself rounds for |v| >= 2^52), as int64."""
+    f = np.floor(v)
+    return (f + (v - f >= 0.5)).astype(np.int64)
+
+
+def sample(layout: Layout, f, name: str) -> np.ndarray:
+    """The rounded reference at the knots (segment centres for ``none``)."""
+    lo, s, n = layout.lo_code, layout.shift, layout.entries
+    if layout.interp is Interp.NONE:
+        # the centre of each segment's codes: lo + i*2^S + (2^S - 1)/2
+        x = (lo + np.arange(n) * 2.0**s + (2.0**s - 1) / 2) * layout.fin.lsb
+    else:
+        x = (lo + np.arange(n + 1) * 2.0**s) * layout.fin.lsb
+    y = f(x)
+    if not np.isfinite(y).all():
+        bad = x[~np.isfinite(y)][0]
+        raise DomainError(
+            f"'{name}' is not finite at x = {bad:g}, a knot of the table; "
+            "choose a range that avoids it"
+        )
+    fout, frac_s = layout.fout, layout.frac_stored
+    # entries beyond the output format only saturate: keep one bit of headroom
+    lim_lo = (2 * fout.min_code - 1) * 2.0 ** (frac_s - fout.frac)
+    lim_hi = (2 * fout.max_code + 2) * 2.0 ** (frac_s - fout.frac)
+    return round_half_up(np.clip(np.ldexp(y, frac_s), lim_lo, lim_hi))
+
+
+def clip_to_output(values: np.ndarray, layout: Layout, fold_code: int) -> np.ndarray:
+    """``none``/``nearest`` entries clipped to what the output can show, outputs unchanged.
+
+    Such an entry is the output (rounded by G bits, then saturated), so a value
+    beyond the format only saturates: clipping it to the format's end changes no
+    output. With a negating fold the mirror ``F - v`` must saturate alike, so
+    the bounds widen to keep it.
+    """
+    if layout.interp is Interp.LINEAR:
+        return values
+    g, fout = layout.guard, layout.fout
+    lo, hi = fout.min_code << g, fout.max_code << g
+    if layout.fold.negates:
+        hi = max(hi, fold_code - lo)
+        lo = min(lo, fold_code - (fout.max_code << g))
+    return np.clip(values, lo, hi)
+
+
+def minimax(values, prog, layout: Layout, ref) -> np.ndarray:
+    """Entries minimising the max error over every input they serve (never worse than ``values``).
+
+    ``ref(codes)`` is the finite float64 reference at input codes.
+    """
+    n_valid = layout.n_valid
+    if n_valid > 1 << EXHAUSTIVE_LIMIT_BITS:
+        raise SpecError(
+            f"minimax coefficients are fitted over every input of the range: {n_valid} codes is "
+            f"more than 2^{EXHAUSTIVE_LIMIT_BITS}; use --coeffs sample or a narrower range"
+        )
+    codes = np.arange(layout.lo_code, layout.lo_code + n_valid, dtype=np.int64)
+    fine = _fine(ref(codes), layout.fout)
+    if layout.interp is Interp.LINEAR:
+        return _minimax_linear(values, prog, layout, fine)
+    return _minimax_groups(values, layout, fine)
+
+
+def _minimax_groups(values, layout: Layout, fine):
+    """none / nearest: each entry serves a group of inputs alone; the best is a rounding
+    of the group's mid-range."""
+    s, g, fout = layout.shift, layout.guard, layout.fout
+    off = np.arange(layout.n_valid)
+    group = off >> s if layout.interp is Interp.NONE else (off + ((1 << s) >> 1)) >> s
+    gmin = np.full(values.size, np.iinfo(np.int64).max)
+    gmax = np.full(values.size, np.iinfo(np.int64).min)
+    np.minimum.at(gmin, group, fine)
+    np.maximum.at(gmax, group, fine)
+    table = values.copy()
+    served = gmin <= gmax
+    one = 1 << FIT_FINE_BITS
+    lo_fine, hi_fine = gmin[served], gmax[served]
+
+    def err(cand):
+        return np.maximum(np.abs(cand * one - lo_fine), np.abs(cand * one - hi_fine))
+
+    mid = np.floor_divide(lo_fine + hi_fine, 2 * one)
+    cands = [np.clip(c, fout.min_code, fout.max_code) for c in (mid, mid + 1)]
+    errs = [err(c) for c in cands]
+    best = np.where(errs[1] < errs[0], cands[1], cands[0])
+    best_err = np.minimum(errs[0], errs[1])
+    # keep the sampled entry where it is as good (never worse, and stable)
+    old = np.clip((values[served] + ((1 << g) >> 1)) >> g, fout.min_code, fout.max_code)
+    table[served] = np.where(err(old) <= best_err, values[served], best << g)
+    return table
+
+
+def _minimax_linear(values, prog, layout: Layout, fine):
+    """Joint fit of neighbouring knots: a continuous start, then integer descent.
+
+    The start moves every knot by the mean of the best offsets of the chords on
+    either side (each chord's best offset centres its error band); coordinate
+    descent in the exact integer arithmetic then settles each knot. The result
+    is kept only if its max error over the range is no worse than ``values``.
+    """
+    s, n_valid = layout.shift, layout.n_valid
+    n = values.size - 1
+    off = np.arange(n_valid)
+    seg = off >> s
+    w = (off & ((1 << s) - 1)) / float(1 << s)
+    v = values.astype(np.float64)
+    chord = v[seg] + (v[seg + 1] - v[seg]) * w
+    dev = np.ldexp(fine.astype(np.float64), layout.guard - FIT_FINE_BITS) - chord
+    starts = np.arange(0, n_valid, 1 << s)
+    used = seg.max() + 1
+    centre = np.zeros(n)
+    centre[:used] = (np.maximum.reduceat(dev, starts) + np.minimum.reduceat(dev, starts)) / 2
+    left = np.concatenate(([centre[0]], centre))
+    right = np.concatenate((centre, [centre[-1]]))
+    table = np.floor(v + (left + right) / 2 + 0.5).astype(np.int64)
+    K.fit_linear_minimax(table, prog, fine, FIT_FINE_BITS, n_valid, 2, 400)
+    if _max_fine_error(table, prog, fine, n_valid) > _max_fine_error(values, prog, fine, n_valid):
+        return values
+    return table
+
+
+def _max_fine_error(table, prog, fine, n_valid):
+    """Max error over the range, in output LSBs times 2**FIT_FINE_BITS (both halves)."""
+    n_seg = -(-n_valid >> prog[K.P_SHIFT])
+    return max(K.segment_error(table, prog, fine, FIT_FINE_BITS, seg, n_valid)[0]
+               for seg in range(n_seg))
+
+
+def _fine(y, fout: FixedFormat) -> np.ndarray:
+    """Reference in output LSBs times 2**FIT_FINE_BITS, rounded, kept inside int64."""
+    span = 1 << 20
+    scaled = np.ldexp(y, fout.frac + FIT_FINE_BITS)
+    lo = float((fout.min_code - span) << FIT_FINE_BITS)
+    hi = float((fout.max_code + span) << FIT_FINE_BITS)
+    return round_half_up(np.clip(scaled, lo, hi))

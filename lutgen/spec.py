@@ -1,0 +1,448 @@
+"""The table spec: what a user asks for, and the one table of options it is read from.
+
+:data:`OPTIONS` declares every table option once: its name (the keyword of
+:func:`lutgen.compile_table`, the JSON and TOML key; ``--kebab-case`` on the
+command line), its kind, default, choices and help. The CLI's table options,
+the project file's key types, :meth:`TableSpec.to_dict` / :meth:`~TableSpec.from_dict`
+and the regenerate command are all generated from it: adding an option is one
+line here (and its use in the compiler).
+
+Words used everywhere (spec, :class:`~lutgen.table.Table`, JSON, CLI, docs):
+
+* ``coeffs`` -- how the stored entries are chosen (``sample`` or ``minimax``);
+  it was called ``fit``, which is still read (with a note) from the command
+  line, project files and saved specs.
+* ``fit`` -- only the budget search (``lutgen fit``, :func:`lutgen.fit`).
+* ``sized`` -- an output format chosen to hold the function's values.
+* tails ``clamp`` and ``asymptote``; a fold is a :class:`Fold`.
+
+This module imports no numba.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import math
+import shlex
+from dataclasses import dataclass, fields
+
+from .activations import Activation, Asymptote, Traits, from_expression
+from .activations import get as get_activation
+from .errors import RangeError, SpecError
+from .fixedpoint import FixedFormat
+
+__all__ = ["Interp", "Tails", "Coeffs", "Fit", "Fold", "Option", "OPTIONS", "OPTION",
+           "TableSpec", "make_spec", "spec_traits", "regenerate_args", "MAX_ENTRIES",
+           "MAX_GUARD_BITS"]
+
+MAX_ENTRIES = 1 << 20
+MAX_GUARD_BITS = 24
+
+
+class _Choice(enum.Enum):
+    @classmethod
+    def coerce(cls, value, what: str | None = None):
+        if isinstance(value, cls):
+            return value
+        for member in cls:
+            if member.value == str(value).strip().lower():
+                return member
+        raise SpecError(f"unknown {what or cls.__name__.lower()} {value!r}; "
+                        f"allowed: {', '.join(m.value for m in cls)}")
+
+
+class Interp(_Choice):
+    """How inputs between table entries are served."""
+
+    NONE = "none"  # one entry per segment (a plain ROM lookup)
+    NEAREST = "nearest"  # the nearest of N+1 knots
+    LINEAR = "linear"  # interpolation between two knots: one multiply
+
+
+class Tails(_Choice):
+    """What inputs outside the table range get."""
+
+    AUTO = "auto"  # asymptote if the function has a sloped one, else clamp
+    CLAMP = "clamp"  # hold the table's end values
+    ASYMPTOTE = "asymptote"  # the registry's asymptote line at that side
+
+
+class Coeffs(_Choice):
+    """How the stored integer entries (the coefficients) are chosen."""
+
+    SAMPLE = "sample"  # the rounded reference at knots / segment centres
+    MINIMAX = "minimax"  # minimise the max error over every input they serve
+
+
+Fit = Coeffs  # the old name of Coeffs
+
+
+class Fold(_Choice):
+    """How a folded table serves x < 0 from the stored x >= 0."""
+
+    NONE = "none"  # not folded
+    ODD = "odd"  # f(-x) = -f(x)
+    POINT = "point"  # f(-x) = 2c - f(x)
+    EVEN = "even"  # f(-x) = f(x)
+
+    def __bool__(self) -> bool:
+        return self is not Fold.NONE
+
+    @property
+    def negates(self) -> bool:
+        """Does the mirror subtract from the centre (odd and point symmetry)?"""
+        return self in (Fold.ODD, Fold.POINT)
+
+
+# ---- the option table -------------------------------------------------------------------------
+def _check_int(value, name):
+    if isinstance(value, bool) or not isinstance(value, int):
+        try:
+            import numpy as np
+
+            if isinstance(value, np.integer):
+                return int(value)
+        except ImportError:  # pragma: no cover
+            pass
+        raise SpecError(f"{name} must be an integer, got {value!r}")
+    return int(value)
+
+
+def _parse_bool(value, name):
+    if isinstance(value, bool):
+        return value
+    raise SpecError(f"{name} must be true or false, got {value!r}")
+
+
+def _parse_entries(value, name):
+    if value is None:
+        return None
+    n = _check_int(value, name)
+    if n < 1 or n > MAX_ENTRIES or n & (n - 1):
+        raise SpecError(f"entries must be a power of two from 1 to {MAX_ENTRIES} (2^20), got {n}")
+    return n
+
+
+def _parse_guard(value, name):
+    if value is None:
+        return None
+    g = _check_int(value, name)
+    if not 0 <= g <= MAX_GUARD_BITS:
+        raise SpecError(f"guard bits must be an integer 0..{MAX_GUARD_BITS}, got {value!r}")
+    return g
+
+
+def _parse_output(value, name):
+    return None if value is None else _check_int(value, name)
+
+
+def _parse_range(value, name):
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2 or any(
+            isinstance(v, bool) for v in value):
+        raise RangeError(f"a range is two numbers LO HI, got {value!r}")
+    try:
+        lo, hi = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise RangeError(f"a range is two numbers LO HI, got {value!r}") from None
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise RangeError(f"range [{lo}, {hi}) must be finite")
+    if not lo < hi:
+        raise RangeError(f"range [{lo:g}, {hi:g}) is empty: LO must be below HI")
+    return lo, hi
+
+
+def _parse_format(value, name):
+    if value is None:
+        return None
+    return FixedFormat.parse(value)
+
+
+def _parse_text(value, name):
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise SpecError(f"{name} must be text, got {value!r}")
+    return value
+
+
+def _parse_params(value, name):
+    if value is None:
+        return {}
+    if isinstance(value, tuple):  # the spec's own sorted pairs
+        return dict(value)
+    if not isinstance(value, dict):
+        raise SpecError(f"params must be a table of NAME = VALUE, got {value!r}")
+    return dict(value)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One table option: declared once, read by the CLI, TOML, JSON and the compiler."""
+
+    name: str  # keyword, JSON and TOML key; the CLI flag is --kebab-case
+    kind: str  # text | params | bool | int | format | range | choice
+    default: object
+    help: str
+    choices: type | None = None  # the enum of a choice
+    old_names: tuple[str, ...] = ()  # earlier spellings, still read (with a note)
+    toml_hint: str = ""  # what to write, in a project file's error message
+    always: bool = False  # written in every regenerate line, default or not
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def parse(self, value):
+        """The validated value of the spec field (enum members for choices)."""
+        what = self.name.replace("_", " ")
+        if self.kind == "choice":
+            return self.choices.coerce(self.default if value is None else value, what)
+        if self.kind == "int":
+            return _INT_PARSERS[self.name](value, what)
+        return _PARSERS[self.kind](self.default if value is None else value, what)
+
+    def toml_ok(self, value) -> bool:
+        """Has a project-file value the right TOML type (validation comes later)?"""
+        kind = self.kind
+        if kind == "bool":
+            return isinstance(value, bool)
+        if kind == "int":
+            return isinstance(value, int) and not isinstance(value, bool)
+        if kind == "range":
+            return isinstance(value, list) and len(value) == 2 and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+        if kind == "params":
+            return isinstance(value, dict)
+        return isinstance(value, str)
+
+    def to_json(self, value):
+        if value is None:
+            return None
+        if self.kind == "choice":
+            return value.value
+        if self.kind == "format":
+            return str(value)
+        if self.kind == "range":
+            return list(value)
+        if self.kind == "params":
+            return {k: (list(v) if isinstance(v, tuple) else v) for k, v in value}
+        return value
+
+    def cli_args(self, value) -> list[str]:
+        """The command-line words that set ``value`` (none for the default)."""
+        if self.kind == "params" or self.name in ("activation", "expr"):
+            raise AssertionError("written by regenerate_args")  # pragma: no cover
+        if value is None or (value == self.parse(self.default) and not self.always):
+            return []
+        if self.kind == "bool":
+            return [self.flag] if value else []
+        if self.kind == "range":
+            return [self.flag, *(repr(float(v)) for v in value)]
+        return [self.flag, str(self.to_json(value))]
+
+
+_PARSERS = {"text": _parse_text, "params": _parse_params, "bool": _parse_bool,
+            "format": _parse_format, "range": _parse_range}
+_INT_PARSERS = {"entries": _parse_entries, "guard_bits": _parse_guard, "output": _parse_output}
+
+OPTIONS: tuple[Option, ...] = (
+    Option("activation", "text", None, "A registered activation (or alias); see 'lutgen list'.",
+           toml_hint='a name, e.g. "sigmoid"'),
+    Option("expr", "text", None,
+           "Tabulate an expression of x instead of a named activation, e.g. 'x*tanh(exp(x))'.",
+           toml_hint='an expression of x, e.g. "x*sigmoid(x)"'),
+    Option("params", "params", None, "The activation's parameters, e.g. -p alpha=0.1.",
+           toml_hint="a table, e.g. { alpha = 0.1 }"),
+    Option("derivative", "bool", False, "Tabulate the analytic derivative.",
+           toml_hint="true or false"),
+    Option("output", "int", 0, "Which output of a multi-output activation (crelu: 0 or 1).",
+           toml_hint="an integer"),
+    Option("in_format", "format", "s16.12",
+           "Input format: s16.12, q15, Q3.12, ap_fixed<16,4>, fixdt(1,16,12)...",
+           always=True, toml_hint='text, e.g. "s16.12"'),
+    Option("out_format", "format", None,
+           "Output format [default: sized to the function's values].",
+           always=True, toml_hint='text, e.g. "s16.14"'),
+    Option("range", "range", None, "Input range [LO, HI) [default: the activation's, clipped].",
+           always=True, toml_hint="two numbers, e.g. [-4, 4]"),
+    Option("entries", "int", None, "Segments, a power of two up to 2^20 [default: 256].",
+           always=True, toml_hint="an integer power of two"),
+    Option("interp", "choice", Interp.LINEAR, "How inputs between entries are served.",
+           choices=Interp, always=True, toml_hint="text: none, nearest or linear"),
+    Option("tails", "choice", Tails.AUTO, "What inputs outside the range get.",
+           choices=Tails, always=True, toml_hint="text: auto, clamp or asymptote"),
+    Option("fold", "bool", False, "Store x >= 0 only (odd, even, point-symmetric functions).",
+           toml_hint="true or false"),
+    Option("coeffs", "choice", Coeffs.SAMPLE,
+           "How the stored entries are chosen: sampled, or minimax over every input.",
+           choices=Coeffs, old_names=("fit",), always=True, toml_hint="text: sample or minimax"),
+    Option("guard_bits", "int", None,
+           "Extra fraction bits of the stored entries [default: 3 for linear].",
+           always=True, toml_hint="an integer"),
+)
+OPTION = {o.name: o for o in OPTIONS}
+OLD_NAMES = {old: o.name for o in OPTIONS for old in o.old_names}
+
+
+def rename_old(options: dict, note=None) -> dict:
+    """``options`` with earlier spellings (``fit``) under today's names; ``note(text)`` per rename."""
+    out = {}
+    for key, value in options.items():
+        new = OLD_NAMES.get(key)
+        if new is not None:
+            if new in options:
+                raise SpecError(f"give {new} or its old name {key}, not both")
+            if note is not None:
+                note(f"'{key}' is now called '{new}'")
+            key = new
+        out[key] = value
+    return out
+
+
+# ---- the spec -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TableSpec:
+    """Everything that defines a table, as the user asked for it (validated).
+
+    Self-contained: an expression table carries its source in ``expr`` (its
+    ``activation`` is then only its name), so nothing registered later changes
+    what a spec means.
+    """
+
+    activation: str
+    expr: str | None = None
+    params: tuple = ()  # sorted (name, value) pairs, resolved with defaults
+    derivative: bool = False
+    output: int = 0
+    in_format: FixedFormat = FixedFormat(True, 16, 12)
+    out_format: FixedFormat | None = None
+    range: tuple[float, float] | None = None
+    entries: int | None = None
+    interp: Interp = Interp.LINEAR
+    tails: Tails = Tails.AUTO
+    fold: bool = False
+    coeffs: Coeffs = Coeffs.SAMPLE
+    guard_bits: int | None = None
+
+    @property
+    def fit(self) -> Coeffs:
+        """The old name of :attr:`coeffs`."""
+        return self.coeffs
+
+    @property
+    def params_dict(self) -> dict:
+        return dict(self.params)
+
+    @property
+    def act(self) -> Activation:
+        """The tabulated activation: the registry's, or this spec's own expression."""
+        if self.expr is not None:
+            return _expression(self.expr, self.activation)
+        return get_activation(self.activation)
+
+    def replace(self, **changes) -> "TableSpec":
+        """A copy with some options changed (validated again)."""
+        return make_spec(**{**self.to_options(), **changes})
+
+    def to_options(self) -> dict:
+        """The options as :func:`make_spec` keywords (Python values)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def to_dict(self) -> dict:
+        """The options under the names ``lutgen build`` takes (JSON values)."""
+        d = {o.name: o.to_json(getattr(self, o.name)) for o in OPTIONS}
+        if d["expr"] is None:
+            del d["expr"]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict, note=None) -> "TableSpec":
+        """A spec from :meth:`to_dict` output (old key names read, unknown keys refused)."""
+        if not isinstance(d, dict):
+            raise SpecError(f"a table spec is a JSON object of options, got {type(d).__name__}")
+        d = rename_old(d, note)
+        unknown = sorted(set(d) - set(OPTION))
+        if unknown:
+            raise SpecError(f"unknown table option {unknown[0]!r}; allowed: {', '.join(OPTION)}")
+        if "activation" not in d:
+            raise SpecError("a table spec needs its 'activation'")
+        return make_spec(**d)
+
+
+@functools.lru_cache(maxsize=64)
+def _expression(source: str, name: str) -> Activation:
+    return from_expression(source, name=name)
+
+
+def make_spec(activation, **options) -> TableSpec:
+    """Validate ``options`` (the names of :data:`OPTIONS`) into a :class:`TableSpec`."""
+    options = rename_old(options)
+    unknown = sorted(set(options) - set(OPTION))
+    if unknown:
+        raise SpecError(f"unknown table option {unknown[0]!r}; allowed: {', '.join(OPTION)}")
+    values = {o.name: o.parse(options.get(o.name)) for o in OPTIONS if o.name != "activation"}
+    expr = values["expr"]
+    if not isinstance(activation, str):
+        raise SpecError(f"activation must be a name, got {activation!r}")
+    if expr is not None:
+        act = _expression(expr, activation)
+        name = act.name
+    else:
+        act = get_activation(activation)
+        name = act.name
+    if act.composite:
+        raise SpecError(
+            f"'{act.name}' is not element-wise and cannot be one table; "
+            "build it from its parts (exp and reciprocal tables)"
+        )
+    resolved = act.resolve(values["params"])
+    output = values["output"]
+    if act.n_outputs > 1:
+        if output is None or not 0 <= output < act.n_outputs:
+            raise SpecError(f"'{act.name}' has {act.n_outputs} outputs, one table each; "
+                            f"choose output 0..{act.n_outputs - 1}, got {output!r}")
+    elif output not in (None, 0):
+        raise SpecError(f"'{act.name}' has one output; output must be 0, got {output!r}")
+    values["output"] = output or 0
+    if values["derivative"] and act.derivative is None:
+        raise SpecError(f"activation '{act.name}' has no analytic derivative to tabulate")
+    values["params"] = tuple(sorted(resolved.items()))
+    return TableSpec(activation=name, **values)
+
+
+def spec_traits(spec: TableSpec) -> Traits:
+    """The traits of the tabulated function (the derivative's, if tabulating it)."""
+    act = spec.act
+    t = act.traits_for(spec.params_dict)
+    if act.n_outputs > 1:
+        return Traits(domain=t.domain, poles=t.poles)
+    if not spec.derivative:
+        return t
+    sym = {"odd": "even", "point": "even", "even": "odd"}.get(t.symmetry)
+
+    def d_asym(a: Asymptote | None):
+        return None if a is None else Asymptote.constant(a.slope)
+
+    return Traits(symmetry=sym, neg=d_asym(t.neg), pos=d_asym(t.pos), domain=t.domain,
+                  poles=t.poles)
+
+
+def regenerate_args(spec: TableSpec, **effective) -> list[str]:
+    """The ``lutgen build`` words that rebuild ``spec``, each shell-quoted.
+
+    ``effective`` overrides options with what the compiler chose (a table's
+    formats, range, entries and guard bits), so the line is stable across versions.
+    """
+    words = ["lutgen", "build"]
+    words += ["--expr", spec.expr] if spec.expr is not None else [spec.activation]
+    for key, value in spec.params:
+        text = ",".join(repr(v) for v in value) if isinstance(value, tuple) else repr(value)
+        words += ["-p", f"{key}={text}"]
+    given = {**spec.to_options(), **{k: v for k, v in effective.items() if v is not None}}
+    for o in OPTIONS:
+        if o.name not in ("activation", "expr", "params"):
+            words += o.cli_args(given[o.name])
+    return [shlex.quote(w) for w in words]
