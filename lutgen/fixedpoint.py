@@ -16,6 +16,8 @@ Notations understood by :meth:`FixedFormat.parse`:
                           overflow arguments (``ap_fixed<16,4,AP_RND,AP_SAT>``)
                           set the format's default modes (HLS defaults:
                           ``AP_TRN``, ``AP_WRAP``)
+``ap_int<8>``             Vitis HLS integers: ``s8.0`` and ``u8.0`` with the modes
+``ap_uint<8>``            of C++'s conversion from double (``toward-zero``, ``wrap``)
 ``fixdt(1,16,12)``        MATLAB: signed, word length, fraction length
 ========================  ====================================================
 
@@ -59,7 +61,10 @@ class Overflow(enum.Enum):
     """What happens to a value beyond the format's codes."""
 
     SATURATE = "saturate"  # AP_SAT
+    SATURATE_SYM = "saturate-sym"  # AP_SAT_SYM: to [-max, max], so the most negative code is -max
+    SATURATE_ZERO = "saturate-zero"  # AP_SAT_ZERO: an overflow becomes 0
     WRAP = "wrap"  # AP_WRAP, two's-complement wrap-around
+    WRAP_SM = "wrap-sm"  # AP_WRAP_SM, sign-magnitude wrap-around (signed formats only)
     ERROR = "error"
 
     @classmethod
@@ -87,7 +92,13 @@ _AP_ROUNDING = {
     "AP_RND_INF": Rounding.NEAREST_AWAY,
     "AP_RND_CONV": Rounding.NEAREST_EVEN,
 }
-_AP_OVERFLOW = {"AP_WRAP": Overflow.WRAP, "AP_SAT": Overflow.SATURATE}
+_AP_OVERFLOW = {
+    "AP_WRAP": Overflow.WRAP,
+    "AP_SAT": Overflow.SATURATE,
+    "AP_SAT_SYM": Overflow.SATURATE_SYM,
+    "AP_SAT_ZERO": Overflow.SATURATE_ZERO,
+    "AP_WRAP_SM": Overflow.WRAP_SM,
+}
 
 _NUM = r"\s*(-?\d+)\s*"
 _PATTERNS = [
@@ -95,10 +106,12 @@ _PATTERNS = [
     ("cmsis", re.compile(r"^q(\d+)$")),
     ("arm", re.compile(r"^(u?)q(\d+)(?:\.(\d+))?$", re.I)),
     ("ap", re.compile(r"^ap_(u?)fixed\s*<" + _NUM + "," + _NUM + r"((?:,\s*\w+\s*)*)>$")),
+    ("ap_int", re.compile(r"^ap_(u?)int\s*<" + _NUM + r">$")),
     ("fixdt", re.compile(r"^fixdt\s*\(" + _NUM + "," + _NUM + "," + _NUM + r"\)$", re.I)),
 ]
 
-_NOTATIONS = "s16.12, u8.8, q15, Q3.12, UQ1.7, ap_fixed<16,4>, ap_ufixed<8,1,AP_RND,AP_SAT>, fixdt(1,16,12)"
+_NOTATIONS = ("s16.12, u8.8, q15, Q3.12, UQ1.7, ap_fixed<16,4>, ap_ufixed<8,1,AP_RND,AP_SAT>, "
+              "ap_int<8>, ap_uint<8>, fixdt(1,16,12)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +157,7 @@ class FixedFormat:
             raise FormatError(f"fraction bits must be within -256..256, got {self.frac}")
         object.__setattr__(self, "rounding", Rounding.coerce(self.rounding))
         object.__setattr__(self, "overflow", Overflow.coerce(self.overflow))
+        _check_overflow(self.overflow, self.signed)
 
     # ---- notations -------------------------------------------------------------------
     @classmethod
@@ -192,6 +206,9 @@ class FixedFormat:
                 return cls(not unsigned, ints + fracs + (0 if unsigned else 1), fracs)
             if kind == "ap":
                 return cls._parse_ap(m, raw)
+            if kind == "ap_int":  # ap_int<N>(double) truncates toward zero, then wraps
+                return cls(m.group(1) == "", int(m.group(2)), 0, Rounding.TOWARD_ZERO,
+                           Overflow.WRAP)
             if kind == "fixdt":
                 s, w, f = (int(g) for g in m.groups())
                 if s not in (0, 1):
@@ -217,7 +234,7 @@ class FixedFormat:
         if len(args) > 1:
             if args[1] not in _AP_OVERFLOW:
                 raise FormatError(
-                    f"unsupported overflow mode {args[1]!r} in {raw!r}; allowed: "
+                    f"unknown overflow mode {args[1]!r} in {raw!r}; allowed: "
                     + ", ".join(_AP_OVERFLOW)
                 )
             overflow = _AP_OVERFLOW[args[1]]
@@ -276,29 +293,48 @@ class FixedFormat:
         """
         rounding = self.rounding if rounding is None else Rounding.coerce(rounding)
         overflow = self.overflow if overflow is None else Overflow.coerce(overflow)
+        _check_overflow(overflow, self.signed)
         arr = np.asarray(x, dtype=np.float64)
         if np.isnan(arr).any():
             raise QuantizationError(f"cannot quantise NaN to {self}")
-        scaled = _scale(arr, self.frac, overflow)
+        wraps = overflow in (Overflow.WRAP, Overflow.WRAP_SM)
+        scaled = _scale(arr, self.frac, wraps)
         r = _round(scaled, rounding)
         lo, hi = self.min_code, self.max_code
+        if overflow is Overflow.SATURATE_SYM and self.signed and self.bits > 1:
+            lo = -hi  # AP_SAT_SYM: a result at the most negative code is an underflow too
         outside = (r < lo) | (r > hi)
-        if outside.any():
-            if overflow is Overflow.ERROR or (
-                overflow is Overflow.WRAP and np.isinf(r[outside]).any()
-            ):
-                bad = arr[outside].flat[0]
-                raise QuantizationError(
-                    f"value {bad!r} overflows {self} (representable: {self.min} to {self.max})"
-                )
-            if overflow is Overflow.SATURATE:
-                r = np.clip(r, lo, hi)
-            else:
-                r = np.fmod(r, float(1 << self.bits))  # exact, keeps |r| < 2**bits
-        codes = r.astype(np.int64)
-        if overflow is Overflow.WRAP:
-            codes = self.wrap(codes)
+        if not outside.any():
+            codes = r.astype(np.int64)
+            return codes if codes.ndim else codes[()]
+        if overflow is Overflow.ERROR or (wraps and np.isinf(r[outside]).any()):
+            bad = arr[outside].flat[0]
+            raise QuantizationError(
+                f"value {bad!r} overflows {self} (representable: {self.min} to {self.max})"
+            )
+        if overflow in (Overflow.SATURATE, Overflow.SATURATE_SYM):
+            codes = np.clip(r, lo, hi).astype(np.int64)
+        elif overflow is Overflow.SATURATE_ZERO:
+            codes = np.where(outside, 0.0, r).astype(np.int64)
+        else:
+            span = float(1 << (self.bits + 1))  # exact: keeps |r| < 2**(bits + 1)
+            codes = self.wrap(np.fmod(r, span).astype(np.int64))
+            if overflow is Overflow.WRAP_SM:
+                floor_low = np.fmod(np.floor(scaled), span)
+                codes = np.where(outside, self._sign_magnitude(codes, floor_low), codes)
         return codes if codes.ndim else codes[()]
+
+    def _sign_magnitude(self, wrapped, floor_low):
+        """AP_WRAP_SM of an overflowing value, as Vitis HLS computes it.
+
+        ``wrapped`` is the two's-complement wrap of the rounded code, ``floor_low`` the
+        unrounded code's floor modulo ``2**(bits + 1)``. When bit ``bits`` of the unrounded
+        code (the first bit dropped) differs from the wrapped code's sign bit, every bit of
+        the wrapped code is inverted (``ap_fixed_base::overflow_adjust``).
+        """
+        dropped = (floor_low.astype(np.int64) >> self.bits) & 1
+        sign = (wrapped < 0).astype(np.int64)
+        return np.where(dropped != sign, -1 - wrapped, wrapped)
 
     def wrap(self, codes) -> np.ndarray:
         """Two's-complement wrap of integer codes into the format."""
@@ -315,19 +351,26 @@ class FixedFormat:
         return np.ldexp(arr.astype(np.float64), -self.frac)
 
 
-def _scale(x: np.ndarray, frac: int, overflow: Overflow) -> np.ndarray:
+def _check_overflow(overflow: Overflow, signed: bool) -> None:
+    if overflow is Overflow.WRAP_SM and not signed:  # as ap_ufixed<..., AP_WRAP_SM> refuses it
+        raise FormatError("overflow mode wrap-sm (AP_WRAP_SM) needs a signed format; "
+                          "an unsigned one takes saturate, saturate-sym, saturate-zero, wrap "
+                          "or error")
+
+
+def _scale(x: np.ndarray, frac: int, wraps: bool) -> np.ndarray:
     """``x * 2**frac``, keeping what rounding and overflow need where ldexp is inexact.
 
     A tiny nonzero product that underflows to 0 becomes the smallest subnormal of its
     sign, so floor and ceil still see which side of 0 it lies on (every other mode
     rounds it to 0 either way). A finite product too large for float64 is a multiple
-    of 2**971, hence 0 modulo 2**bits under wrap; saturate and error see it as inf.
+    of 2**971, hence 0 modulo 2**(bits + 1) when ``wraps``; saturate and error see it as inf.
     """
     with np.errstate(over="ignore", under="ignore"):
         y = np.ldexp(x, frac)
     if frac < 0:
         y = np.where((y == 0) & (x != 0), np.copysign(np.nextafter(0.0, 1.0), x), y)
-    elif overflow is Overflow.WRAP:
+    elif wraps:
         y = np.where(np.isinf(y) & np.isfinite(x), 0.0, y)
     return y
 

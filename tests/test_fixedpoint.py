@@ -48,6 +48,17 @@ NOTATIONS = [
     ("ap_fixed<16,4,AP_RND_MIN_INF>", True, 16, 12, (R.NEAREST_DOWN, O.WRAP)),
     ("ap_fixed<16,4,AP_RND_INF>", True, 16, 12, (R.NEAREST_AWAY, O.WRAP)),
     ("ap_fixed<16,4,AP_RND_CONV>", True, 16, 12, (R.NEAREST_EVEN, O.WRAP)),
+    # every overflow mode of UG1399 ("Overflow Modes"):
+    ("ap_fixed<16,4,AP_RND,AP_SAT_SYM>", True, 16, 12, (R.NEAREST_UP, O.SATURATE_SYM)),
+    ("ap_fixed<16,4,AP_RND,AP_SAT_ZERO>", True, 16, 12, (R.NEAREST_UP, O.SATURATE_ZERO)),
+    ("ap_fixed<16,4,AP_TRN,AP_WRAP_SM>", True, 16, 12, (R.FLOOR, O.WRAP_SM)),
+    ("ap_ufixed<8,1,AP_RND,AP_SAT_SYM>", False, 8, 7, (R.NEAREST_UP, O.SATURATE_SYM)),
+    # ap_int<N>(double) truncates toward zero (C++'s conversion), then wraps
+    ("ap_int<8>", True, 8, 0, (R.TOWARD_ZERO, O.WRAP)),
+    ("ap_uint< 16 >", False, 16, 0, (R.TOWARD_ZERO, O.WRAP)),
+    ("ap_int<1>", True, 1, 0, (R.TOWARD_ZERO, O.WRAP)),
+    ("s16.12:nearest-up,saturate-sym", True, 16, 12, (R.NEAREST_UP, O.SATURATE_SYM)),
+    ("s16.12:floor,wrap_sm", True, 16, 12, (R.FLOOR, O.WRAP_SM)),
     ("fixdt(1,16,12)", True, 16, 12, DEFAULT),
     ("fixdt(0,8,8)", False, 8, 8, DEFAULT),
     ("fixdt(1, 16, -2)", True, 16, -2, DEFAULT),
@@ -96,8 +107,14 @@ PARSE_ERRORS = [
     ("ap_fixed<16>", "write one of"),
     ("ap_fixed<16,4,AP_FOO>", "unknown quantisation mode 'AP_FOO'"),
     ("ap_fixed<16,4,ap_rnd>", "unknown quantisation mode 'ap_rnd'"),
-    ("ap_fixed<16,4,AP_RND,AP_SAT_SYM>", "unsupported overflow mode 'AP_SAT_SYM'"),
-    ("ap_fixed<16,4,AP_RND,AP_SAT_ZERO>", "unsupported overflow mode 'AP_SAT_ZERO'"),
+    ("ap_fixed<16,4,AP_RND,AP_SAT_SYMM>", "unknown overflow mode 'AP_SAT_SYMM'"),
+    ("ap_fixed<16,4,AP_RND,AP_SATURATE>", "allowed: AP_WRAP, AP_SAT, AP_SAT_SYM, AP_SAT_ZERO, "
+     "AP_WRAP_SM"),
+    ("ap_ufixed<8,1,AP_RND,AP_WRAP_SM>", "wrap-sm (AP_WRAP_SM) needs a signed format"),
+    ("u8.8:floor,wrap-sm", "wrap-sm (AP_WRAP_SM) needs a signed format"),
+    ("ap_int<40>", "word bits must be 1..32, got 40"),
+    ("ap_uint<0>", "word bits must be 1..32, got 0"),
+    ("ap_int<8,2>", "write one of"),
     ("ap_fixed<16,4,AP_RND,AP_SAT,2>", "saturation bits N=2"),
     ("ap_fixed<16,4,AP_RND,AP_SAT,0,1>", "at most W, I, Q, O, N"),
     ("ap_fixed<40,4>", "word bits must be 1..32, got 40"),
@@ -218,19 +235,34 @@ def naive_round(q: Fraction, mode: Rounding) -> int:
 
 def naive_quantize(fmt: FixedFormat, x: float, rounding: Rounding, overflow: Overflow):
     """The code of x, or None where quantize must raise."""
+    # AP_SAT_SYM: the most negative code is -max (UG1399: ap_fixed<4,4,AP_RND,AP_SAT_SYM> of
+    # -19.0 is -7.0); a 1-bit signed word has no -max but 0, and keeps -1 (as the HLS header)
+    lo = -fmt.max_code if overflow is O.SATURATE_SYM and fmt.signed and fmt.bits > 1 \
+        else fmt.min_code
     if math.isnan(x):
         return None
     if math.isinf(x):
-        if overflow is not O.SATURATE:
+        if overflow is O.SATURATE_ZERO:
+            return 0
+        if overflow not in (O.SATURATE, O.SATURATE_SYM):
             return None
-        return fmt.max_code if x > 0 else fmt.min_code
-    n = naive_round(Fraction(x) * Fraction(2) ** fmt.frac, rounding)
-    if fmt.min_code <= n <= fmt.max_code:
+        return fmt.max_code if x > 0 else lo
+    exact = Fraction(x) * Fraction(2) ** fmt.frac
+    n = naive_round(exact, rounding)
+    if lo <= n <= fmt.max_code:
         return n
-    if overflow is O.SATURATE:
-        return min(max(n, fmt.min_code), fmt.max_code)
-    if overflow is O.WRAP:  # two's complement: keep the low `bits` bits
-        return (n - fmt.min_code) % (1 << fmt.bits) + fmt.min_code
+    if overflow in (O.SATURATE, O.SATURATE_SYM):
+        return min(max(n, lo), fmt.max_code)
+    if overflow is O.SATURATE_ZERO:
+        return 0
+    wrapped = (n - fmt.min_code) % (1 << fmt.bits) + fmt.min_code  # keep the low `bits` bits
+    if overflow is O.WRAP:
+        return wrapped
+    if overflow is O.WRAP_SM:
+        # ap_fixed_base::overflow_adjust: when the first dropped bit of the unrounded value
+        # differs from the sign of the wrapped one, invert every bit
+        dropped = (math.floor(exact) >> fmt.bits) & 1
+        return wrapped if dropped == (wrapped < 0) else -1 - wrapped
     return None
 
 
@@ -261,6 +293,10 @@ def in_range(fmt, x):
 @given(format_and_value(finite=False), roundings, overflows)
 def test_quantize_matches_naive_model(fx, rounding, overflow):
     fmt, x = fx
+    if overflow is O.WRAP_SM and not fmt.signed:
+        with pytest.raises(FormatError, match="needs a signed format"):
+            fmt.quantize(x, rounding, overflow)
+        return
     expected = naive_quantize(fmt, x, rounding, overflow)
     if expected is None:
         with pytest.raises(QuantizationError):
@@ -385,7 +421,11 @@ def test_inf(rounding):
     f = FixedFormat(True, 16, 12)
     np.testing.assert_array_equal(f.quantize([math.inf, -math.inf], rounding, "saturate"),
                                   [32767, -32768])
-    for overflow in ("wrap", "error"):
+    np.testing.assert_array_equal(f.quantize([math.inf, -math.inf], rounding, "saturate-sym"),
+                                  [32767, -32767])
+    np.testing.assert_array_equal(f.quantize([math.inf, -math.inf], rounding, "saturate-zero"),
+                                  [0, 0])
+    for overflow in ("wrap", "wrap-sm", "error"):
         with pytest.raises(QuantizationError, match="overflows"):
             f.quantize(math.inf, rounding, overflow)
         with pytest.raises(QuantizationError, match="overflows"):
@@ -394,10 +434,56 @@ def test_inf(rounding):
 
 @given(formats, st.data(), roundings, overflows)
 def test_on_grid_values_round_trip(fmt, data, rounding, overflow):
+    assume(fmt.signed or overflow is not O.WRAP_SM)
     code = data.draw(st.integers(fmt.min_code, fmt.max_code), label="code")
     x = float(fmt.dequantize(code))
     assert x == code * 2.0 ** -fmt.frac
-    assert fmt.quantize(x, rounding, overflow) == code
+    if overflow is O.SATURATE_SYM and fmt.signed and fmt.bits > 1 and code == fmt.min_code:
+        assert fmt.quantize(x, rounding, overflow) == -fmt.max_code  # -max is the least code
+    else:
+        assert fmt.quantize(x, rounding, overflow) == code
+
+
+# Conversions of doubles by Vitis HLS's ap_fixed.h, compiled with g++: (type, x, result).
+# The first rows are UG1399's own examples ("Overflow Modes"); the others were printed by
+# the header itself (ap_fixed_base(double), ap_int_base(double)), chosen where the modes
+# differ: the most negative code, a rounding carry into the dropped bits, sign-magnitude wrap.
+HLS_CONVERSIONS = [
+    ("ap_fixed<4,4,AP_RND,AP_SAT>", 19.0, 7.0),
+    ("ap_fixed<4,4,AP_RND,AP_SAT>", -19.0, -8.0),
+    ("ap_ufixed<4,4,AP_RND,AP_SAT>", 19.0, 15.0),
+    ("ap_ufixed<4,4,AP_RND,AP_SAT>", -19.0, 0.0),
+    ("ap_fixed<4,4,AP_RND,AP_SAT_ZERO>", 19.0, 0.0),
+    ("ap_fixed<4,4,AP_RND,AP_SAT_ZERO>", -19.0, 0.0),
+    ("ap_ufixed<4,4,AP_RND,AP_SAT_ZERO>", 19.0, 0.0),
+    ("ap_ufixed<4,4,AP_RND,AP_SAT_ZERO>", -19.0, 0.0),
+    ("ap_fixed<4,4,AP_RND,AP_SAT_SYM>", 19.0, 7.0),
+    ("ap_fixed<4,4,AP_RND,AP_SAT_SYM>", -19.0, -7.0),
+    ("ap_ufixed<4,4,AP_RND,AP_SAT_SYM>", 19.0, 15.0),
+    ("ap_ufixed<4,4,AP_RND,AP_SAT_SYM>", -19.0, 0.0),
+    ("ap_fixed<4,4,AP_RND,AP_WRAP>", 31.0, -1.0),
+    ("ap_fixed<4,4,AP_RND,AP_WRAP_SM>", 19.0, -4.0),
+    ("ap_fixed<4,4,AP_RND,AP_WRAP_SM>", -19.0, 2.0),
+    # printed by the header
+    ("ap_fixed<4,4,AP_RND,AP_SAT_SYM>", -8.0, -7.0),  # in range, yet -8 becomes -max
+    ("ap_fixed<4,4,AP_RND,AP_SAT_SYM>", -8.25, -7.0),
+    ("ap_fixed<4,4,AP_RND,AP_SAT_ZERO>", 7.5, 0.0),  # rounds up to 8: overflow
+    ("ap_fixed<4,4,AP_RND,AP_SAT_ZERO>", -8.5, -8.0),  # ties up: -8 is in range
+    ("ap_fixed<4,4,AP_RND,AP_WRAP_SM>", 7.5, 7.0),
+    ("ap_fixed<4,4,AP_RND,AP_WRAP_SM>", 15.5, 0.0),  # the carry reaches the dropped bit
+    ("ap_fixed<1,1,AP_RND,AP_SAT_SYM>", -3.0, -1.0),  # one bit: no -max but 0; -1 stays
+    ("ap_int<8>", -2.7, -2.0),
+    ("ap_int<8>", 128.0, -128.0),
+    ("ap_int<8>", -300.7, -44.0),
+    ("ap_uint<8>", -2.5, 254.0),
+    ("ap_fixed<8,8>", -2.7, -3.0),  # ap_fixed<N,N> floors where ap_int<N> truncates
+]
+
+
+@pytest.mark.parametrize("text, x, expected", HLS_CONVERSIONS)
+def test_conversions_match_vitis_hls(text, x, expected):
+    fmt = FixedFormat.parse(text)
+    assert float(fmt.dequantize(fmt.quantize(x))) == expected
 
 
 def test_default_modes_are_the_formats():
