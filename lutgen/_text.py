@@ -1,4 +1,6 @@
-"""Printed error bounds round up: a figure on a screen or in a file is never below the error.
+"""Printed text shared by the summaries and the artifacts.
+
+Error bounds round up: a figure on a screen or in a file is never below the error.
 
 ``up(0.93531, 4) == "0.9354"``; ``up_sig(5.4506e-05, 4) == "5.451e-05"``. Non-finite
 values print as ``inf`` / ``nan``.
@@ -8,7 +10,11 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["up", "up_sig"]
+__all__ = ["up", "up_sig", "OUTPUT_ARITHMETIC"]
+
+# How every table produces its output code (docs/ARITHMETIC.md, step 6), whatever modes the
+# requested output format carries: printed beside the output format wherever it is shown.
+OUTPUT_ARITHMETIC = "rounded half up, saturated"
 
 
 def up(value: float, decimals: int = 4) -> str:

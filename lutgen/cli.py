@@ -13,7 +13,7 @@ import click
 import numpy as np
 
 from . import __version__, _json
-from ._text import up, up_sig
+from ._text import OUTPUT_ARITHMETIC, up, up_sig
 from .activations import CATEGORIES, activations, get
 from .errors import LutgenError
 from .spec import OLD_NAMES, Interp
@@ -263,7 +263,8 @@ def _summary(table, report) -> str:
     lines = [
         f"{table.name}: {table.spec.activation}"
         + (" derivative" if table.spec.derivative else "")
-        + f", {table.in_format} -> {table.out_format}, range [{lo:g}, {hi:g}), "
+        + f", {table.in_format} -> {table.out_format} ({OUTPUT_ARITHMETIC}), "
+        f"range [{lo:g}, {hi:g}), "
         f"{table.entries} entries, {table.interp.value}"
         + (f", fold {table.fold.value}" if table.fold else ""),
         f"  stored {table.values.size} x {table.store_bits} bits = {table.rom_bits} ROM bits, "
@@ -384,6 +385,9 @@ def analyze_cmd(**kwargs):
 def eval_cmd(**kwargs):
     """Evaluate a table at inputs X..., as the hardware would (float and integer code).
 
+    Inputs become codes with the input format's own modes (an 'ap_fixed<8,4>' input wraps 9.0
+    to -7.0; s8.4 rounds half up and saturates), as Table.eval does.
+
     \b
     Example:
       lutgen eval sigmoid -1.5 0 2
@@ -411,7 +415,7 @@ def eval_cmd(**kwargs):
     from ._reference import reference_on_codes
 
     x = np.asarray(rest["xs"], dtype=np.float64)
-    x_codes = table.in_format.quantize(x)
+    x_codes = table.quantize(x)
     y_codes = table.eval_int(np.atleast_1d(x_codes))
     y = table.out_format.dequantize(y_codes)
     ref = reference_on_codes(table.spec, np.atleast_1d(x_codes))

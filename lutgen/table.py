@@ -150,9 +150,18 @@ class Table:
         top = self.out_format.max_code
         return np.int16 if top < 2**15 else np.int32 if top < 2**31 else np.int64
 
+    def quantize(self, x) -> np.ndarray:
+        """Input codes for real inputs, as a conversion to the input format would make them.
+
+        The input format's own rounding and overflow modes: ``ap_fixed<8,4>`` truncates
+        and wraps (``9.0`` becomes ``-7.0``), ``ap_fixed<8,4,AP_RND,AP_SAT>`` and a plain
+        ``s8.4`` round half up and saturate (docs/ARITHMETIC.md, "Input quantisation").
+        """
+        return self.in_format.quantize(x)
+
     def eval(self, x) -> np.ndarray:
-        """Real outputs for real inputs: quantise, :meth:`eval_int`, dequantise."""
-        codes = self.in_format.quantize(x, Rounding.NEAREST_UP, Overflow.SATURATE)
+        """Real outputs for real inputs: :meth:`quantize`, :meth:`eval_int`, dequantise."""
+        codes = self.quantize(x)
         return self.out_format.dequantize(self.eval_int(np.atleast_1d(codes))).reshape(
             np.shape(codes)
         )
@@ -236,6 +245,10 @@ class _Compiler:
             guard = DEFAULT_LINEAR_GUARD if (interp is Interp.LINEAR and shift > 0) else 0
         sides = self._tail_sides(lo_code, hi_code, fold)
         fout = spec.out_format or self._sized_out_format(lo_code, hi_code, fold, sides)
+        # the table rounds half up and saturates whatever the requested format's modes
+        # (ap_fixed's AP_TRN, AP_WRAP): its out_format says so
+        fout = FixedFormat(fout.signed, fout.bits, fout.frac, Rounding.NEAREST_UP,
+                           Overflow.SATURATE)
         layout = Layout(fin, fout, lo_code, shift, entries, interp, guard, fold)
 
         values = _entries.sample(layout, self.f, self.act.name)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__
-from .._text import up, up_sig
+from .._text import OUTPUT_ARITHMETIC, up, up_sig
 from ..errors import ExportError
 from ..spec import regenerate_args
 
@@ -94,7 +94,7 @@ def provenance_lines(table, report, name: str, command: str | None = None) -> li
         f"Activation: {table.spec.activation}"
         + (" (derivative)" if table.spec.derivative else "")
         + f"; params: {params}",
-        f"Formats: in {table.in_format}, out {table.out_format}; "
+        f"Formats: in {table.in_format}, out {table.out_format} ({OUTPUT_ARITHMETIC}); "
         f"stored {'s' if table.store_signed else 'u'}{table.store_bits} with "
         f"{table.guard_bits} guard bits",
         f"Range: [{lo:.17g}, {hi:.17g}); entries {table.entries} (segment 2^{table.shift} codes); "
