@@ -25,7 +25,6 @@ from lutgen.table import compile_table
 from tests.conftest import require_tool
 
 HDL_KINDS = "mem,coe,mif,verilog,tb"
-CLASSIC = {"sigmoid", "tanh", "exp", "reciprocal", "linear"}
 
 # Each case names what it covers; together: interp none/nearest/linear, tails
 # clamp/asymptote (line tails of slope 0, 1 and a non-dyadic 0.01), fold
@@ -79,17 +78,7 @@ CASES = {
 
 
 def _params() -> list:
-    registered, out = set(lutgen.activations()), []
-    for case, spec in CASES.items():
-        marks = () if spec["name"] in registered else pytest.mark.skip(
-            reason=f"{spec['name']} is not registered yet")
-        out.append(pytest.param(case, id=case, marks=marks))
-    return out
-
-
-def test_the_classic_cases_always_run():
-    classic = [c for c, spec in CASES.items() if spec["name"] in CLASSIC]
-    assert len(classic) >= 12 and CLASSIC <= {CASES[c]["name"] for c in classic}
+    return [pytest.param(case, id=case) for case in CASES]
 
 
 def _write(folder: Path, table, name: str, kinds: str = HDL_KINDS) -> dict[str, str]:
