@@ -194,10 +194,12 @@ def analyze(table: Table, dist=None) -> ErrorReport:
     if dist is not None:
         dist = Distribution.parse(dist)
         w = dist.weights(fin.dequantize(codes), table.range)
-        weighted_mean = _stable(float(np.einsum("i,i->", w, err_lsb)) * lsb)
+        weighed = w > 0  # an input of weight 0 counts for nothing, even with an infinite error
+        w, werr, wscaled = w[weighed], err_lsb[weighed], scaled[weighed]
+        weighted_mean = _stable(float(np.einsum("i,i->", w, werr)) * lsb)
         with np.errstate(invalid="ignore", over="ignore"):
             weighted_rms = _stable(
-                scale * math.sqrt(float(np.einsum("i,i,i->", w, scaled, scaled))) * lsb)
+                scale * math.sqrt(float(np.einsum("i,i,i->", w, wscaled, wscaled))) * lsb)
 
     return ErrorReport(
         max_abs_error=max_lsb * lsb,

@@ -1,6 +1,7 @@
 """User mistakes found by an audit of the CLI: each is one Error line, exit 2, nothing written."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -200,3 +201,85 @@ def test_plot_write_errors_say_so(tmp_path):
 def test_eval_names_a_mistyped_option():
     result = run("eval", "sigmoid", "1", "--entires", "64")
     assert result.output == "Error: no such option '--entires' (see 'lutgen eval --help')\n"
+
+
+# ---- red-team pass: hostile and broken input -------------------------------------------------
+ALLOWED_TAIL = ". Allowed: the variable x, numbers, the constants pi and e"
+
+
+def test_a_comment_in_an_expression_is_refused():
+    # "x # rm -rf ~" would tabulate x and make the rest of the text a comment
+    out = lutgen("analyze", "--expr", "x # rm -rf ~", "--in-format", "s8.4")
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.startswith("Error: expression 'x # rm -rf ~': '#' at column 3 is not "
+                                 "allowed (no comments)" + ALLOWED_TAIL)
+    assert out.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("expr,message", [
+    ('"\\d"', "string constant '\"\\\\d\"' is not allowed"),
+    ("1 is 1", "comparison '1 is 1' is not allowed"),
+])
+def test_no_warning_before_the_error_line(expr, message):
+    env = {**os.environ, "PYTHONWARNINGS": "always"}  # what Python 3.12 shows by default
+    out = subprocess.run([sys.executable, "-m", "lutgen.cli", "analyze", "--expr", expr],
+                         capture_output=True, text=True, env=env)
+    assert out.returncode == 2
+    assert out.stderr.startswith(f"Error: expression {expr!r}: {message}"), out.stderr
+    assert out.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("expr,why", [
+    ("-" * 980 + "x", "it is nested 982 levels deep; at most 200 are allowed"),  # overflowed eval
+    ("sqrt(-" * 150 + "x" + ")" * 150, "it is nested 302 levels deep; at most 200 are allowed"),
+    ("x" + "+x" * 60000, "it is too deeply nested (at most 200 levels)"),  # the parser gives up
+])
+def test_too_deep_expressions_are_one_error_line(expr, why):
+    out = lutgen("analyze", "--expr", expr, "--in-format", "s8.4")
+    assert out.returncode == 2, out.stderr[-300:]
+    assert out.stderr.startswith(f"Error: expression {expr[:77] + '...'!r}: {why}" + ALLOWED_TAIL)
+    assert out.stderr.count("\n") == 1
+
+
+def test_an_expression_at_the_depth_limit_still_builds():
+    out = lutgen("analyze", "--expr", "-" * 197 + "x", "--in-format", "s8.4", "--json")
+    assert out.returncode == 0, out.stderr[-300:]
+    assert json.loads(out.stdout)["max_error_lsb"] < 1
+
+
+def _npy_header(shape) -> bytes:
+    import io
+
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buf, {"descr": "<f8", "fortran_order": False, "shape": shape})
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("content,why", [
+    (b"", "it is empty"),
+    (_npy_header((10**12, 2)), "its header claims more data than the file holds"),
+    (_npy_header((2**62, 2)), "its header claims more data than the file holds"),
+    (_npy_header((3, 2)) + b"\0" * 8, "its header claims more data than the file holds"),
+])
+def test_broken_npy_points_files(tmp_path, content, why):
+    points = tmp_path / "pts.npy"
+    points.write_bytes(content)
+    out = lutgen("analyze", "lut", "--points", points, "--in-format", "s8.4")
+    assert out.returncode == 2
+    assert out.stderr == (f"Error: points file '{points}' is not a readable .npy array ({why}); "
+                          "save an array of shape (n, 2) with numpy.save\n")
+
+
+def test_a_zero_weight_on_an_infinite_error_counts_for_nothing():
+    # exp over s12.0 overflows the output format far right (an infinite error, weight 0 there);
+    # uniform:0,1 weighs x = 0 alone, so the weighted mean is the error at 0
+    result = run("analyze", "exp", "--in-format", "s12.0", "--dist", "uniform:0,1", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["max_error_lsb"] == "inf"
+    at0 = json.loads(run("eval", "exp", "--in-format", "s12.0", "--json", "0").output)[0]
+    assert report["weighted_mean_abs_error"] == abs(at0["y"] - at0["reference"])
+    assert report["weighted_rms_error"] == abs(at0["y"] - at0["reference"])

@@ -13,6 +13,7 @@ import ast
 import inspect
 import math
 import operator
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -378,6 +379,19 @@ def _zip(op, p, q):
     return op(p[0], q[0]), op(p[1], q[1])
 
 
+MAX_DEPTH = 200  # levels of nesting of an expression: far beyond a formula, well inside the stack
+
+
+def _depth(root) -> int:
+    """How many levels deep the tree goes (walked without recursion)."""
+    deepest, stack = 0, [(root, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
 def _uses_x(node) -> bool:
     return any(isinstance(n, ast.Name) and n.id == "x" for n in ast.walk(node))
 
@@ -407,24 +421,37 @@ def from_expression(text, *, name="expr", range=(-8.0, 8.0)) -> Activation:
     src = " ".join(text.split())  # one line, so the parser's columns index src
     if not src:
         _fail(text, "it is empty; write a formula in x such as 'x*sigmoid(x)'")
+    if "#" in src:  # a comment would hide the rest of the text from the parser, not the shell
+        _fail(src, f"'#' at column {src.index('#') + 1} is not allowed (no comments)")
     try:
-        tree = ast.parse(src, mode="eval")
+        with warnings.catch_warnings():  # '"\\d"', '1 is 1': the error below says it all
+            warnings.simplefilter("ignore")
+            tree = ast.parse(src, mode="eval")
     except SyntaxError as exc:
         at_end = not exc.offset or exc.offset > len(src)  # the parser reports 0 at the end
         where = "at the end" if at_end else f"at column {exc.offset}"
         _fail(src, f"cannot parse it: {exc.msg} {where}")
     except (RecursionError, MemoryError):
-        _fail(src, "it is too deeply nested")
+        _fail(src, f"it is too deeply nested (at most {MAX_DEPTH} levels)")
+    depth = _depth(tree.body)
+    if depth > MAX_DEPTH:  # building and evaluating recurse once per level
+        _fail(src, f"it is nested {depth} levels deep; at most {MAX_DEPTH} are allowed")
     try:
         dual = _Builder(src).build(tree.body)
     except RecursionError:
-        _fail(src, "it is too deeply nested")
+        _fail(src, f"it is too deeply nested (at most {MAX_DEPTH} levels)")
 
     def run(x, part):
         arr = np.asarray(x, dtype=np.float64)
-        with np.errstate(all="ignore"):
-            out = dual(arr)[part]
-        return np.broadcast_to(np.asarray(out, dtype=np.float64), arr.shape).copy()
+        try:
+            with np.errstate(all="ignore"):
+                out = dual(arr)[part]
+            return np.broadcast_to(np.asarray(out, dtype=np.float64), arr.shape).copy()
+        except RecursionError:  # called from deep in the caller's own stack
+            _fail(src, f"it is too deeply nested to evaluate here ({depth} levels)")
+        except MemoryError:
+            _fail(src, f"its intermediate arrays over {arr.size} inputs do not fit in memory; "
+                       "use a narrower --in-format or a simpler expression")
 
     return Activation(
         name=act_name, category="user", formula=src,
@@ -500,6 +527,30 @@ def _read_csv(path: Path) -> np.ndarray:
     return np.array(rows, dtype=np.float64).reshape(-1, 2)
 
 
+def _read_npy(path: Path) -> np.ndarray:
+    """The array of an .npy file, mapped rather than read: a header claiming more data
+    than the file holds is refused here instead of allocating it."""
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")  # numpy warns of overflow in a giant claimed size
+            return np.load(path, mmap_mode="r", allow_pickle=False)
+    except (ValueError, EOFError, OverflowError, MemoryError) as exc:
+        why = str(exc).split("\n")[0]
+        if isinstance(exc, EOFError):
+            why = "it is empty"
+        elif isinstance(exc, (OverflowError, MemoryError)) or "mmap length" in why \
+                or "too big" in why:
+            why = "its header claims more data than the file holds"
+        elif "Python objects" in why:
+            why = "it holds Python objects, not numbers"
+        raise ParameterError(
+            f"points file '{path}' is not a readable .npy array ({why}); save an array of "
+            "shape (n, 2) with numpy.save"
+        ) from None
+    except OSError as exc:
+        raise ParameterError(f"cannot read points file '{path}': {exc.strerror}") from None
+
+
 def load_points(path) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """Read the points of a ``lut`` activation: ``(xs, ys)`` as tuples of floats.
 
@@ -512,12 +563,7 @@ def load_points(path) -> tuple[tuple[float, ...], tuple[float, ...]]:
         raise ParameterError(f"points file '{path}' does not exist")
     suffix = path.suffix.lower()
     if suffix == ".npy":
-        try:
-            data = np.load(path, allow_pickle=False)
-        except ValueError as exc:
-            raise ParameterError(
-                f"points file '{path}' is not a readable .npy array ({exc})"
-            ) from None
+        data = _read_npy(path)
         if data.dtype.kind not in "iuf":
             raise ParameterError(f"points file '{path}' holds {data.dtype} values; need numbers")
         if data.ndim != 2 or data.shape[1] != 2:
@@ -531,6 +577,8 @@ def load_points(path) -> tuple[tuple[float, ...], tuple[float, ...]]:
             f"points file '{path}' has unsupported type {suffix!r}; "
             "use .csv (two columns x,y) or .npy (shape (n, 2))"
         )
+    if suffix == ".npy":
+        data = np.array(data, dtype=np.float64)  # off the mapped file, into memory
     xs = tuple(float(v) for v in data[:, 0])
     ys = tuple(float(v) for v in data[:, 1])
     _check_points(xs, ys, f"points file '{path}'")
