@@ -38,7 +38,7 @@ from . import __version__, _json
 from ._text import up, up_sig
 from .analysis import analyze
 from .errors import LutgenError, ProjectError
-from .export import Artifact, identifier, parse_kinds, render, write_artifacts
+from .export import Artifact, identifier, macro_name, parse_kinds, render, write_artifacts
 from .spec import OPTION, rename_old
 
 try:
@@ -75,15 +75,23 @@ def load_project(path) -> Project:
         raise ProjectError(f"cannot read project file {str(path)!r}: {exc.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ProjectError(f"{path.name}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ProjectError(f"{path.name}: not valid TOML: its arrays or tables nest too "
+                           "deeply to read") from None
     _unknown(raw, PROJECT_KEYS, "")
     name = raw.get("name", path.stem)
+    if not isinstance(name, str):
+        raise ProjectError(f"name: {name!r} is not text, e.g. name = \"mcu_int8\"")
     try:
-        name = identifier(str(name))
+        name = identifier(name)
     except LutgenError as exc:
         raise ProjectError(f"name: {exc}") from None
     emit = raw.get("emit", ["c", "json"])
+    if not (isinstance(emit, str) or isinstance(emit, list)
+            and all(isinstance(k, str) for k in emit)):
+        raise ProjectError(f"emit: {emit!r} is not a list of kinds, e.g. emit = [\"c\", \"mem\"]")
     try:
-        kinds = parse_kinds(emit if isinstance(emit, (str, list)) else str(emit))
+        kinds = parse_kinds(emit)
     except LutgenError as exc:
         raise ProjectError(f"emit: {exc}") from None
     if "json" not in kinds:
@@ -109,11 +117,16 @@ def load_project(path) -> Project:
         if stray and "max_error" not in merged:
             raise ProjectError(f"tables[{i}].{stray[0]}: only a fitted table (one with "
                                "max_error) takes it; add max_error or drop it")
+        if "dist" in merged and "mean_error" not in merged:  # as the CLI's fit refuses it
+            raise ProjectError(f"tables[{i}].dist: dist weights the mean error; give "
+                               "mean_error with it")
         if ("activation" in merged) == ("expr" in merged):
             raise ProjectError(f"tables[{i}].activation: give an activation or an expr "
                                "(an expression of x), exactly one")
         if "expr" in merged and "name" not in merged:
             raise ProjectError(f"tables[{i}].name: a table with an expr needs a name")
+        if "name" in merged:
+            _check_not_an_activation(merged, f"tables[{i}].name")
         entries.append(merged)
     return Project(name, tuple(kinds), tuple(entries), str(path), tuple(dict.fromkeys(notes)))
 
@@ -124,6 +137,27 @@ def _renamed(options: dict, where: str, notes: list) -> dict:
         return rename_old(options, lambda text: notes.append(f"{where}: {text}"))
     except LutgenError as exc:
         raise ProjectError(f"{where}: {exc}") from None
+
+
+def _check_not_an_activation(entry: dict, where: str) -> None:
+    """A table's own name must not be another activation's: 'tanh' named "sigmoid" misleads
+    every reader of its files, and an expr named "sigmoid" would shadow the catalog's."""
+    from .activations import activations
+
+    registered = {}
+    for act in activations().values():
+        if act.expression is None:  # an earlier expression is no activation of the catalog
+            for n in (act.name, *act.aliases):
+                registered[n.lower()] = act.name
+    try:
+        name = identifier(entry["name"])
+    except LutgenError:
+        return  # compile_project names the bad name
+    taken = registered.get(name.lower())
+    own = registered.get(str(entry.get("activation", "")).lower())
+    if taken is not None and taken != own:
+        raise ProjectError(f"{where}: '{entry['name']}' is the name of the activation "
+                           f"'{taken}'; choose another name for this table")
 
 
 _FIT_TYPES = {  # option -> (allowed TOML types, what to write)
@@ -233,25 +267,30 @@ def _blame(exc, entry) -> str:
 def compile_project(project: Project, progress=None) -> list[BuiltTable]:
     """Every table of the project, compiled and rendered in memory."""
     built: list[BuiltTable] = []
-    names: dict[str, int] = {}
+    names: dict[str, tuple[int, str]] = {}  # lower-case name -> (index, name)
     for i, entry in enumerate(project.tables):
         table, fitted = compile_entry(i, entry)
         try:
             name = identifier(entry.get("name", table.name))
         except LutgenError as exc:
             raise ProjectError(f"tables[{i}].name: {exc}") from None
+        # names are compared without case: on Windows and macOS Sig.h is sig.h, and no
+        # reader should have to tell two tables apart by the case of one letter
         reserved = {Path(MANIFEST).stem: MANIFEST, Path(REPORT).stem: REPORT}
         if "c" in project.emit:
-            reserved[project.name] = f"{project.name}.h (the combined header)"
-        if name in reserved:
-            raise ProjectError(f"tables[{i}].name: '{name}' would overwrite {reserved[name]}; "
+            reserved[project.name.lower()] = f"{project.name}.h (the combined header)"
+        key = name.lower()
+        if key in reserved:
+            raise ProjectError(f"tables[{i}].name: '{name}' would overwrite {reserved[key]}; "
                                "choose another name")
-        if name in names:
+        if key in names:
+            j, other = names[key]
+            same = "already the name" if other == name else f"'{other}' but for case, the name"
             raise ProjectError(
-                f"tables[{i}].name: '{name}' is already the name of tables[{names[name]}]; "
+                f"tables[{i}].name: '{name}' is {same} of tables[{j}]; "
                 "give each table its own name"
             )
-        names[name] = i
+        names[key] = (i, name)
         report = analyze(table)
         artifacts = render(table, report, list(project.emit), name)
         built.append(BuiltTable(name, table, report, tuple(artifacts), fitted))
@@ -266,8 +305,8 @@ def project_artifacts(project: Project, built: list[BuiltTable]) -> list[Artifac
     if "c" in project.emit:
         files.append(_combined_header(project, built))
     files.append(Artifact(REPORT, _report_md(project, built)))
-    names = [a.filename for a in files]
-    dup = {n for n in names if names.count(n) > 1}
+    names = [a.filename.lower() for a in files]
+    dup = {a.filename for a in files if names.count(a.filename.lower()) > 1}
     if dup:
         raise ProjectError(f"tables: two tables write the same file {sorted(dup)[0]!r}; "
                            "rename one")
@@ -283,7 +322,7 @@ def build_project(path, out_dir, progress=None) -> list[Path]:
 
 
 def _combined_header(project: Project, built) -> Artifact:
-    guard = f"LUTGEN_{project.name.upper()}_H"
+    guard = f"{macro_name(project.name)}_H"
     lines = [
         "/*",
         f" * Generated by lutgen {__version__} -- do not edit.",

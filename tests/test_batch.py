@@ -192,3 +192,66 @@ def test_examples_hold_the_promised_sets():
     # exp and reciprocal in their softmax forms: exp(-d) for d = max - x >= 0, 1/(1 + f)
     assert {"sigmoid", "tanh", "gelu", "silu", "b_silu", "squareplus", "softmax_exp",
             "softmax_recip"} == acts["fpga_16bit"]
+
+
+# ---- red-team pass: hostile and broken projects ----------------------------------------------
+@pytest.mark.parametrize("body,message", [
+    ('[[tables]]\nactivation = "sigmoid"\nname = "Sig"\n[[tables]]\nactivation = "tanh"\n'
+     'name = "sig"\n',
+     "Error: tables[1].name: 'sig' is 'Sig' but for case, the name of tables[0]; "
+     "give each table its own name\n"),
+    ('name = "set"\n[[tables]]\nactivation = "sigmoid"\nname = "SET"\n',
+     "Error: tables[0].name: 'SET' would overwrite set.h (the combined header); "
+     "choose another name\n"),
+    ('[[tables]]\nactivation = "sigmoid"\nname = "Manifest"\n',
+     "Error: tables[0].name: 'Manifest' would overwrite manifest.json; choose another name\n"),
+    ('[[tables]]\nactivation = "tanh"\nname = "sigmoid"\n',
+     "Error: tables[0].name: 'sigmoid' is the name of the activation 'sigmoid'; "
+     "choose another name for this table\n"),
+    ('[[tables]]\nexpr = "x*x"\nname = "Logistic"\n',
+     "Error: tables[0].name: 'Logistic' is the name of the activation 'sigmoid'; "
+     "choose another name for this table\n"),
+    ('name = 5\n[[tables]]\nactivation = "sigmoid"\n',
+     'Error: name: 5 is not text, e.g. name = "mcu_int8"\n'),
+    ('emit = [1, 2]\n[[tables]]\nactivation = "sigmoid"\n',
+     'Error: emit: [1, 2] is not a list of kinds, e.g. emit = ["c", "mem"]\n'),
+    ('emit = [{c = 1}]\n[[tables]]\nactivation = "sigmoid"\n',
+     "Error: emit: [{'c': 1}] is not a list of kinds, e.g. emit = [\"c\", \"mem\"]\n"),
+    ('[[tables]]\nactivation = "sigmoid"\nmax_error = "1lsb"\ndist = "normal:0,1"\n',
+     "Error: tables[0].dist: dist weights the mean error; give mean_error with it\n"),
+    ("a = " + "[" * 5000 + "]" * 5000 + "\n",
+     "Error: project.toml: not valid TOML: its arrays or tables nest too deeply to read\n"),
+])
+def test_hostile_projects_are_one_error_line(tmp_path, body, message):
+    project = write(tmp_path, body)
+    out = tmp_path / "out"
+    result = run("batch", project, "-o", out)
+    assert result.exit_code == 2, result.output
+    assert result.output == message
+    assert not out.exists()
+
+
+def test_a_table_may_keep_its_own_activation_name_or_alias(tmp_path):
+    project = write(tmp_path, '[[tables]]\nactivation = "sigmoid"\nname = "logistic"\nin_format = "s8.4"\n'
+                              '[[tables]]\nactivation = "tanh"\nname = "tanh"\nin_format = "s8.4"\n')
+    result = run("batch", project, "-o", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+
+
+def test_headers_of_names_differing_in_case_both_compile(tmp_path):
+    gcc = require_tool("gcc")
+    for name, act in (("sig", "sigmoid"), ("SIG", "tanh"), ("Sig", "relu")):
+        result = run("build", act, "--in-format", "s8.4", "--emit", "c", "--name", name,
+                     "-o", tmp_path)
+        assert result.exit_code == 0, result.output
+    main = tmp_path / "main.c"
+    main.write_text('#include "sig.h"\n#include "SIG.h"\n#include "Sig.h"\n'
+                    "int main(void) { return lutgen_sig_eval(0) + lutgen_SIG_eval(0)"
+                    " + lutgen_Sig_eval(16) + (LUTGEN_SIG_IN_FRAC - Lutgen_SIG_IN_FRAC); }\n")
+    exe = tmp_path / "main"
+    subprocess.run([gcc, "-std=c99", "-Wall", "-Werror", "-I", str(tmp_path), str(main),
+                    "-o", str(exe)], check=True)
+    # sigmoid(0) = 0.5, tanh(0) = 0, relu(1) = 1: codes of their fitted output formats
+    codes = [json.loads(run("eval", act, "--in-format", "s8.4", "--json", x).output)[0]["y_code"]
+             for act, x in (("sigmoid", 0), ("tanh", 0), ("relu", 1))]
+    assert subprocess.run([str(exe)]).returncode == sum(codes) % 256

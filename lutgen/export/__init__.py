@@ -12,10 +12,10 @@ import os
 from pathlib import Path
 
 from ..errors import ExportError, did_you_mean
-from ._common import Artifact, atomic_write, build_command, identifier, stage_file
+from ._common import Artifact, atomic_write, build_command, identifier, macro_name, stage_file
 
 __all__ = ["KINDS", "Artifact", "export", "render", "write_artifacts", "identifier",
-           "parse_kinds", "build_command", "atomic_write"]
+           "parse_kinds", "build_command", "atomic_write", "macro_name"]
 
 # kind -> module implementing render()
 KINDS = {
@@ -34,6 +34,8 @@ def parse_kinds(text) -> list[str]:
     items = text.split(",") if isinstance(text, str) else list(text)
     kinds = []
     for raw in items:
+        if not isinstance(raw, str):
+            raise ExportError(f"--emit kind {raw!r} is not text; allowed: {', '.join(KINDS)}, all")
         kind = raw.strip().lower()
         if not kind:
             continue

@@ -19,8 +19,8 @@ from .._text import OUTPUT_ARITHMETIC, up, up_sig
 from ..errors import ExportError
 from ..spec import regenerate_args
 
-__all__ = ["Artifact", "provenance_lines", "identifier", "atomic_write", "stage_file",
-           "build_command"]
+__all__ = ["Artifact", "provenance_lines", "identifier", "macro_name", "atomic_write",
+           "stage_file", "build_command"]
 
 _C_KEYWORDS = frozenset(
     "auto break case char const continue default do double else enum extern float for goto if "
@@ -64,6 +64,16 @@ def identifier(name: str) -> str:
     if clean in _C_KEYWORDS or clean in _VERILOG_KEYWORDS or keyword.iskeyword(clean):
         raise ExportError(f"table name {name!r} is a C or Verilog keyword; choose another --name")
     return clean
+
+
+def macro_name(name: str) -> str:
+    """The prefix of a header's macros and include guard, one per table name.
+
+    ``LUTGEN_SIGMOID`` for a name without capitals; a name with capitals keeps them
+    after ``Lutgen_`` (``Sig`` gives ``Lutgen_Sig``), so names that differ only in
+    case never share a guard that would silently compile one header out.
+    """
+    return f"LUTGEN_{name.upper()}" if name == name.lower() else f"Lutgen_{name}"
 
 
 def build_command(table) -> str:

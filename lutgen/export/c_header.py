@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 
 from .._text import up
-from ._common import Artifact, provenance_lines
+from ._common import Artifact, macro_name, provenance_lines
 
 __all__ = ["render"]
 
@@ -69,7 +69,7 @@ class _Header:
         self.t = table
         self.report = report
         self.name = name
-        self.macro = f"LUTGEN_{name.upper()}"
+        self.macro = macro_name(name)
         self.fn = f"lutgen_{name}"
         self.acc = _acc_type(table)
         self.in_type, _ = _word(table.in_format.bits, table.in_format.signed)
