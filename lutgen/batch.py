@@ -38,7 +38,7 @@ from . import __version__, _json
 from ._text import up, up_sig
 from .analysis import analyze
 from .errors import LutgenError, ProjectError
-from .export import Artifact, identifier, macro_name, parse_kinds, render, write_artifacts
+from .export import Artifact, identifier, macro_name, parse_kinds, render, replace_folder
 from .spec import OPTION, rename_old
 
 try:
@@ -46,7 +46,8 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-__all__ = ["Project", "load_project", "build_project", "verify", "ProjectError"]
+__all__ = ["Project", "load_project", "build_project", "write_project", "verify",
+           "ProjectError"]
 
 TABLE_OPTIONS = ("name", *OPTION)  # generated from the one option table (lutgen.spec)
 FIT_OPTIONS = ("max_error", "mean_error", "dist", "max_rom_bits")
@@ -318,7 +319,16 @@ def build_project(path, out_dir, progress=None) -> list[Path]:
     """Compile, render and write a project; nothing is written if any entry is bad."""
     project = load_project(path)
     built = compile_project(project, progress)
-    return write_artifacts(project_artifacts(project, built), out_dir)
+    return write_project(project, built, out_dir)
+
+
+def write_project(project: Project, built: list[BuiltTable], out_dir) -> list[Path]:
+    """Make ``out_dir`` hold exactly the project's files, swapped in by one rename.
+
+    The project owns its folder: files of an earlier build that this one does not
+    write are gone after it. A non-empty folder without a manifest is refused.
+    """
+    return replace_folder(project_artifacts(project, built), out_dir, owner_file=MANIFEST)
 
 
 def _combined_header(project: Project, built) -> Artifact:

@@ -528,8 +528,7 @@ def batch_cmd(config, out_dir):
     Example:
       lutgen batch examples/mcu_int8.toml -o hw_out/mcu_int8
     """
-    from .batch import compile_project, load_project, project_artifacts
-    from .export import write_artifacts
+    from .batch import compile_project, load_project, write_project
 
     project = load_project(config)
     for text in project.notes:
@@ -539,7 +538,7 @@ def batch_cmd(config, out_dir):
             built = compile_project(project, progress=lambda name: bar.update(1))
     else:
         built = compile_project(project)
-    paths = write_artifacts(project_artifacts(project, built), out_dir)
+    paths = write_project(project, built, out_dir)
     for b in built:
         r = b.report
         click.echo(f"{b.name}: {b.table.rom_bits} ROM bits, max {up(r.max_error_lsb)} LSB"

@@ -1,8 +1,11 @@
 """Projects: lutgen batch, the manifest and report, verify, build --from, the shipped hw_out/."""
 
+import errno
 import hashlib
 import json
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -255,3 +258,176 @@ def test_headers_of_names_differing_in_case_both_compile(tmp_path):
     codes = [json.loads(run("eval", act, "--in-format", "s8.4", "--json", x).output)[0]["y_code"]
              for act, x in (("sigmoid", 0), ("tanh", 0), ("relu", 1))]
     assert subprocess.run([str(exe)]).returncode == sum(codes) % 256
+
+
+# ---- all or none, one writer at a time --------------------------------------------------------
+def snapshot(folder: Path) -> dict:
+    """Every entry of a folder (recursively) with its bytes; folders map to None."""
+    if not folder.exists():
+        return {}
+    return {str(p.relative_to(folder)): None if p.is_dir() else p.read_bytes()
+            for p in sorted(folder.rglob("*"))}
+
+
+def failing(real, fail_at: int, counted=lambda *a: True):
+    """``real``, except that its ``fail_at``-th counted call raises an I/O error."""
+    calls = []
+
+    def call(*args, **kwargs):
+        if counted(*args):
+            calls.append(args)
+            if len(calls) - 1 == fail_at:
+                raise OSError(errno.EIO, os.strerror(errno.EIO))
+        return real(*args, **kwargs)
+
+    call.calls = calls
+    return call
+
+
+def build_args(out, fmt, emit):
+    return ("build", "sigmoid", "--in-format", "s8.4", "--out-format", fmt, "--emit", emit,
+            "--name", "sig", "-o", out)
+
+
+@pytest.mark.parametrize("step", range(4))
+def test_a_build_that_fails_at_any_rename_leaves_the_folder_as_it_was(tmp_path, monkeypatch,
+                                                                     step):
+    from lutgen.export import _files
+
+    out = tmp_path / "shared"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    assert run(*build_args(out, "s8.6", "c,mem")).exit_code == 0
+    before = snapshot(out)
+    replace = failing(os.replace, step, counted=lambda src, dst: str(src).endswith(".tmp"))
+    monkeypatch.setattr(_files.os, "replace", replace)
+    result = run(*build_args(out, "s8.7", "c,mem,coe"))  # new contents and one new file
+    assert len(replace.calls) == step + 1  # it did fail at that step
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: cannot write ")
+    assert result.output.endswith(": Input/output error\n")
+    assert snapshot(out) == before  # old versions back, the new coe file gone, no .tmp/.bak
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["shared"]  # no lock file left
+    monkeypatch.undo()
+    assert run(*build_args(out, "s8.7", "c,mem,coe")).exit_code == 0
+    assert snapshot(out) != before and set(before) < set(snapshot(out))
+
+
+V1 = '[[tables]]\nactivation = "sigmoid"\nin_format = "s8.4"\n' \
+     '[[tables]]\nactivation = "tanh"\nin_format = "s8.4"\n'
+V2 = 'emit = ["mem"]\n[[tables]]\nactivation = "relu"\nin_format = "s8.4"\n'
+V2_FILES = ["manifest.json", "relu.bin", "relu.json", "relu.mem", "report.md"]
+
+
+@pytest.mark.parametrize("step", range(2))
+def test_a_batch_that_fails_at_any_rename_leaves_the_old_folder(tmp_path, monkeypatch, step):
+    from lutgen.export import _files
+
+    out = tmp_path / "out"
+    assert run("batch", write(tmp_path, V1, "v1.toml"), "-o", out).exit_code == 0
+    old = snapshot(out)
+    rename = failing(os.rename, step)
+    monkeypatch.setattr(_files.os, "rename", rename)
+    result = run("batch", write(tmp_path, V2, "v2.toml"), "-o", out)
+    assert result.exit_code == 2
+    assert result.output == f"Error: cannot replace output directory '{out}': " \
+                            "Input/output error\n"
+    assert snapshot(out) == old
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "v1.toml", "v2.toml"]
+    monkeypatch.undo()
+    assert run("batch", tmp_path / "v2.toml", "-o", out).exit_code == 0
+    assert sorted(snapshot(out)) == V2_FILES
+
+
+KILL_AT = """
+import os, sys
+from lutgen.cli import main
+real, calls = os.rename, []
+def rename(*args):
+    if len(calls) == {step}:
+        os._exit(9)  # as a kill would: no clean-up at all
+    calls.append(args)
+    real(*args)
+os.rename = rename
+main(sys.argv[1:])
+"""
+
+
+@pytest.mark.parametrize("step", range(2))
+def test_a_batch_killed_at_any_rename_leaves_an_old_or_new_folder(tmp_path, step):
+    out = tmp_path / "out"
+    assert run("batch", write(tmp_path, V1, "v1.toml"), "-o", out).exit_code == 0
+    old = snapshot(out)
+    killed = subprocess.run([sys.executable, "-c", KILL_AT.format(step=step), "batch",
+                             str(write(tmp_path, V2, "v2.toml")), "-o", str(out)],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert killed.returncode == 9, killed.stderr
+    # never a mix: the old folder, or (killed between the renames) none with the old one aside
+    assert snapshot(out) in (old, {})
+    aside = [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
+    assert all(p.name.endswith((".old", ".new", ".lock")) for p in aside)
+    again = run("batch", tmp_path / "v2.toml", "-o", out)  # puts back, then replaces
+    assert again.exit_code == 0, again.output
+    assert sorted(snapshot(out)) == V2_FILES
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "v1.toml", "v2.toml"]
+
+
+def test_a_batch_replaces_its_whole_folder(tmp_path):
+    out = tmp_path / "out"
+    assert run("batch", write(tmp_path, V1, "v1.toml"), "-o", out).exit_code == 0
+    (out / "stray.txt").write_text("left by hand")
+    assert run("batch", write(tmp_path, V2, "v2.toml"), "-o", out).exit_code == 0
+    assert sorted(snapshot(out)) == V2_FILES
+
+
+def test_a_batch_refuses_a_folder_it_does_not_own(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    result = run("batch", write(tmp_path, V2, "v2.toml"), "-o", tmp_path)
+    assert result.exit_code == 2
+    assert result.output == (f"Error: output directory '{tmp_path}' is not empty and holds no "
+                             "manifest.json: the build replaces its whole output folder; give "
+                             "a new or empty folder\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "v2.toml"]
+
+
+@pytest.mark.parametrize("command", ["build", "batch"])
+def test_a_second_writer_into_the_same_folder_stops(tmp_path, command):
+    import fcntl
+
+    out = tmp_path / "out"
+    args = build_args(out, "s8.6", "c") if command == "build" else \
+        ("batch", write(tmp_path, V2, "v2.toml"), "-o", out)
+    with open(tmp_path / ".out.lock", "w") as held:  # as a writer at work holds it
+        fcntl.flock(held, fcntl.LOCK_EX)
+        result = run(*args)
+    assert result.exit_code == 2
+    assert result.output == (f"Error: another lutgen is writing into '{out}'; wait for it to "
+                             "finish, then run again\n")
+    assert not out.exists()
+    assert run(*args).exit_code == 0
+    assert not (tmp_path / ".out.lock").exists()
+
+
+@pytest.mark.parametrize("command", ["build", "batch"])
+def test_a_failed_write_removes_the_parent_folders_it_made(tmp_path, command):
+    out = tmp_path / "a" / "b" / "out"
+    long = "n" * 260
+    args = ("build", "sigmoid", "--in-format", "s8.4", "--name", long, "-o", out) \
+        if command == "build" else \
+        ("batch", write(tmp_path, f'[[tables]]\nactivation = "tanh"\nin_format = "s8.4"\n'
+                                  f'name = "{long}"\n'), "-o", out)
+    result = run(*args)
+    assert result.exit_code == 2 and result.output.startswith("Error: cannot write ")
+    assert "File name too long" in result.output
+    assert not (tmp_path / "a").exists()
+
+
+def test_a_build_clears_the_temporaries_of_a_killed_one(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    for stale in (".sig.h.abcd1234.tmp", ".sig.json.0a1b2c3d.bak"):
+        (out / stale).write_text("half")
+    (out / ".other.h.abcd1234.tmp").write_text("not ours to remove")
+    assert run(*build_args(out, "s8.6", "c")).exit_code == 0
+    assert sorted(p.name for p in out.iterdir()) == [".other.h.abcd1234.tmp", "sig.h",
+                                                     "sig.json"]

@@ -61,7 +61,7 @@ def test_too_long_names_leave_nothing(tmp_path):
     assert result.exit_code == 2 and "File name too long" in result.output
     project = tmp_path / "p.toml"
     project.write_text('[[tables]]\nactivation = "sigmoid"\nin_format = "s8.4"\n'
-                       f'[[tables]]\nactivation = "tanh"\nin_format = "s8.4"\nname = "{"n" * 250}"\n')
+                       f'[[tables]]\nactivation = "tanh"\nin_format = "s8.4"\nname = "{"n" * 260}"\n')
     out = tmp_path / "out"
     result = run("batch", project, "-o", out)
     assert result.exit_code == 2 and result.output.startswith("Error: cannot write ")

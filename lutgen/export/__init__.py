@@ -1,21 +1,21 @@
 """Artifact exporters: C header, Verilog ROM files, COE, MIF, Verilog module, testbench, JSON.
 
 Each kind is one small module with ``render(table, report, name) -> list[Artifact]``.
-:func:`export` renders every requested kind in memory first, then writes each
-file atomically, so a failure leaves no half-written file behind.
+:func:`export` renders every requested kind in memory first, then writes them all
+or none (see ``_files``), so a failure leaves no half-written file behind.
 """
 
 from __future__ import annotations
 
 import importlib
-import os
 from pathlib import Path
 
 from ..errors import ExportError, did_you_mean
-from ._common import Artifact, atomic_write, build_command, identifier, macro_name, stage_file
+from ._common import Artifact, atomic_write, build_command, identifier, macro_name
+from ._files import replace_folder, write_artifacts
 
-__all__ = ["KINDS", "Artifact", "export", "render", "write_artifacts", "identifier",
-           "parse_kinds", "build_command", "atomic_write", "macro_name"]
+__all__ = ["KINDS", "Artifact", "export", "render", "write_artifacts", "replace_folder",
+           "identifier", "parse_kinds", "build_command", "atomic_write", "macro_name"]
 
 # kind -> module implementing render()
 KINDS = {
@@ -70,58 +70,3 @@ def render(table, report, kinds, name: str | None = None) -> list[Artifact]:
 def export(table, report, kinds, outdir, name: str | None = None) -> list[Path]:
     """Render and write the artifacts into ``outdir``; returns the paths written."""
     return write_artifacts(render(table, report, kinds, name), outdir)
-
-
-def write_artifacts(artifacts, outdir) -> list[Path]:
-    """Write rendered artifacts into ``outdir``: all or none.
-
-    Every file is first written to a temporary file beside its target; only when
-    all of them are written are they renamed into place, so a failure (a name too
-    long, a full disk) leaves neither half-written files nor a partial set.
-    """
-    out = Path(outdir)
-    try:
-        if out.exists() and not out.is_dir():
-            raise ExportError(f"output directory {str(out)!r} is a file; give a directory")
-        created = not out.exists()
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ExportError(f"cannot create output directory {str(out)!r}: {exc.strerror}") from None
-    if not os.access(out, os.W_OK):
-        raise ExportError(f"output directory {str(out)!r} is not writable")
-    staged: list[tuple[str, Path]] = []
-    try:
-        for art in artifacts:
-            path = out / art.filename
-            try:
-                staged.append((stage_file(path, art.text), path))
-            except OSError as exc:
-                raise ExportError(f"cannot write {str(path)!r}: {exc.strerror}") from None
-    except BaseException:
-        for tmp, _ in staged:
-            _unlink(tmp)
-        if created:
-            _rmdir_if_empty(out)
-        raise
-    for n, (tmp, path) in enumerate(staged):
-        try:
-            os.replace(tmp, path)
-        except OSError as exc:
-            for rest, _ in staged[n:]:
-                _unlink(rest)
-            raise ExportError(f"cannot write {str(path)!r}: {exc.strerror}") from None
-    return [path for _, path in staged]
-
-
-def _unlink(path) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
-
-
-def _rmdir_if_empty(path: Path) -> None:
-    try:
-        path.rmdir()
-    except OSError:
-        pass
