@@ -551,8 +551,9 @@ def batch_cmd(config, out_dir):
 def verify_cmd(directory):
     """Check a build folder against its manifest.json (exit 1 listing what differs).
 
-    Every listed file must be present with its SHA-256, and every table
-    re-compiled from its saved spec must equal the stored one.
+    Every table is re-compiled from its saved spec and every file re-rendered and
+    compared byte for byte; files the manifest does not list, and a missing or
+    corrupt manifest, are differences too.
 
     \b
     Example:

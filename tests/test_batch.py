@@ -144,10 +144,14 @@ def test_verify_passes_then_names_what_differs(small_build):
     assert "my_gate: the re-compiled table differs from my_gate.json" in lines
 
 
-def test_verify_without_manifest_is_a_user_error(tmp_path):
+def test_verify_without_manifest_differs(tmp_path):
     result = run("verify", tmp_path)
-    assert result.exit_code == 2
-    assert "has no manifest.json" in result.output
+    assert result.exit_code == 1
+    assert result.stdout == "manifest.json: missing; build the folder with lutgen batch\n"
+    missing = run("verify", tmp_path / "nowhere")
+    assert missing.exit_code == 2
+    assert missing.output == (f"Error: '{tmp_path / 'nowhere'}' is not a folder; give a folder "
+                              "built by lutgen batch\n")
 
 
 def test_build_from_json_rebuilds_byte_identical(small_build, tmp_path):
@@ -431,3 +435,85 @@ def test_a_build_clears_the_temporaries_of_a_killed_one(tmp_path):
     assert run(*build_args(out, "s8.6", "c")).exit_code == 0
     assert sorted(p.name for p in out.iterdir()) == [".other.h.abcd1234.tmp", "sig.h",
                                                      "sig.json"]
+
+
+# ---- verify's blind spots ---------------------------------------------------------------------
+def verify_lines(folder):
+    result = run("verify", folder)
+    assert result.exit_code == 1, result.output
+    return result.stdout.splitlines()
+
+
+def test_verify_reports_added_files_temporaries_and_folders(small_build):
+    (small_build / "notes.txt").write_text("added")
+    (small_build / ".sigmoid.h.abcd1234.tmp").write_text("half")
+    (small_build / "sub").mkdir()
+    assert verify_lines(small_build) == [
+        ".sigmoid.h.abcd1234.tmp: a stray temporary file the manifest does not list",
+        "notes.txt: not in the manifest",
+        "sub/: a folder the manifest does not list",
+    ]
+
+
+def rewrite_manifest(folder, change):
+    manifest = json.loads((folder / "manifest.json").read_text())
+    change(manifest)
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def test_verify_reports_an_edited_figure_of_the_manifest(small_build):
+    rewrite_manifest(small_build, lambda m: m["tables"][1]["report"].update(max_error_lsb=0.01))
+    assert verify_lines(small_build) == [
+        "manifest.json: differs from the manifest its own tables give (an edited figure, "
+        "digest or file list, or a dropped entry)"]
+
+
+def test_verify_reports_a_dropped_entry(small_build):
+    def drop(m):
+        gone = m["tables"].pop(2)
+        for f in gone["files"]:
+            del m["files"][f]
+    rewrite_manifest(small_build, drop)
+    lines = verify_lines(small_build)
+    assert "my_gate.h: not in the manifest" in lines
+    assert "small.h: differs from what the saved specs re-compile to" in lines
+    assert "report.md: differs from what the saved specs re-compile to" in lines
+
+
+def test_verify_finds_a_changed_word_whose_digest_was_updated(small_build):
+    mem = small_build / "tanh_fit.mem"
+    lines = mem.read_text().splitlines()
+    i = next(n for n, line in enumerate(lines) if line and not line.startswith("//"))
+    lines[i] = format(int(lines[i], 16) ^ 1, f"0{len(lines[i])}x")
+    mem.write_text("\n".join(lines) + "\n")
+    digest = hashlib.sha256(mem.read_bytes()).hexdigest()
+
+    def cover(m):
+        m["files"]["tanh_fit.mem"] = digest
+        m["tables"][1]["files"]["tanh_fit.mem"] = digest
+    rewrite_manifest(small_build, cover)
+    assert verify_lines(small_build) == [
+        "manifest.json: differs from the manifest its own tables give (an edited figure, "
+        "digest or file list, or a dropped entry)",
+        "tanh_fit.mem: differs from what the saved specs re-compile to"]
+
+
+def test_verify_reads_no_table_from_outside_the_folder(small_build, tmp_path):
+    rewrite_manifest(small_build, lambda m: m["tables"][0].update(name="../x"))
+    (tmp_path / "x.json").write_text("{}")
+    lines = verify_lines(small_build)
+    assert lines[0] == "tables[0].name '../x': not a table name inside the folder; not checked"
+
+
+@pytest.mark.parametrize("text,problem", [
+    ("{", "manifest.json: not valid JSON (Expecting property name enclosed in double quotes: "
+          "line 1 column 2 (char 1)); rebuild the folder with lutgen batch"),
+    ("[" * 100000 + "]" * 100000,
+     "manifest.json: not valid JSON (it nests too deeply); rebuild the folder with lutgen batch"),
+    ('{"files": {"a": "b"}, "tables": ["x"]}',
+     "manifest.json: not a lutgen manifest (it needs its generator, project, source, emit, "
+     "files and tables); rebuild the folder with lutgen batch"),
+])
+def test_a_corrupt_manifest_differs(small_build, text, problem):
+    (small_build / "manifest.json").write_text(text)
+    assert verify_lines(small_build) == [problem]
