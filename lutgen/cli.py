@@ -42,6 +42,12 @@ class LutgenGroup(click.Group):
             return super().invoke(ctx)
         except LutgenError as exc:
             raise UserError(str(exc)) from None
+        except RecursionError:  # input nested past what any reader of it expects
+            raise UserError(f"the input of 'lutgen {ctx.invoked_subcommand}' is nested too "
+                            "deeply to read; flatten it") from None
+        except MemoryError:
+            raise UserError(f"'lutgen {ctx.invoked_subcommand}' ran out of memory; use a "
+                            "narrower input format") from None
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
              **extra):

@@ -287,3 +287,33 @@ def test_a_zero_weight_on_an_infinite_error_counts_for_nothing():
     at0 = json.loads(run("eval", "exp", "--in-format", "s12.0", "--json", "0").output)[0]
     assert report["weighted_mean_abs_error"] == abs(at0["y"] - at0["reference"])
     assert report["weighted_rms_error"] == abs(at0["y"] - at0["reference"])
+
+
+def test_deeply_nested_json_is_one_error_line(tmp_path):
+    saved = tmp_path / "deep.json"
+    saved.write_text("[" * 100000 + "]" * 100000)
+    out = lutgen("build", "--from", saved, "-o", tmp_path / "out")
+    assert out.returncode == 2
+    assert out.stderr == ("Error: the input of 'lutgen build' is nested too deeply to read; "
+                          "flatten it\n")
+    assert not (tmp_path / "out").exists()
+
+
+def _address_space(limit):
+    def cap():
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    return cap
+
+
+def test_an_expression_too_big_for_memory_at_24_bits_is_one_error_line():
+    # 60 nested calls keep ~240 arrays of 2^24 float64 alive: far beyond a 2.5 GB address space
+    expr = "maximum(x," * 60 + "x" + ")" * 60
+    out = subprocess.run([sys.executable, "-m", "lutgen.cli", "analyze", "--expr", expr,
+                          "--in-format", "s24.0"], capture_output=True, text=True,
+                         preexec_fn=_address_space(2_500_000_000))
+    assert out.returncode == 2, out.stderr[-300:]
+    assert out.stderr == (f"Error: expression {expr[:77] + '...'!r}: its intermediate arrays "
+                          "over 16777216 inputs do not fit in memory; use a narrower input "
+                          "format or a simpler expression\n")

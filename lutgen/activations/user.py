@@ -450,8 +450,11 @@ def from_expression(text, *, name="expr", range=(-8.0, 8.0)) -> Activation:
         except RecursionError:  # called from deep in the caller's own stack
             _fail(src, f"it is too deeply nested to evaluate here ({depth} levels)")
         except MemoryError:
-            _fail(src, f"its intermediate arrays over {arr.size} inputs do not fit in memory; "
-                       "use a narrower --in-format or a simpler expression")
+            shown = src if len(src) <= 80 else src[:77] + "..."
+            raise ExpressionError(
+                f"expression {shown!r}: its intermediate arrays over {arr.size} inputs do not "
+                "fit in memory; use a narrower input format or a simpler expression"
+            ) from None
 
     return Activation(
         name=act_name, category="user", formula=src,
