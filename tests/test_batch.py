@@ -239,8 +239,9 @@ def test_hostile_projects_are_one_error_line(tmp_path, body, message):
 
 
 def test_a_table_may_keep_its_own_activation_name_or_alias(tmp_path):
-    project = write(tmp_path, '[[tables]]\nactivation = "sigmoid"\nname = "logistic"\nin_format = "s8.4"\n'
-                              '[[tables]]\nactivation = "tanh"\nname = "tanh"\nin_format = "s8.4"\n')
+    project = write(tmp_path, '[[tables]]\nactivation = "sigmoid"\nname = "logistic"\n'
+                              'in_format = "s8.4"\n[[tables]]\nactivation = "tanh"\n'
+                              'name = "tanh"\nin_format = "s8.4"\n')
     result = run("batch", project, "-o", tmp_path / "out")
     assert result.exit_code == 0, result.output
 
