@@ -346,7 +346,9 @@ def _load_saved(path, opts, rest):
         raise UserError(f"--from file {path!r} does not exist") from None
     except LutgenError as exc:
         raise UserError(f"--from file {path!r}: {exc}") from None
-    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
+    except RecursionError:
+        raise UserError(f"--from file {path!r} nests too deeply to be a lutgen table file") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UserError(f"--from file {path!r} is not a lutgen table file ({exc})") from None
     if "json" not in kinds:
         kinds = [*kinds, "json"]  # the saved spec is always written

@@ -294,8 +294,8 @@ def test_deeply_nested_json_is_one_error_line(tmp_path):
     saved.write_text("[" * 100000 + "]" * 100000)
     out = lutgen("build", "--from", saved, "-o", tmp_path / "out")
     assert out.returncode == 2
-    assert out.stderr == ("Error: the input of 'lutgen build' is nested too deeply to read; "
-                          "flatten it\n")
+    assert out.stderr == (f"Error: --from file '{saved}' nests too deeply to be a lutgen "
+                          "table file\n")
     assert not (tmp_path / "out").exists()
 
 

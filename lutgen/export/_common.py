@@ -122,7 +122,7 @@ def provenance_lines(table, report, name: str, command: str | None = None) -> li
     return lines
 
 
-def _umask() -> int:
+def current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
@@ -139,7 +139,7 @@ def stage_file(path, data) -> str:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a plain file gets the usual
+        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600; a plain file gets the usual
     except BaseException:
         try:
             os.unlink(tmp)

@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import ExportError
-from ._common import _umask, stage_file
+from ._common import current_umask, stage_file
 
 try:
     import fcntl
@@ -146,7 +146,7 @@ def replace_folder(artifacts, outdir, owner_file: str | None = None) -> list[Pat
                 raise ExportError(f"cannot create output directory {str(out)!r}: "
                                   f"{exc.strerror}") from None
             try:
-                os.chmod(new, 0o777 & ~_umask())  # mkdtemp makes 0700
+                os.chmod(new, 0o777 & ~current_umask())  # mkdtemp makes 0700
                 for art in artifacts:
                     try:
                         (new / art.filename).write_bytes(art.text.encode("utf-8"))
@@ -269,7 +269,7 @@ def _locked(out: Path):
     fd = None
     for _ in range(10):
         try:
-            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666 & ~current_umask())
         except OSError as exc:
             if not os.path.isdir(out):
                 raise ExportError(f"cannot create output directory {str(out)!r}: "
