@@ -100,6 +100,7 @@ class ErrorReport:
     fold_mismatches: int | None  # folded tables: inputs where y(-x) != mirror of y(x)
     entries: int
     rom_bits: int
+    c_bytes: int  # what the C header's array occupies (Table.c_bytes)
     in_format: str
     out_format: str
     interp: str
@@ -221,6 +222,7 @@ def analyze(table: Table, dist=None) -> ErrorReport:
         fold_mismatches=_fold_mismatches(table, codes, y) if table.fold else None,
         entries=table.entries,
         rom_bits=table.rom_bits,
+        c_bytes=table.c_bytes,
         in_format=str(fin),
         out_format=str(fout),
         interp=table.interp.value,

@@ -273,8 +273,8 @@ def _summary(table, report) -> str:
         f"range [{lo:g}, {hi:g}), "
         f"{table.entries} entries, {table.interp.value}"
         + (f", fold {table.fold.value}" if table.fold else ""),
-        f"  stored {table.values.size} x {table.store_bits} bits = {table.rom_bits} ROM bits, "
-        f"guard bits {table.guard_bits}, tails "
+        f"  stored {table.values.size} x {table.store_bits} bits = {table.rom_bits} ROM bits "
+        f"({table.c_bytes} bytes in C), guard bits {table.guard_bits}, tails "
         + ", ".join(t.mode if t else "none" for t in table.tails),
         f"  max error {up(report.max_error_lsb)} LSB ({up_sig(report.max_abs_error)}), "
         f"mean {report.mean_error_lsb:.4f} LSB, floor {up(report.floor_max_error_lsb)} LSB, "

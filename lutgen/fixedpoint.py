@@ -35,9 +35,22 @@ import numpy as np
 
 from .errors import FormatError, QuantizationError, SpecError
 
-__all__ = ["FixedFormat", "Rounding", "Overflow", "sized_format"]
+__all__ = ["FixedFormat", "Rounding", "Overflow", "sized_format", "c_word_bits"]
 
 MAX_BITS = 32
+C_WORD_BITS = (8, 16, 32, 64)  # the exact-width types of <stdint.h>
+
+
+def c_word_bits(bits: int) -> int:
+    """Width of the narrowest ``<stdint.h>`` integer holding ``bits``-bit words.
+
+    The C header stores a table in it (``int16_t`` for 9..16 bits): a 17-bit
+    word costs 32 bits of flash on an MCU.
+    """
+    for width in C_WORD_BITS:
+        if bits <= width:
+            return width
+    raise FormatError(f"{bits}-bit words fit no <stdint.h> type (at most 64 bits)")
 
 
 class Rounding(enum.Enum):

@@ -1,10 +1,12 @@
-"""Design to an error budget: the cheapest table (fewest ROM bits) that meets it.
+"""Design to an error budget: the cheapest table (ROM bits or C bytes) that meets it.
 
-The search walks interpolation modes, folding, tails, guard bits and fitting
+The search walks ranges, interpolation modes, folding, guard bits and fitting
 methods; for each combination it finds the fewest entries that meet the budget
-by bisection over powers of two (the error falls as entries grow), and the
-narrowest range whose tails alone meet the budget. Every figure it reports is
-the exhaustive analysis of the compiled table (:func:`lutgen.analyze`).
+by bisection over powers of two (the error falls as entries grow), measuring
+only tables within the ROM cap and not dearer than the best found so far. The
+ranges are those whose tails alone stay below a fixed ladder of errors up to
+the max budget (narrowest first). Every figure it reports is the exhaustive
+analysis of the compiled table (:func:`lutgen.analyze`).
 """
 
 from __future__ import annotations
@@ -17,15 +19,14 @@ import numpy as np
 
 from .analysis import ErrorReport, analyze
 from .errors import LutgenError, SpecError
-from .fixedpoint import FixedFormat
-from .fixedpoint import sized_format
 from ._reference import EXHAUSTIVE_LIMIT_BITS, reference_on_codes
+from .fixedpoint import FixedFormat, c_word_bits, sized_format
 from .spec import Coeffs, Interp, Tails, TableSpec, make_spec, spec_traits
-from .table import Table, build
 
 __all__ = ["Budget", "Design", "FitResult", "fit"]
 
 GUARD_CHOICES = (0, 1, 2, 3, 4, 5, 6)
+OBJECTIVES = ("bits", "bytes")
 INTERPS = ("linear", "nearest", "none")
 
 
@@ -62,7 +63,11 @@ class Budget:
 
 @dataclass(frozen=True)
 class Design:
-    """One evaluated table: its options (as ``lutgen build`` names them) and figures."""
+    """One evaluated table: its options (as ``lutgen build`` names them) and figures.
+
+    ``meets``: its exhaustive errors meet the error budget (the ROM cap is no
+    error figure: a design above it is never a candidate).
+    """
 
     table: Table = field(repr=False)
     report: ErrorReport = field(repr=False)
@@ -85,6 +90,9 @@ class Design:
             "meets": self.meets,
             **{k: v for k, v in r.to_dict().items()
                if k not in ("entries", "in_format", "out_format", "interp")},
+            "weighted_mean_error_lsb": (None if r.weighted_mean_abs_error is None
+                                        else r.weighted_mean_abs_error / t.out_format.lsb),
+            "options": t.spec.to_dict(),  # what `lutgen build` takes to make it again
         }
 
 
@@ -95,11 +103,13 @@ class FitResult:
     candidates: tuple[Design, ...]
     floor_max_error_lsb: float
     budget_lsb: float
-    evaluated: tuple[Design, ...] = ()  # every design the search compiled (for the Pareto plot)
+    evaluated: tuple[Design, ...] = ()  # every design within the cap (for the Pareto plot)
+    budget: dict = field(default_factory=dict)  # what the user asked for, as given
 
     def to_dict(self) -> dict:
         return {
             "met": self.met,
+            "budget": dict(self.budget),
             "budget_lsb": self.budget_lsb,
             "floor_max_error_lsb": self.floor_max_error_lsb,
             "best": None if self.best is None else self.best.to_dict(),
@@ -109,8 +119,8 @@ class FitResult:
 
 def fit(name, *, expr=None, max_error, mean_error=None, dist=None, in_format="s16.12", out_format=None,
         interp="any", max_rom_bits=None, params=None, derivative=False, output=None,
-        fits=("sample", "minimax")) -> FitResult:
-    """The table with the fewest ROM bits whose exhaustive error meets the budget.
+        fits=("sample", "minimax"), objective="bits", progress=None) -> FitResult:
+    """The cheapest table whose exhaustive error meets the budget.
 
     Parameters
     ----------
@@ -121,7 +131,18 @@ def fit(name, *, expr=None, max_error, mean_error=None, dist=None, in_format="s1
         A bound on the mean absolute error (weighted by ``dist`` if given).
     interp : ``"any"`` or one of none, nearest, linear
     max_rom_bits : int, optional
-        Designs above it are not candidates.
+        Designs above it are not candidates (neither best nor closest).
+    objective : ``"bits"`` or ``"bytes"``
+        What "cheapest" means: ROM bits (an FPGA or ASIC ROM), or the bytes of the C
+        header's array (an MCU: a 17-bit word takes 4 bytes); ties go to the other.
+    progress : callable, optional
+        Called with the number of designs measured so far, after each one.
+
+    Returns
+    -------
+    FitResult
+        ``met`` and the best design, or, when none meets the budget, the closest:
+        the smallest error found (relative to the budget), at the least cost.
     """
     base = make_spec(name, expr=expr, params=params, derivative=derivative, output=output,
                      in_format=in_format, out_format=out_format)
@@ -135,13 +156,34 @@ def fit(name, *, expr=None, max_error, mean_error=None, dist=None, in_format="s1
     if interp != "any" and interp not in INTERPS:
         raise SpecError(f"unknown interp {interp!r}; allowed: any, {', '.join(INTERPS)}")
     interps = INTERPS if interp == "any" else (interp,)
-    if max_rom_bits is not None and max_rom_bits <= 0:
+    if max_rom_bits is not None and (isinstance(max_rom_bits, bool) or max_rom_bits <= 0):
         raise SpecError(f"--max-rom-bits must be positive, got {max_rom_bits}")
-    return _Search(base, budget, mean_budget, dist, interps, max_rom_bits, fits).run()
+    if objective not in OBJECTIVES:
+        raise SpecError(f"unknown objective {objective!r}; allowed: {', '.join(OBJECTIVES)}")
+    if dist is not None:
+        from .analysis import Distribution
+
+        dist = str(Distribution.parse(dist))
+    asked = {"max_error": str(budget), "mean_error": None if mean_budget is None
+             else str(mean_budget), "dist": dist, "max_rom_bits": max_rom_bits,
+             "objective": objective, "interp": interp}
+    search = _Search(base, budget, mean_budget, dist, interps, max_rom_bits, fits, objective,
+                     progress)
+    return search.run(asked)
 
 
 class _Search:
-    def __init__(self, base: TableSpec, budget, mean_budget, dist, interps, max_rom_bits, fits):
+    """The grid and its walk.
+
+    The grid: every range of :meth:`_ranges` x interp x fold x guard bits x entries
+    (powers of two) for the sample fit, and minimax below the fewest entries sample
+    needs. The grid depends on the max budget only through the ranges, and a looser
+    max budget only adds ranges; the mean budget and the ROM cap do not change it.
+    So loosening any budget keeps every design that met before in the grid.
+    """
+
+    def __init__(self, base: TableSpec, budget, mean_budget, dist, interps, max_rom_bits, fits,
+                 objective, progress):
         self.base = base
         self.budget = budget
         self.mean_budget = mean_budget
@@ -149,11 +191,17 @@ class _Search:
         self.interps = interps
         self.max_rom_bits = max_rom_bits
         self.fits = fits
+        self.objective = objective
+        self.progress = progress
         self.traits = spec_traits(base)
-        self.seen: dict = {}
+        self.tables: dict = {}  # options -> Table, or None if it cannot be built
+        self.designs: dict = {}  # options -> Design
+        self.by_table: dict = {}  # the table's integers -> its Design
         self.last_error: LutgenError | None = None
         self.fout = base.out_format or self._fitted_out_format()
         self.budget_lsb = budget.in_lsb(self.fout)
+        self.mean_budget_lsb = None if mean_budget is None else mean_budget.in_lsb(self.fout)
+        self._reference = None
 
     def _fitted_out_format(self) -> FixedFormat:
         """Fitted to the reference over every input: the analysis measures all of them."""
@@ -166,125 +214,277 @@ class _Search:
         return sized_format(float(y.min()), float(y.max()), fin.signed or y.min() < 0,
                              fin.bits, self.base.activation)
 
-    # -- evaluation -----------------------------------------------------------------------
-    def evaluate(self, **opts) -> Design | None:
-        key = tuple(sorted(opts.items()))
-        if key in self.seen:
-            return self.seen[key]
-        spec = TableSpec(**{**self.base.to_options(), "out_format": self.fout, **opts})
-        try:
-            table = build(spec)
-        except LutgenError as exc:
-            self.seen[key] = None
-            self.last_error = exc
-            return None
-        report = analyze(table, dist=self.dist)
-        meets = report.max_error_lsb < self.budget_lsb
-        if self.mean_budget is not None:
+    # -- cost and budget ------------------------------------------------------------------
+    def cost(self, table: Table) -> tuple[int, int]:
+        """What the objective minimises, then the other measure (ties)."""
+        if self.objective == "bytes":
+            return (table.c_bytes, table.rom_bits)
+        return (table.rom_bits, table.c_bytes)
+
+    def within_cap(self, table: Table) -> bool:
+        return self.max_rom_bits is None or table.rom_bits <= self.max_rom_bits
+
+    def violation(self, report: ErrorReport) -> float:
+        """The error as a fraction of the budget: below 1 meets it (both bounds are strict)."""
+        v = report.max_error_lsb / self.budget_lsb
+        if self.mean_budget_lsb is not None:
             mean = report.weighted_mean_abs_error if self.dist else report.mean_abs_error
-            meets = meets and mean / self.fout.lsb < self.mean_budget.in_lsb(self.fout)
-        if self.max_rom_bits is not None and table.rom_bits > self.max_rom_bits:
-            meets = False
-        design = Design(table, report, meets)
-        self.seen[key] = design
+            v = max(v, mean / self.fout.lsb / self.mean_budget_lsb)
+        return v
+
+    def rank(self, d: Design):
+        return (*self.cost(d.table), d.report.max_error_lsb)
+
+    # -- evaluation -----------------------------------------------------------------------
+    def compile(self, opts: dict) -> Table | None:
+        key = tuple(sorted(opts.items()))
+        if key not in self.tables:
+            spec = TableSpec(**{**self.base.to_options(), "out_format": self.fout, **opts})
+            try:
+                self.tables[key] = build(spec)
+            except LutgenError as exc:
+                self.tables[key] = None
+                self.last_error = exc
+        return self.tables[key]
+
+    def measure(self, opts: dict) -> Design | None:
+        """The compiled design with its exhaustive analysis (None if it cannot be built)."""
+        key = tuple(sorted(opts.items()))
+        if key in self.designs:
+            return self.designs[key]
+        table = self.compile(opts)
+        if table is None:
+            return None
+        same = (table.values.tobytes(), table.prog.tobytes(), table.spec.interp,
+                table.spec.coeffs, table.guard_bits)  # two ranges may align to one table
+        if same in self.by_table:
+            self.designs[key] = self.by_table[same]
+            return self.designs[key]
+        report = analyze(table, dist=self.dist)
+        design = Design(table, report, self.violation(report) < 1.0)
+        self.designs[key] = self.by_table[same] = design
+        if self.progress is not None:
+            self.progress(len(self.by_table))
         return design
 
     # -- the search -----------------------------------------------------------------------
-    def run(self) -> FitResult:
+    def run(self, asked: dict) -> FitResult:
+        configs = list(self._configs())
+        best = self._sweep(configs, 1.0)
+        designs = list(self.by_table.values())
+        if not any(t is not None for t in self.tables.values()):
+            raise SpecError(f"no table of '{self.base.activation}' over "
+                            f"{self.base.in_format} can be built: {self.last_error}")
+        floor = min((d.report.floor_max_error_lsb for d in designs), default=math.nan)
+        if best is not None:
+            meeting = sorted((d for d in self.by_table.values()
+                              if d.meets and self.within_cap(d.table)), key=self.rank)
+            return FitResult(meeting[0], True, tuple(meeting[:12]), floor, self.budget_lsb,
+                             self._evaluated(), asked)
+        # nothing meets: the smallest error found, then the cheapest design reaching it
+        pool = [d for d in self.by_table.values() if self.within_cap(d.table)]
+        if not pool:
+            pool = self._affordable_designs(configs)
+        if not pool:
+            return FitResult(None, False, (), floor, self.budget_lsb, (), asked)
+        least = min(self.violation(d.report) for d in pool)
+        self._sweep(configs, math.nextafter(least, math.inf))
+        pool = [d for d in self.by_table.values() if self.within_cap(d.table)]
+        closest = sorted(pool, key=lambda d: (self.violation(d.report), *self.rank(d)))
+        floor = min((d.report.floor_max_error_lsb for d in self.by_table.values()),
+                    default=math.nan)
+        return FitResult(closest[0], False, tuple(closest[:12]), floor, self.budget_lsb,
+                         self._evaluated(), asked)
+
+    def _evaluated(self) -> tuple[Design, ...]:
+        return tuple(d for d in self.by_table.values() if self.within_cap(d.table))
+
+    def _configs(self):
+        """Every combination but the entries and the fit, narrowest range first."""
+
         fin = self.base.in_format
         fold_options = [False]
         if self.traits.symmetry is not None and fin.signed:
-            fold_options.append(True)
-        tail_options = [Tails.AUTO] if self._has_linear_asymptote() else [Tails.CLAMP]
-        best: Design | None = None
-        for interp in self.interps:
-            guards = GUARD_CHOICES if interp == "linear" else (0,)
-            for fold in fold_options:
-                for tails in tail_options:
-                    rng = self._narrowest_range(tails, fold)
-                    for guard in guards:
-                        opts = dict(range=rng, interp=Interp(interp), tails=tails, fold=fold,
-                                    guard_bits=guard)
-                        found = None
-                        if "sample" in self.fits:
-                            found = self._fewest_entries(coeffs=Coeffs.SAMPLE, best=best, **opts)
-                        if "minimax" in self.fits:
-                            # minimax is slower and never worse: try it below what sample needs
-                            start = found.table.entries // 2 if found else self._max_entries(opts)
-                            found = self._minimax_below(start, opts) or found
-                        if found is not None and (best is None or _cost(found) < _cost(best)):
-                            best = found
-        designs = [d for d in self.seen.values() if d is not None]
-        if not designs:
-            raise SpecError(f"no table of '{self.base.activation}' over {fin} can be built: "
-                            f"{self.last_error}")
-        meeting = sorted((d for d in designs if d.meets), key=_cost)
-        floor = min((d.report.floor_max_error_lsb for d in designs), default=math.nan)
-        if meeting:
-            return FitResult(meeting[0], True, tuple(meeting[:12]), floor, self.budget_lsb,
-                             tuple(designs))
-        closest = sorted(designs, key=lambda d: (d.report.max_error_lsb, d.table.rom_bits))
-        return FitResult(closest[0] if closest else None, False, tuple(closest[:12]), floor,
-                         self.budget_lsb, tuple(designs))
+            fold_options.insert(0, True)  # half the entries: often the cheapest, try first
+        tails = Tails.AUTO if self._has_linear_asymptote() else Tails.CLAMP
+        for fold in fold_options:
+            for rng in self._distinct(self._ranges(tails, fold), tails, fold):
+                for interp in self.interps:
+                    for guard in (GUARD_CHOICES if interp == "linear" else (0,)):
+                        yield dict(range=rng, interp=Interp(interp), tails=tails, fold=fold,
+                                   guard_bits=guard)
 
-    def _has_linear_asymptote(self) -> bool:
-        return any(a is not None and a.slope != 0 for a in (self.traits.neg, self.traits.pos))
+    def _distinct(self, ranges, tails, fold):
+        """Ranges that align to other tables than a narrower one does (at any entries)."""
 
-    def _fewest_entries(self, *, best, **opts) -> Design | None:
-        """Bisection over log2(entries): the error falls as entries grow."""
-        top = self._max_entries(opts).bit_length() - 1
-        lo, hi = 0, top
-        top_design = self.evaluate(entries=1 << hi, **opts)
-        if top_design is None or not top_design.meets:
-            return None
-        found = top_design
+        seen = set()
+        for rng in ranges:
+            opts = dict(range=rng, interp=Interp.NONE, tails=tails, fold=fold, guard_bits=0,
+                        coeffs=Coeffs.SAMPLE)
+            aligned = []
+            for k in range(self._top_log2(opts) + 1):
+                t = self.compile({**opts, "entries": 1 << k})
+                aligned.append(None if t is None else (t.lo_code, t.shift, t.hi_code))
+            if tuple(aligned) not in seen:
+                seen.add(tuple(aligned))
+                yield rng
+
+    def _sweep(self, configs, target: float) -> Design | None:
+        """The cheapest design of the grid whose violation is below ``target``."""
+
+        best = None
+
+        def better(d):
+            return d is not None and (best is None or self.rank(d) < self.rank(best))
+
+        # sample first over every combination (cheap), then minimax (slow) against the
+        # best sample design; the grid has minimax below the fewest entries sample needs
+        tops = []
+        for opts in configs:
+            found, top = None, self._top_log2(opts) + 1
+            if "sample" in self.fits:
+                found, top = self._fewest_entries(opts, Coeffs.SAMPLE, target, best)
+                if better(found):
+                    best = found
+            tops.append(top)
+        if "minimax" in self.fits:
+            for opts, top in zip(configs, tops):
+                mm = self._minimax_below(opts, top - 1, target, best)
+                if better(mm):
+                    best = mm
+        return best
+
+    def _affordable(self, table: Table | None, best: Design | None) -> bool:
+        """Within the cap and not dearer than the best so far: worth measuring."""
+        return (table is not None and self.within_cap(table)
+                and (best is None or self.cost(table) <= self.cost(best.table)))
+
+    def _may_afford(self, sample: Table | None, best: Design | None) -> bool:
+        """Could minimax at the entries of ``sample`` be affordable?
+
+        Its entries approximate the same values as sample's: they need at least one
+        bit fewer per word than sample's (the bound the search assumes).
+        """
+        if sample is None:
+            return True
+        words, narrower = sample.values.size, max(1, sample.store_bits - 1)
+        bits = words * narrower
+        if self.max_rom_bits is not None and bits > self.max_rom_bits:
+            return False
+        if best is None:
+            return True
+        lower = (words * (c_word_bits(narrower) // 8), bits)
+        if self.objective == "bits":
+            lower = lower[::-1]
+        return lower <= self.cost(best.table)
+
+    def _fewest_entries(self, opts, fit, target, best) -> tuple[Design | None, int]:
+        """Bisection over log2(entries) below the dearest affordable table.
+
+        The error falls as entries grow and the cost rises: the fewest entries
+        meeting the target, among the tables within the cap and not dearer than
+        ``best``, is found with a few exhaustive analyses. Returns it and its log2
+        (or the log2 of the fewest entries it may have: above the affordable ones,
+        0 if even the full table misses the target).
+        """
+        top = hi = self._top_log2(opts)
+        while hi >= 0 and not self._affordable(self.compile({**opts, "coeffs": fit,
+                                                             "entries": 1 << hi}), best):
+            hi -= 1  # compiling is cheap; the analysis is what costs
+        if hi < 0:
+            return None, 0
+        found = self.measure({**opts, "coeffs": fit, "entries": 1 << hi})
+        if found is None or not self.violation(found.report) < target:
+            return None, (hi + 1 if hi < top else 0)
+        lo = 0
         while lo < hi:
             mid = (lo + hi) // 2
-            if best is not None and _words(1 << mid, opts) * 1 > best.table.rom_bits:
-                lo = mid + 1  # even one-bit words would cost more than the best so far
-                continue
-            design = self.evaluate(entries=1 << mid, **opts)
-            if design is not None and design.meets:
+            design = self.measure({**opts, "coeffs": fit, "entries": 1 << mid})
+            if design is not None and self.violation(design.report) < target:
                 found, hi = design, mid
             else:
                 lo = mid + 1
-        return found
+        return found, hi
 
-    def _max_entries(self, opts) -> int:
-        """Entries of a full table over the range: one per input code (at most 2^16)."""
+    def _top_log2(self, opts) -> int:
+        """log2 of the entries of a full table over the range: one per input code (<= 2^16)."""
         fin = self.base.in_format
         lo, hi = opts["range"]
         lo_code = 0 if opts["fold"] else math.floor(lo * 2.0**fin.frac)
         span = math.ceil(hi * 2.0**fin.frac) - lo_code
-        return 1 << min(16, max(0, (span - 1).bit_length()))
+        return min(16, max(0, (span - 1).bit_length()))
 
-    def _minimax_below(self, entries, opts) -> Design | None:
-        """Minimax from ``entries`` down, halving while it still meets the budget."""
-        best = None
-        while entries >= 1:
-            design = self.evaluate(entries=entries, coeffs=Coeffs.MINIMAX, **opts)
-            if design is None or not design.meets:
+    def _minimax_below(self, opts, top, target, best) -> Design | None:
+        """Minimax from ``2^top`` entries down, halving while it still meets the target."""
+
+        found = None
+        for k in range(top, -1, -1):
+            o = {**opts, "coeffs": Coeffs.MINIMAX, "entries": 1 << k}
+            if not self._may_afford(self.compile({**o, "coeffs": Coeffs.SAMPLE}), best):
+                continue  # a minimax compile can take seconds: skip the hopeless ones
+            if not self._affordable(self.compile(o), best):
+                continue
+            design = self.measure(o)
+            if design is None or not self.violation(design.report) < target:
                 break
-            best, entries = design, entries // 2
-        return best
+            found = design
+        return found
 
-    def _narrowest_range(self, tails, fold) -> tuple[float, float]:
+    def _affordable_designs(self, configs) -> list[Design]:
+        """When the cap leaves nothing measured: per combination, the most entries within it."""
+
+        out = []
+        for opts in configs:
+            for k in range(self._top_log2(opts), -1, -1):
+                o = {**opts, "coeffs": Coeffs.SAMPLE, "entries": 1 << k}
+                if self._affordable(self.compile(o), None):
+                    d = self.measure(o)
+                    if d is not None:
+                        out.append(d)
+                    break
+        return out
+
+    def _has_linear_asymptote(self) -> bool:
+        return any(a is not None and a.slope != 0 for a in (self.traits.neg, self.traits.pos))
+
+    def _ranges(self, tails, fold) -> list[tuple[float, float]]:
+        """Ranges whose tails alone stay below L, for L = 2^(i/2) LSB up to the max budget.
+
+        The narrowest suits a max budget; wider ones leave less error in the tails
+        for a mean budget. The ladder is fixed (not a fraction of the budget), so a
+        looser max budget keeps every range of a tighter one and adds narrower ones.
+        """
+        fin = self.base.in_format
+        full = (fin.min, fin.max + fin.lsb)
+        top = math.floor(2 * math.log2(self.budget_lsb))
+        out: list[tuple[float, float]] = []
+        for i in range(top, top - 64, -1):
+            rng = self._narrowest_range(tails, fold, 2.0 ** (i / 2))
+            if rng not in out:
+                out.append(rng)
+            if rng[0] <= full[0] and rng[1] >= full[1] or 2.0 ** (i / 2) < 1 / 64:
+                break
+        return out
+
+    def _narrowest_range(self, tails, fold, limit) -> tuple[float, float]:
         """The narrowest [lo, hi) whose tails alone stay inside the budget.
 
         For each input beyond a boundary the tail error is measured from the
         reference: the rounded asymptote against f(x) (for a clamp, the rounded
         f(b) against every f(x) beyond b).
         """
+
         fin, fout = self.base.in_format, self.fout
-        codes = fin.codes()
-        x = fin.dequantize(codes)
-        y = reference_on_codes(self.base)
+        if self._reference is None:
+            x = fin.dequantize(fin.codes())
+            y = reference_on_codes(self.base)
+            self._reference = (x, y)
+        x, y = self._reference
         finite = np.isfinite(y)
         scale = 2.0**fout.frac
         with np.errstate(over="ignore"):
             y_lsb = np.where(finite, y, 0.0) * scale
-        limit = self.budget_lsb
-        n = codes.size
+        n = x.size
 
         def quantized(v):
             return np.clip(np.floor(v + 0.5), fout.min_code, fout.max_code)
@@ -322,9 +522,3 @@ class _Search:
         return lo, hi
 
 
-def _words(entries, opts) -> int:
-    return entries + (0 if opts["interp"].value == "none" else 1)
-
-
-def _cost(d: Design):
-    return (d.table.rom_bits, d.report.max_error_lsb)

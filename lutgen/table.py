@@ -18,7 +18,7 @@ from . import _kernels as K
 from ._entries import Layout
 from .activations import Asymptote
 from .errors import DomainError, RangeError, SpecError
-from .fixedpoint import FixedFormat, Overflow, Rounding, sized_format
+from .fixedpoint import FixedFormat, Overflow, Rounding, c_word_bits, sized_format
 from ._reference import EXHAUSTIVE_LIMIT_BITS, function, reference_on_codes
 from .spec import (
     Coeffs,
@@ -127,6 +127,11 @@ class Table:
     @property
     def rom_bits(self) -> int:
         return int(self.values.size) * self.store_bits
+
+    @property
+    def c_bytes(self) -> int:
+        """Bytes of the C header's table array: words x the ``<stdint.h>`` type they need."""
+        return int(self.values.size) * (c_word_bits(self.store_bits) // 8)
 
     def eval_int(self, codes) -> np.ndarray:
         """Output codes for input codes, exactly as the hardware computes them."""

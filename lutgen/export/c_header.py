@@ -18,12 +18,10 @@ from __future__ import annotations
 import math
 
 from .._text import up
+from ..fixedpoint import c_word_bits
 from ._common import Artifact, macro_name, provenance_lines
 
 __all__ = ["render"]
-
-_WORD_BITS = (8, 16, 32, 64)
-
 
 def render(table, report, name: str) -> list[Artifact]:
     """The header ``<name>.h`` of ``table`` (``name`` is already an identifier)."""
@@ -32,7 +30,7 @@ def render(table, report, name: str) -> list[Artifact]:
 
 def _word(bits: int, signed: bool) -> tuple[str, int]:
     """The narrowest ``<stdint.h>`` type holding ``bits``-bit codes, and its width."""
-    width = next(w for w in _WORD_BITS if bits <= w)
+    width = c_word_bits(bits)
     return f"{'' if signed else 'u'}int{width}_t", width
 
 
