@@ -460,12 +460,16 @@ def eval_cmd(**kwargs):
               show_default=True)
 @click.option("--max-rom-bits", type=int, default=None, metavar="B",
               help="Only designs with at most B ROM bits.")
+@click.option("--objective", type=click.Choice(("bits", "bytes")), default="bits",
+              show_default=True,
+              help="Cheapest in ROM bits (FPGA/ASIC) or in bytes of the C array (MCU: a "
+                   "17-bit word takes 4 bytes).")
 @click.option("--json", "as_json", is_flag=True, help="Print {best, candidates} as JSON.")
 @click.option("--plot", "plot_file", default=None, metavar="FILE",
               help="Also plot max error vs ROM bits per interpolation (PNG/SVG/PDF).")
 def fit_cmd(name, params, expr, derivative, output, in_format, out_format, max_error, mean_error, dist,
-            interp, max_rom_bits, as_json, plot_file):
-    """Find the table with the fewest ROM bits that meets an error budget.
+            interp, max_rom_bits, objective, as_json, plot_file):
+    """Find the cheapest table (ROM bits, or C bytes) that meets an error budget.
 
     Every design is checked by the exhaustive analysis. Exit code 1 if no design
     meets the budget (for instance below the error floor of the output format).
@@ -478,43 +482,82 @@ def fit_cmd(name, params, expr, derivative, output, in_format, out_format, max_e
     name = _activation_name(name, expr)
     if dist is not None and mean_error is None:
         raise UserError("--dist weights the mean error: give --mean-error with it")
+    from .export._common import build_command
     from .search import fit
 
-    result = fit(name, expr=expr, params=_parse_params(params), derivative=derivative, output=output,
-                 in_format=in_format, out_format=out_format, max_error=max_error,
-                 mean_error=mean_error, dist=dist, interp=interp, max_rom_bits=max_rom_bits)
+    progress = _fit_progress() if sys.stderr.isatty() else None
+    try:
+        result = fit(name, expr=expr, params=_parse_params(params), derivative=derivative, output=output,
+                     in_format=in_format, out_format=out_format, max_error=max_error,
+                     mean_error=mean_error, dist=dist, interp=interp,
+                     max_rom_bits=max_rom_bits, objective=objective, progress=progress)
+    finally:
+        if progress is not None:
+            click.echo("\r\033[K", nl=False, err=True)  # clear the counter line
     if plot_file is not None:
         from .plot import plot_pareto
 
         plot_pareto(result, plot_file)
     if as_json:
-        _echo_json(result.to_dict())
+        doc = result.to_dict()
+        doc["build_command"] = None if result.best is None else build_command(result.best.table)
+        _echo_json(doc)
     else:
         click.echo(_fit_text(result))
     if not result.met:
         raise click.exceptions.Exit(1)
 
 
+def _fit_progress():
+    """A one-line counter on stderr: a 24-bit fit measures designs for minutes."""
+    def show(n: int) -> None:
+        click.echo(f"\rfit: {n} designs measured", nl=False, err=True)
+
+    return show
+
+
 def _fit_text(result) -> str:
     lines = []
+    budget = result.budget
+    asked = f"max error < {budget.get('max_error', f'{result.budget_lsb:g}lsb')}"
+    if budget.get("mean_error"):
+        asked += f", mean error < {budget['mean_error']}"
+        asked += f" (weighted by {budget['dist']})" if budget.get("dist") else ""
+    if budget.get("max_rom_bits"):
+        asked += f", at most {budget['max_rom_bits']} ROM bits"
+    objective = "C bytes" if budget.get("objective") == "bytes" else "ROM bits"
     if result.met:
-        lines.append(f"best design meeting {result.budget_lsb:.4g} LSB:")
+        lines.append(f"best design (fewest {objective}) meeting {asked} "
+                     f"({result.budget_lsb:.4g} LSB):")
+    elif result.best is None:
+        lines.append(f"no design meets {asked}: no table fits in "
+                     f"{budget.get('max_rom_bits')} ROM bits")
     else:
         lines.append(
-            f"no design meets the budget of {result.budget_lsb:.4g} LSB; the error floor of "
-            f"the output format is {up(result.floor_max_error_lsb)} LSB. Closest found:"
+            f"no design meets the budget of {result.budget_lsb:.4g} LSB ({asked}); the error "
+            f"floor of the output format is {up(result.floor_max_error_lsb)} LSB. Closest found "
+            "(the smallest error, at the least cost):"
         )
+    weighted = budget.get("dist") is not None
+    docs = [d.to_dict() for d in result.candidates]
+    ranges = [f"[{x['range'][0]!r}, {x['range'][1]!r})" for x in docs]  # as build --range
+    width = max([24, *map(len, ranges)])
     header = (f"  {'entries':>7} {'interp':<7} {'fold':<5} {'coeffs':<7} {'G':>2} "
-              f"{'range':<24} {'ROM bits':>8} {'max LSB':>8} {'mean LSB':>8}")
-    lines.append(header)
-    for i, d in enumerate(result.candidates):
-        x = d.to_dict()
-        rng = f"[{x['effective_range'][0]:g}, {x['effective_range'][1]:g})"
-        lines.append(
+              f"{'range':<{width}} {'ROM bits':>8} {'C bytes':>7} {'max LSB':>8} {'mean LSB':>8}"
+              + (f" {'dist mean':>9}" if weighted else ""))
+    if result.candidates:
+        lines.append(header)
+    for i, (x, rng) in enumerate(zip(docs, ranges)):
+        line = (
             f"{'*' if i == 0 else ' '} {x['entries']:>7} {x['interp']:<7} "
-            f"{'yes' if x['fold'] else 'no':<5} {x['coeffs']:<7} {x['guard_bits']:>2} {rng:<24} "
-            f"{x['rom_bits']:>8} {up(x['max_error_lsb']):>8} {x['mean_error_lsb']:>8.4f}"
+            f"{'yes' if x['fold'] else 'no':<5} {x['coeffs']:<7} {x['guard_bits']:>2} "
+            f"{rng:<{width}} "
+            f"{x['rom_bits']:>8} {x['c_bytes']:>7} {up(x['max_error_lsb']):>8} "
+            f"{x['mean_error_lsb']:>8.4f}"
         )
+        if weighted:
+            line += f" {x['weighted_mean_error_lsb']:>9.4f}"
+        lines.append(line)
     if result.best is not None:
         from .export import build_command
 
@@ -549,8 +592,9 @@ def batch_cmd(config, out_dir):
     paths = write_project(project, built, out_dir)
     for b in built:
         r = b.report
-        click.echo(f"{b.name}: {b.table.rom_bits} ROM bits, max {up(r.max_error_lsb)} LSB"
-                   + (" (fitted)" if b.fitted else ""))
+        click.echo(f"{b.name}: {b.table.rom_bits} ROM bits ({b.table.c_bytes} bytes in C), "
+                   f"max {up(r.max_error_lsb)} LSB"
+                   + (f" (fitted to max {b.budget['max_error']})" if b.fitted else ""))
     click.echo(f"wrote {len(paths)} files to {out_dir}")
 
 

@@ -518,3 +518,40 @@ def test_verify_reads_no_table_from_outside_the_folder(small_build, tmp_path):
 def test_a_corrupt_manifest_differs(small_build, text, problem):
     (small_build / "manifest.json").write_text(text)
     assert verify_lines(small_build) == [problem]
+
+
+def test_a_fitted_tables_budget_and_distribution_are_kept(tmp_path):
+    project = write(tmp_path, """
+name = "budgeted"
+emit = ["c", "json"]
+[[tables]]
+activation = "gelu"
+in_format = "s8.4"
+out_format = "s8.4"
+max_error = "2lsb"
+mean_error = "0.3lsb"
+dist = "normal:1,2"
+[[tables]]
+activation = "sigmoid"
+in_format = "s8.4"
+out_format = "u8.8"
+entries = 16
+""")
+    out = tmp_path / "out"
+    result = run("batch", project, "-o", out)
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    fitted, plain = manifest["tables"]
+    assert fitted["budget"] == {"max_error": "2lsb", "mean_error": "0.3lsb",
+                                "dist": "normal:1,2", "max_rom_bits": None}
+    assert fitted["report"]["dist"] == "normal:1,2"
+    weighted = fitted["report"]["weighted_mean_abs_error"]
+    assert weighted is not None and weighted / 2**-4 < 0.3  # what the budget bounded
+    assert plain["budget"] is None and plain["report"]["dist"] is None
+    words = json.loads((out / "gelu.json").read_text())["table"]["values"]
+    assert fitted["rom_bits"] <= 8 * len(words) and fitted["c_bytes"] == len(words)  # int8_t
+    report = (out / "report.md").read_text()
+    row = [ln for ln in report.splitlines() if ln.startswith("| gelu ")][0]
+    assert f"{weighted / 2**-4:.4f} (normal:1,2)" in row
+    assert "max < 2lsb, mean < 0.3lsb, dist normal:1,2" in row
+    assert "C bytes" in report
