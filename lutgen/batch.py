@@ -555,12 +555,13 @@ def _rerender(directory: Path, manifest: dict):
         name = entry["name"]
         try:
             table = build(TableSpec.from_dict(entry["spec"]))
-            report = analyze(table)
+            budget = entry.get("budget")
+            report = analyze(table, dist=(budget or {}).get("dist"))
             artifacts = render(table, report, list(manifest["emit"]), name)
         except (ValueError, KeyError, TypeError, AttributeError, LutgenError) as exc:
             problems.append(f"{name}: cannot re-compile from its spec ({exc})")
             continue
-        built.append(BuiltTable(name, table, report, tuple(artifacts), entry["fitted"]))
+        built.append(BuiltTable(name, table, report, tuple(artifacts), entry["fitted"], budget))
         try:
             stored = json.loads((directory / f"{name}.json").read_text(encoding="utf-8"))
             if [int(v) for v in table.values] != stored["table"]["values"]:

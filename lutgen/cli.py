@@ -482,7 +482,7 @@ def fit_cmd(name, params, expr, derivative, output, in_format, out_format, max_e
     name = _activation_name(name, expr)
     if dist is not None and mean_error is None:
         raise UserError("--dist weights the mean error: give --mean-error with it")
-    from .export._common import build_command
+    from .export import build_command
     from .search import fit
 
     progress = _fit_progress() if sys.stderr.isatty() else None

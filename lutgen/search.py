@@ -22,6 +22,7 @@ from .errors import LutgenError, SpecError
 from ._reference import EXHAUSTIVE_LIMIT_BITS, reference_on_codes
 from .fixedpoint import FixedFormat, c_word_bits, sized_format
 from .spec import Coeffs, Interp, Tails, TableSpec, make_spec, spec_traits
+from .table import Table, build
 
 __all__ = ["Budget", "Design", "FitResult", "fit"]
 

@@ -242,7 +242,7 @@ def test_cli_fit_json_carries_the_build_command_and_options(tmp_path):
 def _oracle(name, **kw):
     """Every design of the search's grid, compiled and analysed: the cheapest meeting."""
     from lutgen.search import Budget, _Search
-    from lutgen.table import Fit, _make_spec
+    from lutgen.spec import Coeffs as Fit, make_spec as _make_spec
 
     base = _make_spec(name, in_format=kw["in_format"], out_format=kw["out_format"])
     s = _Search(base, Budget.parse(kw["max_error"]), None, None, ("none", "nearest", "linear"),
