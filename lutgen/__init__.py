@@ -51,7 +51,8 @@ _LAZY = {
     "export": "export",
     "render": "export",
     "load_project": "batch",
-    "build_project": "batch",
+    "compile_project": "batch",
+    "write_project": "batch",
     "verify": "batch",
 }
 
@@ -111,7 +112,8 @@ __all__ = [
     "export",
     "render",
     "load_project",
-    "build_project",
+    "compile_project",
+    "write_project",
     "verify",
     # errors
     "LutgenError",

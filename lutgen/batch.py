@@ -20,7 +20,7 @@ budget to fit::
     out_format = "s8.6"
     max_error = "1lsb"                      # fit: the cheapest table meeting it
 
-:func:`build_project` compiles every table (in memory), then writes each
+:func:`compile_project` compiles every table (in memory), then :func:`write_project` writes each
 table's artifacts, one combined C header, ``manifest.json`` (spec, effective
 range, error figures and SHA-256 of every file) and ``report.md``. Any bad entry
 raises :class:`ProjectError` naming it (``tables[3].out_format: ...``) before a
@@ -46,7 +46,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-__all__ = ["Project", "load_project", "build_project", "write_project", "verify",
+__all__ = ["Project", "load_project", "write_project", "verify",
            "ProjectError"]
 
 TABLE_OPTIONS = ("name", *OPTION)  # generated from the one option table (lutgen.spec)
@@ -316,13 +316,6 @@ def project_artifacts(project: Project, built: list[BuiltTable]) -> list[Artifac
                            "rename one")
     files.append(Artifact(MANIFEST, _manifest(project, built, files)))
     return files
-
-
-def build_project(path, out_dir, progress=None) -> list[Path]:
-    """Compile, render and write a project; nothing is written if any entry is bad."""
-    project = load_project(path)
-    built = compile_project(project, progress)
-    return write_project(project, built, out_dir)
 
 
 def write_project(project: Project, built: list[BuiltTable], out_dir) -> list[Path]:

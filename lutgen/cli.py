@@ -193,24 +193,31 @@ def _click_option(o):
     return click.option(o.flag, o.name, default=None, help=help_text, **extra)
 
 
-def table_options(fn):
+def table_options(fn=None, *, only=None):
     """The options naming a table: NAME, -p/--param, --points and one per table option.
 
-    Generated from :data:`lutgen.spec.OPTIONS`; every default is None here, so
-    what the user gave is known (the spec fills in the defaults).
+    Generated from :data:`lutgen.spec.OPTIONS` (``only``: a subset of its names);
+    every default is None here, so what the user gave is known (the spec fills
+    in the defaults).
     """
     from .spec import OPTIONS
 
+    if fn is None:
+        return lambda f: table_options(f, only=only)
     options = [
         click.argument("name", required=False),
         click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
                      help="An activation parameter (repeatable), e.g. -p alpha=0.1."),
-        click.option("--points", type=click.Path(dir_okay=False), default=None, metavar="FILE",
-                     help="Points of the 'lut' activation: a CSV (x,y per line) or NPY file."),
     ]
-    options += [_click_option(o) for o in OPTIONS if o.name not in ("activation", "params")]
-    options += [click.option(f"--{old}", old, default=None, hidden=True)
-                for old in OLD_NAMES]
+    if only is None:
+        options.append(click.option(
+            "--points", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+            help="Points of the 'lut' activation: a CSV (x,y per line) or NPY file."))
+    options += [_click_option(o) for o in OPTIONS if o.name not in ("activation", "params")
+                and (only is None or o.name in only)]
+    if only is None:
+        options += [click.option(f"--{old}", old, default=None, hidden=True)
+                    for old in OLD_NAMES]
     for option in reversed(options):
         fn = option(fn)
     return fn
@@ -441,23 +448,14 @@ def eval_cmd(**kwargs):
 
 
 @cli.command("fit")
-@click.argument("name", required=False)
-@click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
-              help="An activation parameter (repeatable).")
-@click.option("--expr", metavar="EXPR", help="Fit an expression of x instead of NAME.")
-@click.option("--derivative", is_flag=True, help="Fit the analytic derivative.")
-@click.option("--output", type=int, default=None,
-              help="Which output of a multi-output activation (crelu: 0 or 1).")
-@click.option("--in-format", default="s16.12", show_default=True, metavar="FORMAT")
-@click.option("--out-format", default=None, metavar="FORMAT",
-              help="Output format [default: fitted to the function's values].")
+@table_options(only=("expr", "derivative", "output", "in_format", "out_format"))
 @click.option("--max-error", required=True, metavar="E",
               help="Bound on the max error: a number (1e-3) or output LSBs (1lsb, 0.5lsb).")
 @click.option("--mean-error", default=None, metavar="E", help="Bound on the mean error.")
 @click.option("--dist", default=None, metavar="DIST",
               help="Weight the mean error: normal:MEAN,STD, uniform or uniform:LO,HI.")
-@click.option("--interp", type=click.Choice(("any",) + tuple(m.value for m in Interp)), default="any",
-              show_default=True)
+@click.option("--interp", type=click.Choice(("any",) + tuple(m.value for m in Interp)),
+              default="any", show_default=True)
 @click.option("--max-rom-bits", type=int, default=None, metavar="B",
               help="Only designs with at most B ROM bits.")
 @click.option("--objective", type=click.Choice(("bits", "bytes")), default="bits",
@@ -467,8 +465,8 @@ def eval_cmd(**kwargs):
 @click.option("--json", "as_json", is_flag=True, help="Print {best, candidates} as JSON.")
 @click.option("--plot", "plot_file", default=None, metavar="FILE",
               help="Also plot max error vs ROM bits per interpolation (PNG/SVG/PDF).")
-def fit_cmd(name, params, expr, derivative, output, in_format, out_format, max_error, mean_error, dist,
-            interp, max_rom_bits, objective, as_json, plot_file):
+def fit_cmd(name, params, expr, derivative, output, in_format, out_format, max_error,
+            mean_error, dist, interp, max_rom_bits, objective, as_json, plot_file):
     """Find the cheapest table (ROM bits, or C bytes) that meets an error budget.
 
     Every design is checked by the exhaustive analysis. Exit code 1 if no design
@@ -487,8 +485,8 @@ def fit_cmd(name, params, expr, derivative, output, in_format, out_format, max_e
 
     progress = _fit_progress() if sys.stderr.isatty() else None
     try:
-        result = fit(name, expr=expr, params=_parse_params(params), derivative=derivative, output=output,
-                     in_format=in_format, out_format=out_format, max_error=max_error,
+        result = fit(name, expr=expr, params=_parse_params(params), derivative=derivative,
+                     output=output, in_format=in_format, out_format=out_format, max_error=max_error,
                      mean_error=mean_error, dist=dist, interp=interp,
                      max_rom_bits=max_rom_bits, objective=objective, progress=progress)
     finally:

@@ -28,7 +28,7 @@ __all__ = ["Budget", "Design", "FitResult", "fit"]
 
 GUARD_CHOICES = (0, 1, 2, 3, 4, 5, 6)
 OBJECTIVES = ("bits", "bytes")
-INTERPS = ("linear", "nearest", "none")
+INTERPS = tuple(m.value for m in reversed(Interp))  # linear, nearest, none: the cheapest first
 
 
 @dataclass(frozen=True)
