@@ -150,3 +150,22 @@ def test_the_private_name_check_catches_what_it_should(tmp_path):
     bad.write_text(text + "\nfrom .activations._registry import Traits\nK._segment\n")
     found = list(_private_uses(bad, "table"))
     assert "from activations._registry import ..." in found and "_kernels._segment" in found
+
+
+def test_cli_start_up_loads_neither_scipy_nor_numba():
+    """`lutgen --help` pays for neither: scipy.special alone took a quarter of a second."""
+    code = ("import sys, lutgen.cli\n"
+            "print(*(m in sys.modules for m in ('scipy', 'numba', 'matplotlib')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False False False"
+
+
+def test_scipy_loads_when_a_reference_needs_it():
+    code = ("import sys, lutgen\n"
+            "from lutgen.activations import from_expression\n"
+            "a = lutgen.reference('gelu', 1.0); b = from_expression('erf(x)')(0.5)\n"
+            "print('scipy.special' in sys.modules, repr(float(a)), repr(float(b)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    from scipy.special import erf, ndtr
+
+    assert out.stdout.split() == ["True", repr(float(1.0 * ndtr(1.0))), repr(float(erf(0.5)))]
