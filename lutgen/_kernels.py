@@ -13,6 +13,10 @@ so int64 never overflows here.
 
 from __future__ import annotations
 
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import numba
 import numpy as np
 
@@ -226,6 +230,136 @@ def eval_codes_flagged_parallel(x_codes, table, prog, out, saturated):
     for n in numba.prange(x_codes.shape[0]):
         _flag_one(x_codes[n], table, p, out, saturated, n)
     return out
+
+
+@_jit
+def gather_codes(x_codes, full, lo, out):
+    """``out[n] = full[x_codes[n] - lo]``: a table evaluated at every input code, looked up.
+
+    ``full[k]`` is the output code of input code ``lo + k``. Checks each index as
+    it goes; returns the position of the first input outside ``full`` (``out``
+    is then partly written), or -1 when every input was inside. Widest
+    intermediate: the int64 index.
+    """
+    m = full.shape[0]
+    for n in range(x_codes.shape[0]):
+        k = np.int64(x_codes[n]) - lo
+        if k < 0 or k >= m:
+            return n
+        out[n] = full[k]
+    return -1
+
+
+@_jit
+def eval_codes_checked(x_codes, table, prog, lo, hi, out):
+    """:func:`eval_codes` for inputs ``lo <= x <= hi``, checked in the same pass.
+
+    Returns the position of the first input outside ``[lo, hi]`` (``out`` is
+    then partly written), or -1 when every input was inside.
+    """
+    p = unpack(prog)
+    for n in range(x_codes.shape[0]):
+        x = np.int64(x_codes[n])
+        if x < lo or x > hi:
+            return n
+        if p[P_FOLD] == FOLD_OFF:
+            y = eval_in_range(x, table, p)
+        else:
+            y = eval_unsaturated(x, table, p)
+        out[n] = saturate(y, p[P_YMIN], p[P_YMAX])
+    return -1
+
+
+# ---- running a checked kernel on several cores ------------------------------------------------
+CHUNK = 1 << 15  # inputs per claim: ~0.1 ms of the kernel, so a late helper delays little
+SPLIT_MIN = 1 << 18  # below this, waking a helper thread costs more than it saves
+_pool = None
+_pool_lock = threading.Lock()
+
+
+def _helpers():
+    """The helper threads (one fewer than the cores) and their number, started on first use."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            n = min(numba.config.NUMBA_NUM_THREADS, os.cpu_count() or 1) - 1
+            _pool = (ThreadPoolExecutor(max_workers=n, thread_name_prefix="lutgen") if n > 0
+                     else None, n)
+        return _pool
+
+
+class _Claims:
+    """Chunks of ``0..size`` handed out one at a time; closed once the caller stops waiting."""
+
+    def __init__(self, size, chunk):
+        self.size, self.chunk = size, chunk
+        self.next = 0
+        self.busy = 0  # chunks claimed and not yet finished
+        self.closed = False
+        self.cond = threading.Condition()
+
+    def claim(self):
+        with self.cond:
+            if self.closed or self.next >= self.size:
+                return None
+            start = self.next
+            self.next = min(start + self.chunk, self.size)
+            self.busy += 1
+            return start, self.next
+
+    def finish(self):
+        with self.cond:
+            self.busy -= 1
+            if self.busy == 0:
+                self.cond.notify_all()
+
+    def close_and_wait(self):
+        """No more claims; wait for the chunks other threads are running."""
+        with self.cond:
+            self.closed = True
+            while self.busy:
+                self.cond.wait()
+
+
+def run_checked(kernel, x_codes, out, *args):
+    """``kernel(x_codes, *args, out)`` over all cores, never much slower than on one.
+
+    ``kernel`` is a checked kernel (:func:`gather_codes`, :func:`eval_codes_checked`)
+    returning the first bad position or -1; so is this. The calling thread
+    claims chunks of the input as the helpers do (the kernels release the GIL),
+    so a helper that the OS does not schedule only leaves more chunks to the
+    caller: the call waits for no helper but one already running a chunk, and
+    that one gets the core the waiting caller frees. Small inputs take one call.
+    """
+    size = x_codes.shape[0]
+    pool, n_helpers = _helpers() if size >= SPLIT_MIN else (None, 0)
+    if not n_helpers:
+        return kernel(x_codes, *args, out)
+    claims = _Claims(size, CHUNK)
+    firsts = []  # the first bad position of each chunk that found one
+    errors = []
+
+    def work():
+        while (span := claims.claim()) is not None:
+            a, b = span
+            try:
+                bad = kernel(x_codes[a:b], *args, out[a:b])
+                if bad >= 0:
+                    firsts.append(a + bad)
+            except BaseException as exc:  # re-raised by the caller, never lost in a helper
+                errors.append(exc)
+            finally:
+                claims.finish()
+
+    for _ in range(n_helpers):
+        pool.submit(work)
+    try:
+        work()
+    finally:
+        claims.close_and_wait()
+    if errors:
+        raise errors[0]
+    return min(firsts) if firsts else -1
 
 
 # ---- fitting --------------------------------------------------------------------------

@@ -133,21 +133,44 @@ class Table:
         """Bytes of the C header's table array: words x the ``<stdint.h>`` type they need."""
         return int(self.values.size) * (c_word_bits(self.store_bits) // 8)
 
+    # inputs of at most this many bits are looked up in the output code of every input,
+    # computed once per Table (2**16 codes: ~0.2 ms and 128 KiB); wider ones run the kernel
+    _GATHER_MAX_BITS = 16
+
     def eval_int(self, codes) -> np.ndarray:
-        """Output codes for input codes, exactly as the hardware computes them."""
+        """Output codes for input codes, exactly as the hardware computes them.
+
+        ``codes`` is an integer array of any shape; the result has its shape and
+        :attr:`code_dtype`. Raises :class:`RangeError` for a code outside the input
+        format, :class:`SpecError` for a non-integer array.
+        """
         arr = np.asarray(codes)
         if arr.dtype.kind not in "iu" or arr.dtype == np.uint64:
             raise SpecError(f"input codes must be an integer array (not {arr.dtype})")
-        flat = np.ascontiguousarray(arr.ravel())
-        bad = (flat < self.in_format.min_code) | (flat > self.in_format.max_code)
-        if bad.any():
-            raise RangeError(
-                f"input code {int(flat[bad][0])} is outside {self.in_format} "
-                f"({self.in_format.min_code}..{self.in_format.max_code})"
-            )
-        kernel = K.eval_codes_parallel if flat.size >= 1 << 16 else K.eval_codes
+        flat = np.ascontiguousarray(arr.ravel(), dtype=arr.dtype.newbyteorder("="))
         out = np.empty(flat.size, dtype=self.code_dtype)
-        return kernel(flat, self.values, self.prog, out).reshape(arr.shape)
+        fin = self.in_format
+        if fin.bits <= self._GATHER_MAX_BITS:
+            # one look-up per code: on one core, as a second thread was measured not to
+            # speed it up (scripts/bench.py)
+            bad = K.gather_codes(flat, self._every_output, fin.min_code, out)
+        else:
+            bad = K.run_checked(K.eval_codes_checked, flat, out, self.values, self.prog,
+                                fin.min_code, fin.max_code)
+        if bad >= 0:
+            raise RangeError(
+                f"input code {int(flat[bad])} is outside {fin} ({fin.min_code}..{fin.max_code})"
+            )
+        return out.reshape(arr.shape)
+
+    @functools.cached_property
+    def _every_output(self) -> np.ndarray:
+        """The output code of every input code, in code order (read-only); computed once."""
+        fin = self.in_format
+        codes = np.arange(fin.min_code, fin.max_code + 1, dtype=np.int64)
+        out = K.eval_codes(codes, self.values, self.prog, np.empty(codes.size, self.code_dtype))
+        out.setflags(write=False)
+        return out
 
     @property
     def code_dtype(self):

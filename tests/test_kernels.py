@@ -266,7 +266,7 @@ def test_sequential_parallel_and_flagged_kernels_agree(tanh16):
     K.eval_codes_flagged(codes, tanh16.values, tanh16.prog, outs[2], flags)
     np.testing.assert_array_equal(outs[0], outs[1])
     np.testing.assert_array_equal(outs[0], outs[2])
-    # eval_int takes the parallel kernel from 2**16 codes on, the sequential one below
+    # eval_int looks 16-bit codes up in the table of every output, which the kernel made
     np.testing.assert_array_equal(tanh16.eval_int(codes), outs[0])
     np.testing.assert_array_equal(tanh16.eval_int(codes[:1000]), outs[0][:1000])
     # an int32 output array gets the same codes as an int64 one
@@ -423,3 +423,146 @@ def test_folded_range_is_served_by_the_table():
     lo, hi = table.range
     for c in range(round(lo * 16), round(hi * 16)):
         assert table.lo_code <= abs(c) < table.hi_code, f"code {c} is in Table.range"
+
+
+# ---- eval_int: the look-up of every input's output, and the kernel split over threads -------------
+GATHERED = [  # 8/12/16-bit inputs, folded and with line tails: eval_int looks these up
+    dict(name="tanh", in_format="s8.4", range=(-4.0, 4.0)),
+    dict(name="sigmoid", in_format="s12.8", range=(-4.0, 4.0), fold=True, tails="asymptote"),
+    dict(name="linear", in_format="s12.6", range=(-4.0, 4.0), fold=True, tails="asymptote"),
+    dict(name="gelu", in_format="s16.12", range=(-4.0, 4.0), interp="nearest", tails="asymptote"),
+    dict(name="sigmoid", in_format="s16.10", range=(-8.0, 8.0), fold=True, tails="asymptote"),
+    dict(name="exp", in_format="u16.12", range=(0.0, 2.0), out_format="u16.8", tails="clamp"),
+    dict(name="elu", in_format="s16.12", range=(-3.0, 2.0), interp="none", entries=64,
+         out_format="s32.24"),
+]
+
+
+def _kernel_on(table, codes):
+    out = np.empty(codes.size, dtype=np.int64)
+    return K.eval_codes(codes.astype(np.int64), table.values, table.prog, out)
+
+
+@pytest.mark.parametrize("spec", GATHERED, ids=lambda s: f"{s['name']}-{s['in_format']}")
+def test_looked_up_outputs_are_the_kernels_on_every_code(spec):
+    kwargs = dict(spec)
+    table = compile_table(kwargs.pop("name"), **kwargs)
+    assert table.in_format.bits <= table._GATHER_MAX_BITS
+    codes = np.random.default_rng(7).permutation(table.in_format.codes())  # unsorted
+    got = table.eval_int(codes)
+    assert got.dtype == table.code_dtype
+    np.testing.assert_array_equal(got, _kernel_on(table, codes))
+    if table.in_format.bits <= 8:
+        np.testing.assert_array_equal(got, naive.naive_eval_codes(table, codes))
+    # the unsaturated paths really are exercised
+    assert {naive.trace(table, int(c)).path for c in codes[:: max(1, codes.size // 512)]} >= (
+        {"table", "line"} if spec.get("tails") == "asymptote" else {"table"})
+
+
+def test_the_table_of_every_output_is_read_only_and_made_once(tanh16):
+    full = tanh16._every_output
+    assert full is tanh16._every_output
+    assert full.dtype == tanh16.code_dtype and full.size == 1 << 16
+    assert not full.flags.writeable
+    with pytest.raises(ValueError):
+        full[0] = 1
+    out = tanh16.eval_int(np.array([0, 1]))
+    out[0] = 12345  # the caller's array is its own
+    assert tanh16.eval_int(np.array([0]))[0] != 12345 and full.flags.writeable is False
+
+
+@pytest.mark.parametrize("size", [1, 2**16 - 1, 2**16, 2**16 + 1, K.SPLIT_MIN - 1, K.SPLIT_MIN,
+                                  K.SPLIT_MIN + K.CHUNK + 1])
+def test_sizes_around_the_thresholds_give_the_same_codes(tanh16, size):
+    codes = np.random.default_rng(size).integers(-32768, 32768, size).astype(np.int16)
+    np.testing.assert_array_equal(tanh16.eval_int(codes), _kernel_on(tanh16, codes))
+
+
+@pytest.fixture(scope="module")
+def tanh20():
+    """Wider than 16 bits: evaluated by the kernel, split over threads past SPLIT_MIN."""
+    return compile_table("tanh", in_format="s20.16", range=(-4.0, 4.0), fold=True,
+                         tails="asymptote")
+
+
+@pytest.mark.parametrize("size", [0, 1, K.SPLIT_MIN - 1, K.SPLIT_MIN, K.SPLIT_MIN + 1,
+                                  K.SPLIT_MIN + 3 * K.CHUNK + 7])
+def test_a_wide_format_gives_the_kernels_codes_at_every_size(tanh20, size):
+    assert tanh20.in_format.bits > tanh20._GATHER_MAX_BITS
+    codes = np.random.default_rng(size).integers(-(2**19), 2**19, size)
+    got = tanh20.eval_int(codes)
+    assert got.shape == (size,) and got.dtype == tanh20.code_dtype
+    np.testing.assert_array_equal(got, _kernel_on(tanh20, codes))
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int16, np.uint16, np.int32, np.int64,
+                                   ">i2", ">i4"])
+def test_every_input_dtype_gives_the_same_codes_on_both_paths(tanh16, tanh20, dtype):
+    info = np.iinfo(np.dtype(dtype))
+    for table in (tanh16, tanh20):
+        fin = table.in_format
+        codes = np.arange(max(info.min, fin.min_code), min(info.max, fin.max_code) + 1,
+                          max(1, (min(info.max, fin.max_code) - max(info.min, fin.min_code)) // 5000))
+        np.testing.assert_array_equal(table.eval_int(codes.astype(dtype)),
+                                      _kernel_on(table, codes))
+
+
+@pytest.mark.parametrize("where", [0, 5, K.SPLIT_MIN - 1, K.SPLIT_MIN + 2 * K.CHUNK + 3])
+def test_the_first_code_outside_the_format_is_named_on_both_paths(tanh16, tanh20, where):
+    for table, bad, worse in ((tanh16, 40000, -40000), (tanh20, 2**19, -(2**20))):
+        codes = np.zeros(K.SPLIT_MIN + 4 * K.CHUNK, dtype=np.int64)
+        codes[where] = bad
+        codes[-1] = worse  # a later one is not the one reported
+        with pytest.raises(lutgen.RangeError, match=rf"^input code {bad} is outside"):
+            table.eval_int(codes)
+
+
+def test_the_checked_kernel_is_the_kernel():
+    table = compile_table("silu", in_format="s12.6", range=(-6.0, 6.0), tails="asymptote")
+    codes = table.in_format.codes()
+    out = np.empty(codes.size, dtype=np.int64)
+    assert K.eval_codes_checked(codes, table.values, table.prog, -2048, 2047, out) == -1
+    np.testing.assert_array_equal(out, _kernel_on(table, codes))
+    assert K.eval_codes_checked(codes, table.values, table.prog, -2048, 2046, out) == codes.size - 1
+    assert K.gather_codes(codes, table._every_output, -2047, out) == 0
+
+
+def test_a_split_call_never_waits_for_a_helper_that_does_not_start(monkeypatch):
+    """The caller runs every chunk itself when the helper thread is held up elsewhere."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    held = threading.Event()
+    pool = ThreadPoolExecutor(max_workers=1)
+    pool.submit(held.wait)  # the only helper is busy until released
+    monkeypatch.setattr(K, "_pool", (pool, 1))
+    calls = []
+
+    def kernel(x, full, lo, out):
+        calls.append(threading.current_thread() is threading.main_thread())
+        return K.gather_codes(x, full, lo, out)
+
+    full = np.arange(100, dtype=np.int16)[::-1].copy()
+    codes = np.random.default_rng(0).integers(0, 100, K.SPLIT_MIN + 5 * K.CHUNK)
+    out = np.empty(codes.size, dtype=np.int16)
+    assert K.run_checked(kernel, codes, out, full, 0) == -1
+    assert all(calls) and len(calls) == -(-codes.size // K.CHUNK)
+    np.testing.assert_array_equal(out, full[codes])
+    before = out.copy()
+    held.set()
+    pool.shutdown(wait=True)  # the late helper finds nothing left and writes nothing
+    np.testing.assert_array_equal(out, before)
+    assert all(calls)
+
+
+def test_a_failing_chunk_in_a_helper_is_raised_by_the_caller():
+    def kernel(x, out):
+        if x.shape[0] and x[0] == -7:
+            raise ZeroDivisionError("chunk")
+        out[:] = x
+        return -1
+
+    codes = np.zeros(K.SPLIT_MIN + 8 * K.CHUNK, dtype=np.int64)
+    codes[K.SPLIT_MIN] = -7  # the first element of a chunk
+    with pytest.raises(ZeroDivisionError):
+        K.run_checked(kernel, codes, np.empty_like(codes))
