@@ -14,8 +14,8 @@ so int64 never overflows here.
 from __future__ import annotations
 
 import os
+import queue
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
@@ -271,21 +271,34 @@ def eval_codes_checked(x_codes, table, prog, lo, hi, out):
 
 
 # ---- running a checked kernel on several cores ------------------------------------------------
-CHUNK = 1 << 15  # inputs per claim: ~0.1 ms of the kernel, so a late helper delays little
+CHUNK = 1 << 16  # inputs per claim at least: each claim costs a few microseconds
+CHUNKS = 16  # claims per call at most, so long inputs pay that cost 16 times only
 SPLIT_MIN = 1 << 18  # below this, waking a helper thread costs more than it saves
-_pool = None
-_pool_lock = threading.Lock()
+_helpers_started = None  # (the queue the helper threads take work from, how many there are)
+_helpers_lock = threading.Lock()
+
+
+def _helper_loop(tasks):
+    while True:
+        tasks.get()()
 
 
 def _helpers():
-    """The helper threads (one fewer than the cores) and their number, started on first use."""
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            n = min(numba.config.NUMBA_NUM_THREADS, os.cpu_count() or 1) - 1
-            _pool = (ThreadPoolExecutor(max_workers=n, thread_name_prefix="lutgen") if n > 0
-                     else None, n)
-        return _pool
+    """The queue of the helper threads (one fewer than the cores) and their number.
+
+    Daemon threads, started on first use, each running what it takes from the queue:
+    putting a task there costs well under a microsecond (a thread pool's submit, ~20).
+    """
+    global _helpers_started
+    with _helpers_lock:
+        if _helpers_started is None:
+            n = max(0, min(numba.config.NUMBA_NUM_THREADS, os.cpu_count() or 1) - 1)
+            tasks = queue.SimpleQueue()
+            for k in range(n):
+                threading.Thread(target=_helper_loop, args=(tasks,), daemon=True,
+                                 name=f"lutgen-helper-{k}").start()
+            _helpers_started = (tasks, n)
+        return _helpers_started
 
 
 class _Claims:
@@ -332,10 +345,10 @@ def run_checked(kernel, x_codes, out, *args):
     that one gets the core the waiting caller frees. Small inputs take one call.
     """
     size = x_codes.shape[0]
-    pool, n_helpers = _helpers() if size >= SPLIT_MIN else (None, 0)
+    tasks, n_helpers = _helpers() if size >= SPLIT_MIN else (None, 0)
     if not n_helpers:
         return kernel(x_codes, *args, out)
-    claims = _Claims(size, CHUNK)
+    claims = _Claims(size, max(CHUNK, -(-size // CHUNKS)))
     firsts = []  # the first bad position of each chunk that found one
     errors = []
 
@@ -352,7 +365,7 @@ def run_checked(kernel, x_codes, out, *args):
                 claims.finish()
 
     for _ in range(n_helpers):
-        pool.submit(work)
+        tasks.put(work)
     try:
         work()
     finally:

@@ -5,18 +5,24 @@
     python scripts/bench.py --quick    # smaller sizes, for a smoke check
 
 Prints, for 10^7 random (unsorted) int16 inputs:
-  * the linear and nearest kernels against numpy.interp on the same knots and
-    against a vectorised NumPy integer implementation of the same arithmetic;
+  * Table.eval_int of linear and nearest tables against a bare np.copyto of the
+    inputs, numpy.interp on the same knots, a vectorised NumPy integer
+    implementation of the same arithmetic and NumPy's own look-up (np.take);
+  * eval_int's time per input from 2^10 to 2^24 inputs, of a 16-bit table (a
+    look-up) and of a 20-bit one (the kernel), next to the kernel on one core and
+    on all (numba prange);
   * an exhaustive analysis of 2^16 and 2^24 inputs against NumPy evaluating the
     bare float reference on those inputs;
   * the wall time of `lutgen build` of a 16-bit table in a cold process (numba cache warm).
-Targets (docs in the README): linear >= 25x numpy.interp and >= 8x the NumPy
-integer version; analysis <= 2x the bare reference; build < 1.5 s.
+Targets (docs in the README): eval_int <= 2x np.copyto, >= 25x numpy.interp and
+>= 8x the NumPy integer version; no size slower per input than a smaller one by
+more than 1.5x; analysis <= 2x the bare reference; build < 1.5 s.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import subprocess
 import sys
 import tempfile
@@ -65,35 +71,110 @@ def numpy_int_nearest(x, table):
     return np.clip(y, table.out_format.min_code, table.out_format.max_code)
 
 
-def kernel_section(n, repeat):
+def eval_int_section(n, repeat):
+    """Table.eval_int on n random int16 codes against a bare copy and NumPy's ways to do it."""
     rng = np.random.default_rng(2026)
     x = rng.integers(-32768, 32768, size=n, dtype=np.int16)
-    print(f"kernels: {n:,} random int16 inputs, best of {repeat}")
-    rows = []
+    print(f"Table.eval_int: {n:,} random int16 inputs (s16.12 -> s16.15), best of {repeat}")
+    copy_out = np.empty(n, np.int16)
+    t_copyto = best_of(lambda: np.copyto(copy_out, x), repeat)
+    t_copy = best_of(lambda: x.copy(), repeat)  # allocates its output, as eval_int does
+    print(f"  baselines: np.copyto into an existing array {t_copyto * 1e3:6.2f} ms, "
+          f"x.copy() {t_copy * 1e3:6.2f} ms")
     for interp, numpy_int in (("linear", numpy_int_linear), ("nearest", numpy_int_nearest)):
         table = lutgen.compile_table("tanh", in_format="s16.12", out_format="s16.15",
                                      range=(-8, 8), entries=256, interp=interp, guard_bits=3)
-        def par():
-            return K.eval_codes_parallel(x, table.values, table.prog, np.empty(n, table.code_dtype))
-
-        def seq():
-            return K.eval_codes(x, table.values, table.prog, np.empty(n, table.code_dtype))
-
-        assert np.array_equal(par(), numpy_int(x, table)), "baseline disagrees with the kernel"
+        got = table.eval_int(x)
+        assert np.array_equal(got, numpy_int(x, table)), "NumPy disagrees with eval_int"
+        full = table._every_output
+        lo = table.in_format.min_code
+        assert np.array_equal(got, np.take(full, x.astype(np.intp) - lo))
         knots_x = table.in_format.dequantize(
             table.lo_code + (np.arange(table.entries + 1) << table.shift))
         knots_y = table.values / 2.0 ** (table.out_format.frac + table.guard_bits)
         xf = table.in_format.dequantize(x)
-        t_par = best_of(par, repeat)
-        t_seq = best_of(seq, repeat)
+        out = np.empty(n, table.code_dtype)
+        t_eval = best_of(lambda: table.eval_int(x), repeat)
+        t_gather = best_of(lambda: K.gather_codes(x, full, lo, out), repeat)
+        t_split = best_of(lambda: K.run_checked(K.gather_codes, x, out, full, lo), repeat)
+        t_take = best_of(lambda: np.take(full, x.astype(np.intp) - lo), repeat)
         t_interp = best_of(lambda: np.interp(xf, knots_x, knots_y), repeat)
         t_npint = best_of(lambda: numpy_int(x, table), repeat)
-        rows.append((interp, t_par, t_seq, t_interp, t_npint))
-        print(f"  {interp:<8} kernel {t_par * 1e3:7.1f} ms ({n / t_par / 1e6:6.0f} M/s) "
-              f"[1 core {t_seq * 1e3:6.1f} ms]  numpy.interp {t_interp * 1e3:7.1f} ms  "
-              f"numpy int {t_npint * 1e3:7.1f} ms  ->  {t_interp / t_par:5.1f}x numpy.interp, "
-              f"{t_npint / t_par:5.1f}x numpy int")
-    return rows
+        t_seq = best_of(lambda: K.eval_codes(x, table.values, table.prog, out), repeat)
+        t_par = best_of(lambda: K.eval_codes_parallel(x, table.values, table.prog, out), repeat)
+        print(f"  {interp:<8} eval_int {t_eval * 1e3:6.2f} ms ({n / t_eval / 1e6:5.0f} M/s) = "
+              f"{t_eval / t_copyto:4.1f}x np.copyto, {t_eval / t_copy:4.1f}x x.copy(); "
+              f"{t_interp / t_eval:5.1f}x faster than numpy.interp ({t_interp * 1e3:6.1f} ms), "
+              f"{t_npint / t_eval:5.1f}x than NumPy integer arithmetic ({t_npint * 1e3:6.1f} ms), "
+              f"{t_take / t_eval:4.1f}x than NumPy's LUT np.take ({t_take * 1e3:5.1f} ms)")
+        print(f"  {'':<8} its gather into an existing array {t_gather * 1e3:6.2f} ms "
+              f"(split over threads {t_split * 1e3:6.2f} ms); "
+              f"the arithmetic kernel on every input: 1 core {t_seq * 1e3:6.1f} ms, "
+              f"all cores (prange) {t_par * 1e3:6.1f} ms")
+
+
+def _per_element(fn, size):
+    """Best time per element of ``fn()`` over ~10 ms of calls."""
+    times = []
+    for _ in range(max(3, min(1000, int(1e6 // size)))):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times) / size
+
+
+def _worst_step(per_el):
+    """The largest ratio of a size's time per element to that of the best smaller size."""
+    return max(per_el[k] / min(per_el[:k]) for k in range(1, len(per_el)))
+
+
+def sizes_section(max_log2, rounds):
+    """eval_int's time per element from 2^10 to 2^max_log2 inputs; no size may be slower per
+    element than a smaller one by more than 1.5x."""
+    sizes = [1 << k for k in range(10, max_log2 + 1, 2)]
+    rng = np.random.default_rng(7)
+    t16 = lutgen.compile_table("tanh", in_format="s16.12", range=(-8, 8), entries=256)
+    t20 = lutgen.compile_table("tanh", in_format="s20.16", range=(-8, 8), entries=256)
+    x16 = rng.integers(-(2**15), 2**15, size=sizes[-1], dtype=np.int16)
+    x20 = rng.integers(-(2**19), 2**19, size=sizes[-1], dtype=np.int32)
+    print("time per input (ns) by input size: s16.12 looked up; s20.16 by the kernel "
+          "(eval_int splits it over threads from "
+          f"2^{K.SPLIT_MIN.bit_length() - 1}), against the kernel on 1 core and on all (prange)")
+    print(f"  {'size':>6} {'copyto':>7} {'16-bit':>7} {'20-bit':>7} {'1 core':>7} {'prange':>7}")
+
+    def calls_of(size):
+        a, b = x16[:size], x20[:size]
+        o16, o20 = np.empty(size, np.int16), np.empty(size, np.int16)
+        return (lambda: np.copyto(o16, a), lambda: t16.eval_int(a), lambda: t20.eval_int(b),
+                lambda: K.eval_codes(b, t20.values, t20.prog, o20),
+                lambda: K.eval_codes_parallel(b, t20.values, t20.prog, o20))
+
+    calls = [calls_of(size) for size in sizes]
+    for fns in calls:
+        for fn in fns:
+            fn()  # compiles, builds the look-up table, starts the threads
+    # a busy machine slows single calls down: the best of several rounds over all sizes
+    rows = [[math.inf] * 5 for _ in sizes]
+    for _ in range(rounds):
+        for row, size, fns in zip(rows, sizes, calls):
+            for j, fn in enumerate(fns):
+                row[j] = min(row[j], _per_element(fn, size))
+    for size, row in zip(sizes, rows):
+        print(f"  2^{size.bit_length() - 1:<4} " + " ".join(f"{v * 1e9:7.3f}" for v in row))
+    w16 = _worst_step([r[1] for r in rows])
+    w20 = _worst_step([r[2] for r in rows])
+    wpar = _worst_step([r[4] for r in rows])
+    print(f"  worst slowdown per element against a smaller size: 16-bit {w16:.2f}x, "
+          f"20-bit {w20:.2f}x (target <= 1.5x); prange alone {wpar:.2f}x")
+    split = [r[2] / r[3] for size, r in zip(sizes, rows) if size >= K.SPLIT_MIN]
+    print(f"  20-bit eval_int against the kernel on 1 core from 2^"
+          f"{K.SPLIT_MIN.bit_length() - 1}: {min(split):.2f}x to {max(split):.2f}x the time")
+    # the issue's case: int8 codes just below and at the old 2^16 switch to the prange kernel
+    t8 = lutgen.compile_table("tanh", in_format="s8.4", range=(-8, 8))
+    x8 = rng.integers(-128, 128, size=1 << 20, dtype=np.int8)
+    cases = [(size, _per_element(lambda a=x8[:size]: t8.eval_int(a), size) * size)
+             for size in (2**16 - 1, 2**16, 2**20)]
+    print("  s8.4 on int8 codes: " + ", ".join(f"{size:,}: {t * 1e3:.3f} ms" for size, t in cases))
 
 
 def analysis_section(bits_list, repeat):
@@ -167,7 +248,8 @@ def main():
     args = ap.parse_args()
     n = 10**6 if args.quick else 10**7
     repeat = 2 if args.quick else 5
-    kernel_section(n, repeat)
+    eval_int_section(n, repeat)
+    sizes_section(20 if args.quick else 24, 2 if args.quick else 5)
     analysis_section([16] if args.quick else [16, 24], repeat)
     build_section()
     fit_section()

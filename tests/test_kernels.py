@@ -425,7 +425,7 @@ def test_folded_range_is_served_by_the_table():
         assert table.lo_code <= abs(c) < table.hi_code, f"code {c} is in Table.range"
 
 
-# ---- eval_int: the look-up of every input's output, and the kernel split over threads -------------
+# ---- eval_int: the look-up of every input's output, the kernel split over threads -----------
 GATHERED = [  # 8/12/16-bit inputs, folded and with line tails: eval_int looks these up
     dict(name="tanh", in_format="s8.4", range=(-4.0, 4.0)),
     dict(name="sigmoid", in_format="s12.8", range=(-4.0, 4.0), fold=True, tails="asymptote"),
@@ -500,9 +500,8 @@ def test_a_wide_format_gives_the_kernels_codes_at_every_size(tanh20, size):
 def test_every_input_dtype_gives_the_same_codes_on_both_paths(tanh16, tanh20, dtype):
     info = np.iinfo(np.dtype(dtype))
     for table in (tanh16, tanh20):
-        fin = table.in_format
-        codes = np.arange(max(info.min, fin.min_code), min(info.max, fin.max_code) + 1,
-                          max(1, (min(info.max, fin.max_code) - max(info.min, fin.min_code)) // 5000))
+        lo, hi = max(info.min, table.in_format.min_code), min(info.max, table.in_format.max_code)
+        codes = np.arange(lo, hi + 1, max(1, (hi - lo) // 5000))
         np.testing.assert_array_equal(table.eval_int(codes.astype(dtype)),
                                       _kernel_on(table, codes))
 
@@ -529,13 +528,11 @@ def test_the_checked_kernel_is_the_kernel():
 
 def test_a_split_call_never_waits_for_a_helper_that_does_not_start(monkeypatch):
     """The caller runs every chunk itself when the helper thread is held up elsewhere."""
+    import queue
     import threading
-    from concurrent.futures import ThreadPoolExecutor
 
-    held = threading.Event()
-    pool = ThreadPoolExecutor(max_workers=1)
-    pool.submit(held.wait)  # the only helper is busy until released
-    monkeypatch.setattr(K, "_pool", (pool, 1))
+    tasks = queue.SimpleQueue()  # no thread takes work from it yet: a helper that never runs
+    monkeypatch.setattr(K, "_helpers_started", (tasks, 1))
     calls = []
 
     def kernel(x, full, lo, out):
@@ -546,13 +543,37 @@ def test_a_split_call_never_waits_for_a_helper_that_does_not_start(monkeypatch):
     codes = np.random.default_rng(0).integers(0, 100, K.SPLIT_MIN + 5 * K.CHUNK)
     out = np.empty(codes.size, dtype=np.int16)
     assert K.run_checked(kernel, codes, out, full, 0) == -1
-    assert all(calls) and len(calls) == -(-codes.size // K.CHUNK)
+    assert calls and all(calls)
     np.testing.assert_array_equal(out, full[codes])
     before = out.copy()
-    held.set()
-    pool.shutdown(wait=True)  # the late helper finds nothing left and writes nothing
+    late = threading.Thread(target=lambda: tasks.get()())  # the helper comes, too late
+    late.start()
+    late.join()
+    assert tasks.empty() and all(calls)  # it found nothing left and wrote nothing
     np.testing.assert_array_equal(out, before)
-    assert all(calls)
+
+
+def test_a_helper_thread_takes_chunks_when_it_can():
+    import threading
+
+    if K._helpers()[1] == 0:
+        pytest.skip("one core: no helper threads")
+    names = []
+    both_started = threading.Barrier(2, timeout=30)
+
+    def kernel(x, out):
+        name = threading.current_thread().name
+        if name not in names:  # each thread's first chunk waits for the other's
+            names.append(name)
+            both_started.wait()
+        out[:] = x
+        return -1
+
+    codes = np.arange(K.SPLIT_MIN * 2)
+    out = np.empty_like(codes)
+    assert K.run_checked(kernel, codes, out) == -1
+    np.testing.assert_array_equal(out, codes)
+    assert sorted(n.split("-")[0] for n in names) == ["MainThread", "lutgen"]
 
 
 def test_a_failing_chunk_in_a_helper_is_raised_by_the_caller():
