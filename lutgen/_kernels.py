@@ -301,6 +301,16 @@ def _helpers():
         return _helpers_started
 
 
+def _forget_helpers():
+    """In a forked child: the parent's threads are gone, start new ones on first use."""
+    global _helpers_started, _helpers_lock
+    _helpers_started, _helpers_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_helpers)
+
+
 class _Claims:
     """Chunks of ``0..size`` handed out one at a time; closed once the caller stops waiting."""
 

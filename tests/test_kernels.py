@@ -587,3 +587,19 @@ def test_a_failing_chunk_in_a_helper_is_raised_by_the_caller():
     codes[K.SPLIT_MIN] = -7  # the first element of a chunk
     with pytest.raises(ZeroDivisionError):
         K.run_checked(kernel, codes, np.empty_like(codes))
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="no fork")
+def test_a_forked_child_starts_its_own_helpers(tanh20):
+    import os
+    import threading
+
+    codes = np.random.default_rng(3).integers(-(2**19), 2**19, K.SPLIT_MIN * 2)
+    want = tanh20.eval_int(codes)  # the parent's helpers are running
+    n_helpers = K._helpers()[1]
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 only with the same codes and helpers of its own
+        ok = np.array_equal(tanh20.eval_int(codes), want)
+        ok = ok and threading.active_count() == 1 + n_helpers
+        os._exit(0 if ok else 1)
+    assert os.waitpid(pid, 0)[1] == 0
