@@ -13,10 +13,6 @@ so int64 never overflows here.
 
 from __future__ import annotations
 
-import os
-import queue
-import threading
-
 import numba
 import numpy as np
 
@@ -268,121 +264,6 @@ def eval_codes_checked(x_codes, table, prog, lo, hi, out):
             y = eval_unsaturated(x, table, p)
         out[n] = saturate(y, p[P_YMIN], p[P_YMAX])
     return -1
-
-
-# ---- running a checked kernel on several cores ------------------------------------------------
-CHUNK = 1 << 16  # inputs per claim at least: each claim costs a few microseconds
-CHUNKS = 16  # claims per call at most, so long inputs pay that cost 16 times only
-SPLIT_MIN = 1 << 18  # below this, waking a helper thread costs more than it saves
-_helpers_started = None  # (the queue the helper threads take work from, how many there are)
-_helpers_lock = threading.Lock()
-
-
-def _helper_loop(tasks):
-    while True:
-        tasks.get()()
-
-
-def _helpers():
-    """The queue of the helper threads (one fewer than the cores) and their number.
-
-    Daemon threads, started on first use, each running what it takes from the queue:
-    putting a task there costs well under a microsecond (a thread pool's submit, ~20).
-    """
-    global _helpers_started
-    with _helpers_lock:
-        if _helpers_started is None:
-            n = max(0, min(numba.config.NUMBA_NUM_THREADS, os.cpu_count() or 1) - 1)
-            tasks = queue.SimpleQueue()
-            for k in range(n):
-                threading.Thread(target=_helper_loop, args=(tasks,), daemon=True,
-                                 name=f"lutgen-helper-{k}").start()
-            _helpers_started = (tasks, n)
-        return _helpers_started
-
-
-def _forget_helpers():
-    """In a forked child: the parent's threads are gone, start new ones on first use."""
-    global _helpers_started, _helpers_lock
-    _helpers_started, _helpers_lock = None, threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_helpers)
-
-
-class _Claims:
-    """Chunks of ``0..size`` handed out one at a time; closed once the caller stops waiting."""
-
-    def __init__(self, size, chunk):
-        self.size, self.chunk = size, chunk
-        self.next = 0
-        self.busy = 0  # chunks claimed and not yet finished
-        self.closed = False
-        self.cond = threading.Condition()
-
-    def claim(self):
-        with self.cond:
-            if self.closed or self.next >= self.size:
-                return None
-            start = self.next
-            self.next = min(start + self.chunk, self.size)
-            self.busy += 1
-            return start, self.next
-
-    def finish(self):
-        with self.cond:
-            self.busy -= 1
-            if self.busy == 0:
-                self.cond.notify_all()
-
-    def close_and_wait(self):
-        """No more claims; wait for the chunks other threads are running."""
-        with self.cond:
-            self.closed = True
-            while self.busy:
-                self.cond.wait()
-
-
-def run_checked(kernel, x_codes, out, *args):
-    """``kernel(x_codes, *args, out)`` over all cores, never much slower than on one.
-
-    ``kernel`` is a checked kernel (:func:`gather_codes`, :func:`eval_codes_checked`)
-    returning the first bad position or -1; so is this. The calling thread
-    claims chunks of the input as the helpers do (the kernels release the GIL),
-    so a helper that the OS does not schedule only leaves more chunks to the
-    caller: the call waits for no helper but one already running a chunk, and
-    that one gets the core the waiting caller frees. Small inputs take one call.
-    """
-    size = x_codes.shape[0]
-    tasks, n_helpers = _helpers() if size >= SPLIT_MIN else (None, 0)
-    if not n_helpers:
-        return kernel(x_codes, *args, out)
-    claims = _Claims(size, max(CHUNK, -(-size // CHUNKS)))
-    firsts = []  # the first bad position of each chunk that found one
-    errors = []
-
-    def work():
-        while (span := claims.claim()) is not None:
-            a, b = span
-            try:
-                bad = kernel(x_codes[a:b], *args, out[a:b])
-                if bad >= 0:
-                    firsts.append(a + bad)
-            except BaseException as exc:  # re-raised by the caller, never lost in a helper
-                errors.append(exc)
-            finally:
-                claims.finish()
-
-    for _ in range(n_helpers):
-        tasks.put(work)
-    try:
-        work()
-    finally:
-        claims.close_and_wait()
-    if errors:
-        raise errors[0]
-    return min(firsts) if firsts else -1
 
 
 # ---- fitting --------------------------------------------------------------------------

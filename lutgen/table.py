@@ -150,13 +150,13 @@ class Table:
         flat = np.ascontiguousarray(arr.ravel(), dtype=arr.dtype.newbyteorder("="))
         out = np.empty(flat.size, dtype=self.code_dtype)
         fin = self.in_format
+        # one core: on a busy machine a second thread was measured to gain nothing and
+        # a thread pool to cost up to 100x (scripts/bench.py)
         if fin.bits <= self._GATHER_MAX_BITS:
-            # one look-up per code: on one core, as a second thread was measured not to
-            # speed it up (scripts/bench.py)
             bad = K.gather_codes(flat, self._every_output, fin.min_code, out)
         else:
-            bad = K.run_checked(K.eval_codes_checked, flat, out, self.values, self.prog,
-                                fin.min_code, fin.max_code)
+            bad = K.eval_codes_checked(flat, self.values, self.prog, fin.min_code, fin.max_code,
+                                       out)
         if bad >= 0:
             raise RangeError(
                 f"input code {int(flat[bad])} is outside {fin} ({fin.min_code}..{fin.max_code})"

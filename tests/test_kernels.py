@@ -425,7 +425,7 @@ def test_folded_range_is_served_by_the_table():
         assert table.lo_code <= abs(c) < table.hi_code, f"code {c} is in Table.range"
 
 
-# ---- eval_int: the look-up of every input's output, the kernel split over threads -----------
+# ---- eval_int: the look-up of every input's output; the checked kernel ---------------------
 GATHERED = [  # 8/12/16-bit inputs, folded and with line tails: eval_int looks these up
     dict(name="tanh", in_format="s8.4", range=(-4.0, 4.0)),
     dict(name="sigmoid", in_format="s12.8", range=(-4.0, 4.0), fold=True, tails="asymptote"),
@@ -471,8 +471,7 @@ def test_the_table_of_every_output_is_read_only_and_made_once(tanh16):
     assert tanh16.eval_int(np.array([0]))[0] != 12345 and full.flags.writeable is False
 
 
-@pytest.mark.parametrize("size", [1, 2**16 - 1, 2**16, 2**16 + 1, K.SPLIT_MIN - 1, K.SPLIT_MIN,
-                                  K.SPLIT_MIN + K.CHUNK + 1])
+@pytest.mark.parametrize("size", [1, 2**16 - 1, 2**16, 2**16 + 1, 2**18 + 1])
 def test_sizes_around_the_thresholds_give_the_same_codes(tanh16, size):
     codes = np.random.default_rng(size).integers(-32768, 32768, size).astype(np.int16)
     np.testing.assert_array_equal(tanh16.eval_int(codes), _kernel_on(tanh16, codes))
@@ -480,13 +479,12 @@ def test_sizes_around_the_thresholds_give_the_same_codes(tanh16, size):
 
 @pytest.fixture(scope="module")
 def tanh20():
-    """Wider than 16 bits: evaluated by the kernel, split over threads past SPLIT_MIN."""
+    """Wider than 16 bits: evaluated by the kernel."""
     return compile_table("tanh", in_format="s20.16", range=(-4.0, 4.0), fold=True,
                          tails="asymptote")
 
 
-@pytest.mark.parametrize("size", [0, 1, K.SPLIT_MIN - 1, K.SPLIT_MIN, K.SPLIT_MIN + 1,
-                                  K.SPLIT_MIN + 3 * K.CHUNK + 7])
+@pytest.mark.parametrize("size", [0, 1, 2**16 - 1, 2**16, 2**16 + 1, 2**18 + 7])
 def test_a_wide_format_gives_the_kernels_codes_at_every_size(tanh20, size):
     assert tanh20.in_format.bits > tanh20._GATHER_MAX_BITS
     codes = np.random.default_rng(size).integers(-(2**19), 2**19, size)
@@ -506,10 +504,10 @@ def test_every_input_dtype_gives_the_same_codes_on_both_paths(tanh16, tanh20, dt
                                       _kernel_on(table, codes))
 
 
-@pytest.mark.parametrize("where", [0, 5, K.SPLIT_MIN - 1, K.SPLIT_MIN + 2 * K.CHUNK + 3])
+@pytest.mark.parametrize("where", [0, 5, 2**16 - 1, 2**16 + 3])
 def test_the_first_code_outside_the_format_is_named_on_both_paths(tanh16, tanh20, where):
     for table, bad, worse in ((tanh16, 40000, -40000), (tanh20, 2**19, -(2**20))):
-        codes = np.zeros(K.SPLIT_MIN + 4 * K.CHUNK, dtype=np.int64)
+        codes = np.zeros(2**17, dtype=np.int64)
         codes[where] = bad
         codes[-1] = worse  # a later one is not the one reported
         with pytest.raises(lutgen.RangeError, match=rf"^input code {bad} is outside"):
@@ -526,80 +524,16 @@ def test_the_checked_kernel_is_the_kernel():
     assert K.gather_codes(codes, table._every_output, -2047, out) == 0
 
 
-def test_a_split_call_never_waits_for_a_helper_that_does_not_start(monkeypatch):
-    """The caller runs every chunk itself when the helper thread is held up elsewhere."""
-    import queue
-    import threading
-
-    tasks = queue.SimpleQueue()  # no thread takes work from it yet: a helper that never runs
-    monkeypatch.setattr(K, "_helpers_started", (tasks, 1))
-    calls = []
-
-    def kernel(x, full, lo, out):
-        calls.append(threading.current_thread() is threading.main_thread())
-        return K.gather_codes(x, full, lo, out)
-
-    full = np.arange(100, dtype=np.int16)[::-1].copy()
-    codes = np.random.default_rng(0).integers(0, 100, K.SPLIT_MIN + 5 * K.CHUNK)
-    out = np.empty(codes.size, dtype=np.int16)
-    assert K.run_checked(kernel, codes, out, full, 0) == -1
-    assert calls and all(calls)
-    np.testing.assert_array_equal(out, full[codes])
-    before = out.copy()
-    late = threading.Thread(target=lambda: tasks.get()())  # the helper comes, too late
-    late.start()
-    late.join()
-    assert tasks.empty() and all(calls)  # it found nothing left and wrote nothing
-    np.testing.assert_array_equal(out, before)
-
-
-def test_a_helper_thread_takes_chunks_when_it_can():
-    import threading
-
-    if K._helpers()[1] == 0:
-        pytest.skip("one core: no helper threads")
-    names = []
-    both_started = threading.Barrier(2, timeout=30)
-
-    def kernel(x, out):
-        name = threading.current_thread().name
-        if name not in names:  # each thread's first chunk waits for the other's
-            names.append(name)
-            both_started.wait()
-        out[:] = x
-        return -1
-
-    codes = np.arange(K.SPLIT_MIN * 2)
-    out = np.empty_like(codes)
-    assert K.run_checked(kernel, codes, out) == -1
-    np.testing.assert_array_equal(out, codes)
-    assert sorted(n.split("-")[0] for n in names) == ["MainThread", "lutgen"]
-
-
-def test_a_failing_chunk_in_a_helper_is_raised_by_the_caller():
-    def kernel(x, out):
-        if x.shape[0] and x[0] == -7:
-            raise ZeroDivisionError("chunk")
-        out[:] = x
-        return -1
-
-    codes = np.zeros(K.SPLIT_MIN + 8 * K.CHUNK, dtype=np.int64)
-    codes[K.SPLIT_MIN] = -7  # the first element of a chunk
-    with pytest.raises(ZeroDivisionError):
-        K.run_checked(kernel, codes, np.empty_like(codes))
-
-
-@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="no fork")
-def test_a_forked_child_starts_its_own_helpers(tanh20):
-    import os
-    import threading
-
-    codes = np.random.default_rng(3).integers(-(2**19), 2**19, K.SPLIT_MIN * 2)
-    want = tanh20.eval_int(codes)  # the parent's helpers are running
-    n_helpers = K._helpers()[1]
-    pid = os.fork()
-    if pid == 0:  # the child: exit 0 only with the same codes and helpers of its own
-        ok = np.array_equal(tanh20.eval_int(codes), want)
-        ok = ok and threading.active_count() == 1 + n_helpers
-        os._exit(0 if ok else 1)
-    assert os.waitpid(pid, 0)[1] == 0
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@given(spec=table_specs(max_bits=MINIMAX_MAX_BITS), seed=st.integers(0, 2**32 - 1))
+def test_the_checked_kernel_and_the_look_up_are_the_kernel_on_random_specs(spec, seed):
+    """Wider formats run the checked kernel: the same integers as the kernel, on any table."""
+    table = compile_or_reject(spec)
+    fin = table.in_format
+    codes = np.random.default_rng(seed).permutation(fin.codes())
+    want = _kernel_on(table, codes)
+    out = np.empty(codes.size, dtype=np.int64)
+    assert K.eval_codes_checked(codes, table.values, table.prog, fin.min_code, fin.max_code,
+                                out) == -1
+    np.testing.assert_array_equal(out, want)
+    np.testing.assert_array_equal(table.eval_int(codes), want)
