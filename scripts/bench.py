@@ -149,12 +149,15 @@ def sizes_section(max_log2, rounds):
     x20 = rng.integers(-(2**19), 2**19, size=sizes[-1], dtype=np.int32)
     print("time per input (ns) by input size: eval_int of s16.12 (a look-up) and of s20.16 (the "
           "checked kernel), the bare kernel on s20.16 on 1 core and on all (prange)")
-    print(f"  {'size':>6} {'copyto':>7} {'16-bit':>7} {'20-bit':>7} {'1 core':>7} {'prange':>7}")
+    print(f"  {'size':>6} {'copyto':>7} {'16-bit':>7} {'gather':>7} {'20-bit':>7} {'1 core':>7} "
+          f"{'prange':>7}   (gather: the 16-bit look-up into an existing array)")
+    full = t16._every_output
 
     def calls_of(size):
         a, b = x16[:size], x20[:size]
         o16, o20 = np.empty(size, np.int16), np.empty(size, np.int16)
-        return (lambda: np.copyto(o16, a), lambda: t16.eval_int(a), lambda: t20.eval_int(b),
+        return (lambda: np.copyto(o16, a), lambda: t16.eval_int(a),
+                lambda: K.gather_codes(a, full, -(2**15), o16), lambda: t20.eval_int(b),
                 lambda: K.eval_codes(b, t20.values, t20.prog, o20),
                 lambda: K.eval_codes_parallel(b, t20.values, t20.prog, o20))
 
@@ -163,19 +166,17 @@ def sizes_section(max_log2, rounds):
         for fn in fns:
             fn()  # compiles, builds the look-up table, starts the threads
     # a busy machine slows single calls down: the best of several rounds over all sizes
-    rows = [[math.inf] * 5 for _ in sizes]
+    rows = [[math.inf] * len(calls[0]) for _ in sizes]
     for _ in range(rounds):
         for row, size, fns in zip(rows, sizes, calls):
             for j, fn in enumerate(fns):
                 row[j] = min(row[j], _per_element(fn, size))
     for size, row in zip(sizes, rows):
         print(f"  2^{size.bit_length() - 1:<4} " + " ".join(f"{v * 1e9:7.3f}" for v in row))
-    w16 = _worst_step([r[1] for r in rows])
-    w20 = _worst_step([r[2] for r in rows])
-    wpar = _worst_step([r[4] for r in rows])
-    print(f"  worst slowdown per element against a smaller size: 16-bit {w16:.2f}x, "
-          f"20-bit {w20:.2f}x (target <= 1.5x); prange alone {wpar:.2f}x")
-    gain = [r[3] / r[4] for r in rows]
+    w16, wgather, w20, wpar = (_worst_step([r[j] for r in rows]) for j in (1, 2, 3, 5))
+    print(f"  worst slowdown per element against a smaller size: 16-bit {w16:.2f}x (its gather "
+          f"alone {wgather:.2f}x), 20-bit {w20:.2f}x (target <= 1.5x); prange alone {wpar:.3g}x")
+    gain = [r[4] / r[5] for r in rows]
     print(f"  all cores (prange) against 1 core: {min(gain):.3g}x to {max(gain):.3g}x as fast")
     # the case: int8 codes just below and at the old 2^16 switch to the prange kernel
     t8 = lutgen.compile_table("tanh", in_format="s8.4", range=(-8, 8))
