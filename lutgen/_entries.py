@@ -10,15 +10,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import math
+
 import numpy as np
 
 from . import _kernels as K
 from .errors import DomainError, SpecError
+from .activations import Asymptote
 from .fixedpoint import FixedFormat
 from ._reference import EXHAUSTIVE_LIMIT_BITS
 from .spec import Fold, Interp
 
-__all__ = ["Layout", "FIT_FINE_BITS", "sample", "minimax", "clip_to_output", "round_half_up"]
+__all__ = ["Layout", "FIT_FINE_BITS", "sample", "minimax", "clip_to_output", "round_half_up",
+           "line_constants", "bits_for", "ACC_LIMIT_BITS"]
+
+ACC_LIMIT_BITS = 62  # |acc| < 2**62, so +/- a rounding constant stays inside int64
 
 FIT_FINE_BITS = 20  # the minimax objective resolves 2**-20 output LSB
 
@@ -190,3 +196,44 @@ def _fine(y, fout: FixedFormat) -> np.ndarray:
     lo = float((fout.min_code - span) << FIT_FINE_BITS)
     hi = float((fout.max_code + span) << FIT_FINE_BITS)
     return round_half_up(np.clip(scaled, lo, hi))
+
+
+def line_constants(asym: Asymptote, fin: FixedFormat, fout: FixedFormat, guard: int):
+    """Integers M, C, K with ``acc = u*M + C``, ``y = round_shift(acc, K)`` following ``asym``.
+
+    The line in output codes is ``slope * 2^(fo - fi) * u + intercept * 2^fo``.
+    K is the smallest value >= guard that makes M exact (a dyadic slope: a shift
+    in hardware), or, for other slopes, the smallest that keeps the rounding of M
+    below 2^-4 output LSB over every input (a short constant multiplier).
+    """
+    slope, intercept = float(asym.slope), float(asym.intercept)
+    x_bits = fin.bits + 1  # u may be -min_code after folding
+    m_budget = ACC_LIMIT_BITS - 3 - x_bits  # leaves room for C, the rounding and the unfold
+    k = guard
+    if slope != 0.0:
+        base = fout.frac - fin.frac
+        mant, exp = math.frexp(abs(slope))  # slope = mant * 2^exp, 0.5 <= mant < 1
+        # bits of M at shift k: exp + base + k; make M exact if that fits
+        num = mant
+        tz = 53
+        while tz > 0 and num * 2 ** (tz - 1) == math.floor(num * 2 ** (tz - 1)):
+            tz -= 1
+        k_exact = max(guard, tz - exp - base)
+        # enough bits that the rounding of M moves the line by < 2^-4 LSB over every input
+        # (|u| < 2^(x_bits-1), |dM| <= 1/2: the line moves by < 2^(x_bits - 2 - K) codes)
+        k_enough = max(guard, x_bits + 2)
+        k = min(k_exact, k_enough)
+        if exp + base + k > m_budget:
+            k = max(guard, m_budget - exp - base)
+    m = math.floor(slope * 2.0 ** (fout.frac - fin.frac + k) + 0.5)
+    c = math.floor(intercept * 2.0 ** (fout.frac + k) + 0.5)
+    if abs(c) >= 1 << (ACC_LIMIT_BITS - 2):
+        raise SpecError("the asymptote's intercept does not fit the accumulator; use --tails clamp")
+    return int(m), int(c), int(k)
+
+
+def bits_for(v: int, signed: bool) -> int:
+    """Word bits to hold ``v`` in two's complement (signed) or unsigned."""
+    if signed:
+        return (v.bit_length() if v >= 0 else (~v).bit_length()) + 1
+    return max(1, v.bit_length())

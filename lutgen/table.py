@@ -8,6 +8,7 @@ are stored is :mod:`lutgen._entries`' job.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -15,8 +16,7 @@ import numpy as np
 
 from . import _entries
 from . import _kernels as K
-from ._entries import Layout
-from .activations import Asymptote
+from ._entries import ACC_LIMIT_BITS, Layout
 from .errors import DomainError, RangeError, SpecError
 from .fixedpoint import FixedFormat, Overflow, Rounding, c_word_bits, sized_format
 from ._reference import EXHAUSTIVE_LIMIT_BITS, function, reference_on_codes
@@ -34,7 +34,6 @@ from .spec import (
 __all__ = ["Table", "Tail", "Layout", "compile_table", "build", "reference_on_codes",
            "Interp", "Tails", "Coeffs", "Fit", "Fold", "TableSpec"]
 
-ACC_LIMIT_BITS = 62  # |acc| < 2**62, so +/- a rounding constant stays inside int64
 DEFAULT_ENTRIES = 256
 DEFAULT_LINEAR_GUARD = 3
 
@@ -293,8 +292,8 @@ class _Compiler:
             values = _entries.minimax(values, prog, layout, self._ref)
         values = _entries.clip_to_output(values, layout, fold_code)
         store_signed = bool(values.min() < 0)
-        store_bits = max(_bits_for(int(values.min()), store_signed),
-                         _bits_for(int(values.max()), store_signed))
+        store_bits = max(_entries.bits_for(int(values.min()), store_signed),
+                         _entries.bits_for(int(values.max()), store_signed))
         acc_bits = self._acc_bits(values, layout, (left, right), fold_code)
         return Table(
             spec=spec, values=_frozen(values), prog=_frozen(prog), in_format=fin, out_format=fout,
@@ -422,7 +421,7 @@ class _Compiler:
         if side == "clamp":
             return Tail("clamp")
         asym = getattr(self.traits, which)
-        m, c, k = _line_constants(asym, self.fin, fout, guard)
+        m, c, k = _entries.line_constants(asym, self.fin, fout, guard)
         return Tail("asymptote", float(asym.slope), float(asym.intercept), m, c, k)
 
     # -- output format -------------------------------------------------------------------
@@ -500,44 +499,3 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     view = base.view()
     view.setflags(write=False)
     return view
-
-
-def _line_constants(asym: Asymptote, fin: FixedFormat, fout: FixedFormat, guard: int):
-    """Integers M, C, K with ``acc = u*M + C``, ``y = round_shift(acc, K)`` following ``asym``.
-
-    The line in output codes is ``slope * 2^(fo - fi) * u + intercept * 2^fo``.
-    K is the smallest value >= guard that makes M exact (a dyadic slope: a shift
-    in hardware), or, for other slopes, the smallest that keeps the rounding of M
-    below 2^-4 output LSB over every input (a short constant multiplier).
-    """
-    slope, intercept = float(asym.slope), float(asym.intercept)
-    x_bits = fin.bits + 1  # u may be -min_code after folding
-    m_budget = ACC_LIMIT_BITS - 3 - x_bits  # leaves room for C, the rounding and the unfold
-    k = guard
-    if slope != 0.0:
-        base = fout.frac - fin.frac
-        mant, exp = math.frexp(abs(slope))  # slope = mant * 2^exp, 0.5 <= mant < 1
-        # bits of M at shift k: exp + base + k; make M exact if that fits
-        num = mant
-        tz = 53
-        while tz > 0 and num * 2 ** (tz - 1) == math.floor(num * 2 ** (tz - 1)):
-            tz -= 1
-        k_exact = max(guard, tz - exp - base)
-        # enough bits that the rounding of M moves the line by < 2^-4 LSB over every input
-        # (|u| < 2^(x_bits-1), |dM| <= 1/2: the line moves by < 2^(x_bits - 2 - K) codes)
-        k_enough = max(guard, x_bits + 2)
-        k = min(k_exact, k_enough)
-        if exp + base + k > m_budget:
-            k = max(guard, m_budget - exp - base)
-    m = math.floor(slope * 2.0 ** (fout.frac - fin.frac + k) + 0.5)
-    c = math.floor(intercept * 2.0 ** (fout.frac + k) + 0.5)
-    if abs(c) >= 1 << (ACC_LIMIT_BITS - 2):
-        raise SpecError("the asymptote's intercept does not fit the accumulator; use --tails clamp")
-    return int(m), int(c), int(k)
-
-
-def _bits_for(v: int, signed: bool) -> int:
-    """Word bits to hold ``v`` in two's complement (signed) or unsigned."""
-    if signed:
-        return (v.bit_length() if v >= 0 else (~v).bit_length()) + 1
-    return max(1, v.bit_length())
