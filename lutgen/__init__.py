@@ -53,7 +53,7 @@ _LAZY = {
     "load_project": "batch",
     "compile_project": "batch",
     "write_project": "batch",
-    "verify": "batch",
+    "verify": "verify",
 }
 
 

@@ -219,15 +219,6 @@ def eval_codes_flagged(x_codes, table, prog, out, saturated):
     return out
 
 
-@_jit_parallel
-def eval_codes_flagged_parallel(x_codes, table, prog, out, saturated):
-    """:func:`eval_codes_flagged` over all cores."""
-    p = unpack(prog)
-    for n in numba.prange(x_codes.shape[0]):
-        _flag_one(x_codes[n], table, p, out, saturated, n)
-    return out
-
-
 @_jit
 def gather_codes(x_codes, full, lo, out):
     """``out[n] = full[x_codes[n] - lo]``: a table evaluated at every input code, looked up.

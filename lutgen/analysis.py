@@ -145,9 +145,9 @@ def analyze(table: Table, dist=None) -> ErrorReport:
     ref = _reference_lsb(table.spec, fout, None if exhaustive else codes)
     saturated = np.empty(codes.size, dtype=np.uint8)
     y = np.empty(codes.size, dtype=table.code_dtype)
-    # threads pay off past a few hundred thousand inputs
-    flagged = K.eval_codes_flagged_parallel if codes.size >= 1 << 18 else K.eval_codes_flagged
-    flagged(codes, table.values, table.prog, y, saturated)
+    # one core: on this 2-core class of machine numba's thread pool measured no faster at
+    # 2^24 inputs and far slower when the other core is busy (scripts/bench.py, prange)
+    K.eval_codes_flagged(codes, table.values, table.prog, y, saturated)
 
     n_undefined = ref.n_undefined
     ref_lsb = ref.values

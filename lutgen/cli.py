@@ -6,73 +6,34 @@ stderr and exit code 2.
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
 import numpy as np
 
-from . import __version__, _json
-from ._text import OUTPUT_ARITHMETIC, up, up_sig
+from . import __version__
+from ._cli_support import (
+    LutgenGroup,
+    UserError,
+    activation_name,
+    compile_opts,
+    echo_json,
+    fit_progress,
+    fit_text,
+    load_saved,
+    note,
+    parse_params,
+    split_options,
+    summary,
+    table_options,
+)
+from ._text import up
 from .activations import CATEGORIES, activations, get
-from .errors import LutgenError
-from .spec import OLD_NAMES, Interp
+from .spec import Interp
 
 # The table options come from lutgen.spec.OPTIONS; the compiler itself (numba) loads on first use.
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-
-class UserError(click.ClickException):
-    """A user mistake: ``Error: <message>`` on stderr, exit code 2."""
-
-    exit_code = 2
-
-
-class LutgenGroup(click.Group):
-    """Every mistake, the library's or click's own, as one ``Error:`` line.
-
-    Library errors become :class:`UserError`; click's usage errors (a bad option
-    value, a missing argument) print no usage block: the hint to ``--help`` goes
-    on the same line.
-    """
-
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except LutgenError as exc:
-            raise UserError(str(exc)) from None
-        except RecursionError:  # input nested past what any reader of it expects
-            raise UserError(f"the input of 'lutgen {ctx.invoked_subcommand}' is nested too "
-                            "deeply to read; flatten it") from None
-        except MemoryError:
-            raise UserError(f"'lutgen {ctx.invoked_subcommand}' ran out of memory; use a "
-                            "narrower input format") from None
-
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
-             **extra):
-        try:
-            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        except click.exceptions.NoArgsIsHelpError as exc:  # plain `lutgen`: its help
-            click.echo(exc.ctx.get_help() if exc.ctx else "")
-            rv = 0
-        except click.UsageError as exc:
-            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
-            click.echo(f"Error: {exc.format_message()}{hint}", err=True)
-            rv = 2
-        except click.ClickException as exc:
-            click.echo(f"Error: {exc.format_message()}", err=True)
-            rv = exc.exit_code
-        except click.Abort:
-            click.echo("Aborted!", err=True)
-            rv = 1
-        if not standalone_mode:
-            return rv
-        sys.exit(rv if isinstance(rv, int) else 0)
-
-
-def _echo_json(obj) -> None:
-    click.echo(_json.dumps(obj, indent=2))
 
 
 @click.group(cls=LutgenGroup, context_settings=CONTEXT_SETTINGS)
@@ -106,7 +67,7 @@ def list_cmd(as_json, category):
     """
     acts = [a for a in activations().values() if category is None or a.category == category]
     if as_json:
-        _echo_json([a.to_dict() for a in acts])
+        echo_json([a.to_dict() for a in acts])
         return
     width = max((len(a.name) for a in acts), default=4)
     for a in acts:
@@ -129,7 +90,7 @@ def show_cmd(name, as_json):
     act = get(name)
     info = act.to_dict()
     if as_json:
-        _echo_json(info)
+        echo_json(info)
         return
     lines = [
         f"{act.name}" + (f" (aliases: {', '.join(act.aliases)})" if act.aliases else ""),
@@ -168,130 +129,6 @@ def show_cmd(name, as_json):
     click.echo("\n".join(lines))
 
 
-# ---- table options, shared by build / analyze / eval --------------------------------------
-def _parse_params(values) -> dict:
-    params = {}
-    for item in values:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise UserError(f"parameter {item!r} must be written KEY=VALUE, e.g. -p alpha=0.1")
-        params[key.strip()] = value.strip()
-    return params
-
-
-def _click_option(o):
-    """The click option of one entry of :data:`lutgen.spec.OPTIONS`."""
-    shown = o.default.value if hasattr(o.default, "value") else o.default
-    help_text = o.help + (f"  [default: {shown}]" if shown not in (None, False) else "")
-    if o.kind == "bool":
-        return click.option(o.flag, o.name, is_flag=True, default=None, help=help_text)
-    if o.kind == "choice":
-        extra = {"type": click.Choice([m.value for m in o.choices])}
-    else:
-        extra = {"int": {"type": int}, "range": {"type": (float, float), "metavar": "LO HI"},
-                 "format": {"metavar": "FORMAT"}, "text": {"metavar": o.name.upper()}}[o.kind]
-    return click.option(o.flag, o.name, default=None, help=help_text, **extra)
-
-
-def table_options(fn=None, *, only=None):
-    """The options naming a table: NAME, -p/--param, --points and one per table option.
-
-    Generated from :data:`lutgen.spec.OPTIONS` (``only``: a subset of its names);
-    every default is None here, so what the user gave is known (the spec fills
-    in the defaults).
-    """
-    from .spec import OPTIONS
-
-    if fn is None:
-        return lambda f: table_options(f, only=only)
-    options = [
-        click.argument("name", required=False),
-        click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
-                     help="An activation parameter (repeatable), e.g. -p alpha=0.1."),
-    ]
-    if only is None:
-        options.append(click.option(
-            "--points", type=click.Path(dir_okay=False), default=None, metavar="FILE",
-            help="Points of the 'lut' activation: a CSV (x,y per line) or NPY file."))
-    options += [_click_option(o) for o in OPTIONS if o.name not in ("activation", "params")
-                and (only is None or o.name in only)]
-    if only is None:
-        options += [click.option(f"--{old}", old, default=None, hidden=True)
-                    for old in OLD_NAMES]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
-
-
-def _activation_name(name, expr):
-    """NAME, or the name of an --expr table: exactly one of them."""
-    if expr is not None:
-        if name is not None:
-            raise UserError(f"give an activation NAME or --expr, not both (got {name!r} and --expr)")
-        return "expr"
-    if name is None:
-        raise UserError("missing activation NAME (or --expr); run 'lutgen list' to see them")
-    return name
-
-
-def _note(text: str) -> None:
-    click.echo(f"note: {text}", err=True)
-
-
-def _table_spec(opts):
-    """The validated spec of the table options (old option names read with a note)."""
-    from .spec import make_spec, rename_old
-
-    opts = rename_old({k: v for k, v in opts.items() if v is not None}, _note)
-    name = _activation_name(opts.pop("name", None), opts.get("expr"))
-    params = _parse_params(opts.pop("params", ()))
-    points = opts.pop("points", None)
-    if points is not None:
-        from .activations import get, load_points
-
-        if get(name).name != "lut":
-            raise UserError(f"--points feeds the 'lut' activation, not {name!r}")
-        params["xs"], params["ys"] = load_points(points)
-    return make_spec(name, params=params, **opts)
-
-
-def _compile(opts):
-    from .table import build
-
-    return build(_table_spec(opts))
-
-
-def _table_keys():
-    from .spec import OLD_NAMES, OPTIONS
-
-    return ("name", "points", *(o.name for o in OPTIONS if o.name != "activation"), *OLD_NAMES)
-
-
-def _split(kwargs):
-    return {k: kwargs.pop(k) for k in _table_keys()}, kwargs
-
-
-def _summary(table, report) -> str:
-    lo, hi = table.range
-    lines = [
-        f"{table.name}: {table.spec.activation}"
-        + (" derivative" if table.spec.derivative else "")
-        + f", {table.in_format} -> {table.out_format} ({OUTPUT_ARITHMETIC}), "
-        f"range [{lo:g}, {hi:g}), "
-        f"{table.entries} entries, {table.interp.value}"
-        + (f", fold {table.fold.value}" if table.fold else ""),
-        f"  stored {table.values.size} x {table.store_bits} bits = {table.rom_bits} ROM bits "
-        f"({table.c_bytes} bytes in C), guard bits {table.guard_bits}, tails "
-        + ", ".join(t.mode if t else "none" for t in table.tails),
-        f"  max error {up(report.max_error_lsb)} LSB ({up_sig(report.max_abs_error)}), "
-        f"mean {report.mean_error_lsb:.4f} LSB, floor {up(report.floor_max_error_lsb)} LSB, "
-        + ("faithful" if report.faithful else "not faithful")
-        + f", {'exhaustive' if report.exhaustive else 'sampled'} over {report.n_inputs} inputs",
-    ]
-    lines += [f"  note: {n}" for n in table.notes]
-    return "\n".join(lines)
-
-
 @cli.command("build")
 @table_options
 @click.option("-o", "--out-dir", default="hw_out", show_default=True, metavar="DIR",
@@ -311,55 +148,22 @@ def build_cmd(**kwargs):
       lutgen build sigmoid --in-format s16.12 --out-format s16.14 --entries 128 --fold
       lutgen build gelu --range -4 4 --emit c,verilog,tb -o hw_out
     """
-    opts, rest = _split(kwargs)
+    opts, rest = split_options(kwargs)
     from .analysis import analyze
     from .export import export, parse_kinds
 
     if rest["from_json"] is not None:
-        table, kinds, name = _load_saved(rest["from_json"], opts, rest)
+        table, kinds, name = load_saved(rest["from_json"], opts, rest)
     else:
         kinds = parse_kinds(rest["emit"] or "json")
         if "json" not in kinds:
             kinds.append("json")
-        table, name = _compile(opts), rest["table_name"]
+        table, name = compile_opts(opts), rest["table_name"]
     report = analyze(table)
     paths = export(table, report, kinds, rest["out_dir"], name)
-    click.echo(_summary(table, report))
+    click.echo(summary(table, report))
     for path in paths:
         click.echo(f"  wrote {path}")
-
-
-def _load_saved(path, opts, rest):
-    """The table, emit kinds and name saved in a <name>.json by `lutgen build`."""
-    given = [k for k, v in opts.items() if v not in (None, ())]
-    if given or rest["table_name"] is not None or rest["emit"] is not None:
-        what = f"--{given[0].replace('_', '-')}" if given else (
-            "--name" if rest["table_name"] is not None else "--emit")
-        raise UserError(f"--from rebuilds exactly what the file says; drop {what} (give no "
-                        "table options, --name or --emit with it)")
-    from .table import TableSpec, build
-
-    try:
-        with open(path, encoding="utf-8") as fh:
-            doc = json.load(fh)
-        if not isinstance(doc, dict) or not isinstance(doc.get("table"), dict):
-            raise ValueError("no 'table' object")
-        spec = TableSpec.from_dict(doc["table"]["spec"], note=_note)
-        kinds, name = doc.get("emit", ["json"]), doc["name"]
-        if not isinstance(name, str) or not isinstance(kinds, list) or not all(
-                isinstance(k, str) for k in kinds):
-            raise ValueError("'name' must be text and 'emit' a list of kinds")
-    except FileNotFoundError:
-        raise UserError(f"--from file {path!r} does not exist") from None
-    except LutgenError as exc:
-        raise UserError(f"--from file {path!r}: {exc}") from None
-    except RecursionError:
-        raise UserError(f"--from file {path!r} nests too deeply to be a lutgen table file") from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise UserError(f"--from file {path!r} is not a lutgen table file ({exc})") from None
-    if "json" not in kinds:
-        kinds = [*kinds, "json"]  # the saved spec is always written
-    return build(spec), kinds, name
 
 
 @cli.command("analyze")
@@ -375,15 +179,15 @@ def analyze_cmd(**kwargs):
       lutgen analyze tanh --fold --coeffs minimax --json
       lutgen analyze gelu --dist normal:0,1
     """
-    opts, rest = _split(kwargs)
-    table = _compile(opts)
+    opts, rest = split_options(kwargs)
+    table = compile_opts(opts)
     from .analysis import analyze
 
     report = analyze(table, dist=rest["dist"])
     if rest["as_json"]:
-        _echo_json(report.to_dict())
+        echo_json(report.to_dict())
         return
-    click.echo(_summary(table, report))
+    click.echo(summary(table, report))
     width = max(len(k) for k in report.to_dict())
     for key, value in report.to_dict().items():
         if value is not None:
@@ -413,7 +217,7 @@ def eval_cmd(**kwargs):
     if kwargs["expr"] is not None and kwargs["name"] is not None:
         values.insert(0, kwargs["name"])  # with --expr, the first value is no NAME
         kwargs["name"] = None
-    opts, rest = _split(kwargs)
+    opts, rest = split_options(kwargs)
     xs = list(rest["xs"])
     for v in values:
         try:
@@ -426,7 +230,7 @@ def eval_cmd(**kwargs):
     rest["xs"] = xs
     if not rest["xs"]:
         raise UserError("no input given; pass values after NAME, e.g. lutgen eval sigmoid 0.5 -1")
-    table = _compile(opts)
+    table = compile_opts(opts)
     from ._reference import reference_on_codes
 
     x = np.asarray(rest["xs"], dtype=np.float64)
@@ -440,7 +244,7 @@ def eval_cmd(**kwargs):
         for xi, xc, yi, yc, r in zip(x, np.atleast_1d(x_codes), y, y_codes, ref)
     ]
     if rest["as_json"]:
-        _echo_json(rows)
+        echo_json(rows)
         return
     for r in rows:
         click.echo(f"x={r['x']:g} (code {r['x_code']}) -> y={r['y']:.10g} (code {r['y_code']}), "
@@ -477,15 +281,15 @@ def fit_cmd(name, params, expr, derivative, output, in_format, out_format, max_e
       lutgen fit sigmoid --in-format s16.12 --out-format s16.14 --max-error 1lsb
       lutgen fit gelu --out-format s16.12 --max-error 1e-3 --mean-error 2e-4 --json
     """
-    name = _activation_name(name, expr)
+    name = activation_name(name, expr)
     if dist is not None and mean_error is None:
         raise UserError("--dist weights the mean error: give --mean-error with it")
     from .export import build_command
     from .search import fit
 
-    progress = _fit_progress() if sys.stderr.isatty() else None
+    progress = fit_progress() if sys.stderr.isatty() else None
     try:
-        result = fit(name, expr=expr, params=_parse_params(params), derivative=derivative,
+        result = fit(name, expr=expr, params=parse_params(params), derivative=derivative,
                      output=output, in_format=in_format, out_format=out_format, max_error=max_error,
                      mean_error=mean_error, dist=dist, interp=interp,
                      max_rom_bits=max_rom_bits, objective=objective, progress=progress)
@@ -499,68 +303,11 @@ def fit_cmd(name, params, expr, derivative, output, in_format, out_format, max_e
     if as_json:
         doc = result.to_dict()
         doc["build_command"] = None if result.best is None else build_command(result.best.table)
-        _echo_json(doc)
+        echo_json(doc)
     else:
-        click.echo(_fit_text(result))
+        click.echo(fit_text(result))
     if not result.met:
         raise click.exceptions.Exit(1)
-
-
-def _fit_progress():
-    """A one-line counter on stderr: a 24-bit fit measures designs for minutes."""
-    def show(n: int) -> None:
-        click.echo(f"\rfit: {n} designs measured", nl=False, err=True)
-
-    return show
-
-
-def _fit_text(result) -> str:
-    lines = []
-    budget = result.budget
-    asked = f"max error < {budget.get('max_error', f'{result.budget_lsb:g}lsb')}"
-    if budget.get("mean_error"):
-        asked += f", mean error < {budget['mean_error']}"
-        asked += f" (weighted by {budget['dist']})" if budget.get("dist") else ""
-    if budget.get("max_rom_bits"):
-        asked += f", at most {budget['max_rom_bits']} ROM bits"
-    objective = "C bytes" if budget.get("objective") == "bytes" else "ROM bits"
-    if result.met:
-        lines.append(f"best design (fewest {objective}) meeting {asked} "
-                     f"({result.budget_lsb:.4g} LSB):")
-    elif result.best is None:
-        lines.append(f"no design meets {asked}: no table fits in "
-                     f"{budget.get('max_rom_bits')} ROM bits")
-    else:
-        lines.append(
-            f"no design meets the budget of {result.budget_lsb:.4g} LSB ({asked}); the error "
-            f"floor of the output format is {up(result.floor_max_error_lsb)} LSB. Closest found "
-            "(the smallest error, at the least cost):"
-        )
-    weighted = budget.get("dist") is not None
-    docs = [d.to_dict() for d in result.candidates]
-    ranges = [f"[{x['range'][0]!r}, {x['range'][1]!r})" for x in docs]  # as build --range
-    width = max([24, *map(len, ranges)])
-    header = (f"  {'entries':>7} {'interp':<7} {'fold':<5} {'coeffs':<7} {'G':>2} "
-              f"{'range':<{width}} {'ROM bits':>8} {'C bytes':>7} {'max LSB':>8} {'mean LSB':>8}"
-              + (f" {'dist mean':>9}" if weighted else ""))
-    if result.candidates:
-        lines.append(header)
-    for i, (x, rng) in enumerate(zip(docs, ranges)):
-        line = (
-            f"{'*' if i == 0 else ' '} {x['entries']:>7} {x['interp']:<7} "
-            f"{'yes' if x['fold'] else 'no':<5} {x['coeffs']:<7} {x['guard_bits']:>2} "
-            f"{rng:<{width}} "
-            f"{x['rom_bits']:>8} {x['c_bytes']:>7} {up(x['max_error_lsb']):>8} "
-            f"{x['mean_error_lsb']:>8.4f}"
-        )
-        if weighted:
-            line += f" {x['weighted_mean_error_lsb']:>9.4f}"
-        lines.append(line)
-    if result.best is not None:
-        from .export import build_command
-
-        lines.append(f"build it: {build_command(result.best.table)}")
-    return "\n".join(lines)
 
 
 @cli.command("batch")
@@ -581,7 +328,7 @@ def batch_cmd(config, out_dir):
 
     project = load_project(config)
     for text in project.notes:
-        _note(text)
+        note(text)
     if sys.stdout.isatty():
         with click.progressbar(length=len(project.tables), label="tables") as bar:
             built = compile_project(project, progress=lambda name: bar.update(1))
@@ -609,7 +356,7 @@ def verify_cmd(directory):
     Example:
       lutgen verify hw_out/mcu_int8
     """
-    from .batch import verify
+    from .verify import verify
 
     problems = verify(directory)
     if problems:
@@ -634,13 +381,13 @@ def plot_cmd(**kwargs):
       lutgen plot sigmoid --in-format s8.4 --out-format s8.6 --entries 16 -o sigmoid.png
       lutgen plot gelu --range -4 4 --entries 32 --budget 1lsb -o gelu.svg
     """
-    opts, rest = _split(kwargs)
+    opts, rest = split_options(kwargs)
     from .plot import check_plot_path, plot_table
     from .search import Budget
 
     check_plot_path(rest["out_file"])  # a bad path fails before the compile
     budget = None if rest["budget"] is None else Budget.parse(rest["budget"])
-    table = _compile(opts)
+    table = compile_opts(opts)
     from .analysis import analyze
 
     path = plot_table(table, rest["out_file"], report=analyze(table),

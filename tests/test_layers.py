@@ -19,8 +19,8 @@ RANK = {
     "table": 2,
     "analysis": 3, "search": 3.5,  # search measures its designs with analysis
     "export": 4, "plot": 4.5,  # plot writes through export's atomic_write
-    "batch": 5,
-    "cli": 6,
+    "batch": 5, "verify": 5.5,
+    "_cli_support": 5.9, "cli": 6,
 }
 FORBIDDEN_THIRD_PARTY = {
     "export": {"numba", "matplotlib", "scipy"},
