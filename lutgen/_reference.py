@@ -13,7 +13,7 @@ import numpy as np
 from .errors import SpecError
 from .spec import TableSpec
 
-__all__ = ["EXHAUSTIVE_LIMIT_BITS", "function", "reference_on_codes"]
+__all__ = ["EXHAUSTIVE_LIMIT_BITS", "function", "reference_on_codes", "clear_cache"]
 
 EXHAUSTIVE_LIMIT_BITS = 24
 
@@ -57,3 +57,8 @@ def reference_on_codes(spec: TableSpec, codes: np.ndarray | None = None) -> np.n
     if codes is None:
         raise SpecError(f"{fmt} has too many codes to evaluate them all")
     return function(spec)(fmt.dequantize(np.asarray(codes, dtype=np.int64)))
+
+
+def clear_cache() -> None:
+    """Forget every cached reference (benchmarks time the cold path with it)."""
+    _on_every_code.cache_clear()

@@ -136,18 +136,27 @@ class Table:
     # computed once per Table (2**16 codes: ~0.2 ms and 128 KiB); wider ones run the kernel
     _GATHER_MAX_BITS = 16
 
-    def eval_int(self, codes) -> np.ndarray:
+    def eval_int(self, codes, out=None) -> np.ndarray:
         """Output codes for input codes, exactly as the hardware computes them.
 
         ``codes`` is an integer array of any shape; the result has its shape and
-        :attr:`code_dtype`. Raises :class:`RangeError` for a code outside the input
-        format, :class:`SpecError` for a non-integer array.
+        :attr:`code_dtype`. ``out``, a writable C-contiguous array of that shape and
+        dtype, receives the result (streaming callers reuse one buffer and skip the
+        page faults of a fresh one). Raises :class:`RangeError` for a code outside
+        the input format, :class:`SpecError` for a non-integer array or a bad ``out``.
         """
         arr = np.asarray(codes)
         if arr.dtype.kind not in "iu" or arr.dtype == np.uint64:
             raise SpecError(f"input codes must be an integer array (not {arr.dtype})")
         flat = np.ascontiguousarray(arr.ravel(), dtype=arr.dtype.newbyteorder("="))
-        out = np.empty(flat.size, dtype=self.code_dtype)
+        result = out
+        if out is None:
+            result = np.empty(arr.shape, dtype=self.code_dtype)
+        elif not (isinstance(out, np.ndarray) and out.dtype == self.code_dtype
+                  and out.shape == arr.shape and out.flags.c_contiguous and out.flags.writeable):
+            raise SpecError(f"out must be a writable C-contiguous {np.dtype(self.code_dtype)} "
+                            f"array of shape {arr.shape}")
+        out = result.reshape(-1)
         fin = self.in_format
         # one core: on a busy machine a second thread was measured to gain nothing and
         # a thread pool to cost up to 100x (scripts/bench.py)
@@ -160,7 +169,7 @@ class Table:
             raise RangeError(
                 f"input code {int(flat[bad])} is outside {fin} ({fin.min_code}..{fin.max_code})"
             )
-        return out.reshape(arr.shape)
+        return result
 
     @functools.cached_property
     def _every_output(self) -> np.ndarray:

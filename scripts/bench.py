@@ -34,7 +34,7 @@ import numpy as np
 import lutgen
 from lutgen import _kernels as K
 from lutgen.analysis import analyze
-from lutgen.table import _reference_cached
+from lutgen._reference import clear_cache
 
 
 def best_of(fn, repeat=5):
@@ -149,15 +149,14 @@ def sizes_section(max_log2, rounds):
     x20 = rng.integers(-(2**19), 2**19, size=sizes[-1], dtype=np.int32)
     print("time per input (ns) by input size: eval_int of s16.12 (a look-up) and of s20.16 (the "
           "checked kernel), the bare kernel on s20.16 on 1 core and on all (prange)")
-    print(f"  {'size':>6} {'copyto':>7} {'16-bit':>7} {'gather':>7} {'20-bit':>7} {'1 core':>7} "
-          f"{'prange':>7}   (gather: the 16-bit look-up into an existing array)")
-    full = t16._every_output
+    print(f"  {'size':>6} {'copyto':>7} {'16-bit':>7} {'out=':>7} {'20-bit':>7} {'1 core':>7} "
+          f"{'prange':>7}   (out=: the 16-bit eval_int into the caller's buffer)")
 
     def calls_of(size):
         a, b = x16[:size], x20[:size]
         o16, o20 = np.empty(size, np.int16), np.empty(size, np.int16)
         return (lambda: np.copyto(o16, a), lambda: t16.eval_int(a),
-                lambda: K.gather_codes(a, full, -(2**15), o16), lambda: t20.eval_int(b),
+                lambda: t16.eval_int(a, out=o16), lambda: t20.eval_int(b),
                 lambda: K.eval_codes(b, t20.values, t20.prog, o20),
                 lambda: K.eval_codes_parallel(b, t20.values, t20.prog, o20))
 
@@ -174,8 +173,9 @@ def sizes_section(max_log2, rounds):
     for size, row in zip(sizes, rows):
         print(f"  2^{size.bit_length() - 1:<4} " + " ".join(f"{v * 1e9:7.3f}" for v in row))
     w16, wgather, w20, wpar = (_worst_step([r[j] for r in rows]) for j in (1, 2, 3, 5))
-    print(f"  worst slowdown per element against a smaller size: 16-bit {w16:.2f}x (its gather "
-          f"alone {wgather:.2f}x), 20-bit {w20:.2f}x (target <= 1.5x); prange alone {wpar:.3g}x")
+    print(f"  worst slowdown per element against a smaller size: 16-bit {w16:.2f}x (into the "
+          f"caller's buffer {wgather:.2f}x), 20-bit {w20:.2f}x (target <= 1.5x); prange alone "
+          f"{wpar:.3g}x")
     gain = [r[4] / r[5] for r in rows]
     print(f"  all cores (prange) against 1 core: {min(gain):.3g}x to {max(gain):.3g}x as fast")
     # the case: int8 codes just below and at the old 2^16 switch to the prange kernel
@@ -199,7 +199,7 @@ def analysis_section(bits_list, repeat):
 
         reps = repeat * 10 if bits <= 16 else repeat  # sub-millisecond: more samples
         t_ref = best_of(bare, reps)
-        _reference_cached.cache_clear()
+        clear_cache()
         t0 = time.perf_counter()
         analyze(table)
         t_cold = time.perf_counter() - t0
@@ -242,10 +242,10 @@ def fit_section():
         again = analyze(lutgen.compile_table(
             name, in_format="s16.12", out_format=out_format, range=tuple(d["range"]),
             entries=d["entries"], interp=d["interp"], tails=d["tails"], fold=d["fold"],
-            fit=d["fit"], guard_bits=d["guard_bits"]))
+            coeffs=d["coeffs"], guard_bits=d["guard_bits"]))
         lo, hi = d["effective_range"]
         print(f"  {name:<8} -> {out_format}: {d['entries']} entries {d['interp']}, "
-              f"fold {'yes' if d['fold'] else 'no'}, {d['fit']}, G={d['guard_bits']}, "
+              f"fold {'yes' if d['fold'] else 'no'}, {d['coeffs']}, G={d['guard_bits']}, "
               f"range [{lo:g}, {hi:g}), {d['rom_bits']} ROM bits (target <= {limit}), "
               f"max {again.max_error_lsb:.4f} LSB, {'faithful' if again.faithful else 'NOT'}; "
               f"{elapsed:.1f} s")

@@ -537,3 +537,19 @@ def test_the_checked_kernel_and_the_look_up_are_the_kernel_on_random_specs(spec,
                                 out) == -1
     np.testing.assert_array_equal(out, want)
     np.testing.assert_array_equal(table.eval_int(codes), want)
+
+
+def test_eval_int_writes_into_a_callers_buffer():
+    table = compile_table("tanh", in_format="s16.12", entries=64, fold=True)
+    codes = np.arange(-32768, 32768, dtype=np.int32).reshape(256, 256)
+    out = np.full(codes.shape, 7, dtype=table.code_dtype)
+    assert table.eval_int(codes, out=out) is out
+    np.testing.assert_array_equal(out, table.eval_int(codes))
+    wide = compile_table("tanh", in_format="s20.16", entries=64)
+    buf = np.empty(5, dtype=wide.code_dtype)
+    x = np.array([-5, 0, 3, 65536, -524288])
+    np.testing.assert_array_equal(wide.eval_int(x, out=buf), wide.eval_int(x))
+    for bad in (np.empty((256, 255), out.dtype), np.empty(codes.shape, np.int64),
+                np.empty((256, 512), out.dtype)[:, ::2]):
+        with pytest.raises(lutgen.SpecError, match="out must be a writable C-contiguous"):
+            table.eval_int(codes, out=bad)
