@@ -41,3 +41,16 @@ def test_listing_does_not_load_numba_or_matplotlib():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stderr.strip().splitlines()[-1] == "False False"
+
+
+def test_the_benchmark_script_runs_its_quick_mode():
+    """scripts/bench.py is how speed is shown: it must keep running as the code changes."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, str(root / "scripts" / "bench.py"), "--quick"],
+                         capture_output=True, text=True, cwd=root, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert "eval_int" in out.stdout and "faithful" in out.stdout
