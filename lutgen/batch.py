@@ -339,6 +339,11 @@ def _combined_header(project: Project, built) -> Artifact:
         f"#ifndef {guard}",
         f"#define {guard}",
         "",
+        f"/* One copy of every table: #define {macro_name(project.name)}_IMPLEMENTATION in one .c */",
+        f"#ifdef {macro_name(project.name)}_IMPLEMENTATION",
+        *(f"#define {macro_name(b.name)}_IMPLEMENTATION" for b in built),
+        "#endif",
+        "",
     ]
     for b in built:
         header = next(a for a in b.artifacts if a.filename == f"{b.name}.h")

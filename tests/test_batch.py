@@ -83,7 +83,7 @@ def test_combined_header_holds_every_table_and_compiles(small_build, tmp_path):
     for name in ("sigmoid", "tanh_fit", "my_gate"):
         assert f"lutgen_{name}_eval" in header
     main = tmp_path / "main.c"
-    main.write_text('#include "small.h"\n#include "small.h"\n'
+    main.write_text('#define LUTGEN_SMALL_IMPLEMENTATION\n#include "small.h"\n#include "small.h"\n'
                     "int main(void) { return (int)(lutgen_sigmoid_eval(0) + lutgen_tanh_fit_eval(0)"
                     " + lutgen_my_gate_eval(0)) - 128; }\n")
     exe = tmp_path / "main"
@@ -253,7 +253,9 @@ def test_headers_of_names_differing_in_case_both_compile(tmp_path):
                      "-o", tmp_path)
         assert result.exit_code == 0, result.output
     main = tmp_path / "main.c"
-    main.write_text('#include "sig.h"\n#include "SIG.h"\n#include "Sig.h"\n'
+    main.write_text("#define LUTGEN_SIG_IMPLEMENTATION\n#define Lutgen_SIG_IMPLEMENTATION\n"
+                    "#define Lutgen_Sig_IMPLEMENTATION\n"
+                    '#include "sig.h"\n#include "SIG.h"\n#include "Sig.h"\n'
                     "int main(void) { return lutgen_sig_eval(0) + lutgen_SIG_eval(0)"
                     " + lutgen_Sig_eval(16) + (LUTGEN_SIG_IN_FRAC - Lutgen_SIG_IN_FRAC); }\n")
     exe = tmp_path / "main"

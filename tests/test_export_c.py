@@ -18,7 +18,7 @@ import pytest
 
 from lutgen.analysis import analyze
 from lutgen.errors import ExportError, LutgenError
-from lutgen.export import identifier, render
+from lutgen.export import identifier, macro_name, render
 from lutgen.table import compile_table
 from tests.conftest import require_tool
 
@@ -132,7 +132,8 @@ def _harness(folder: Path, tables, prelude=(), put="put") -> str:
     """
     lines = ["#include <stdio.h>", "#include <stddef.h>", "#include <stdint.h>",
              "static void put(int64_t v) { fwrite(&v, sizeof v, 1, stdout); }", *prelude]
-    lines += [f'#include "{name}.h"' for name, _, _ in tables]
+    for name, _, _ in tables:  # this one file defines every table
+        lines += [f"#define {macro_name(name)}_IMPLEMENTATION", f'#include "{name}.h"']
     lines += ["int main(void)", "{"]
     for name, table, codes in tables:
         _write_header(folder, table, name)
@@ -296,7 +297,7 @@ def test_section_attribute_places_the_table(tmp_path):
 
     def section_of_table(*defines):
         obj = tmp_path / "sec.o"
-        _compile(gcc, src, obj, C_FLAGS + ["-O0", "-c", *defines])
+        _compile(gcc, src, obj, C_FLAGS + ["-O0", "-c", "-DLUTGEN_SEC_IMPLEMENTATION", *defines])
         symtab = subprocess.run([objdump, "-t", str(obj)], capture_output=True, text=True,
                                 check=True).stdout
         rows = [r.split() for r in symtab.splitlines() if r.endswith(" lutgen_sec_table")]
@@ -429,3 +430,145 @@ def test_render_rejects_a_keyword_name():
         render(table, None, ["c"], name="int")
     (art,) = render(table, None, ["c"], name="my-tanh")
     assert art.filename == "my_tanh.h" and "lutgen_my_tanh_eval(" in art.text
+
+
+# ---- names across formats, one copy of the table, the accumulator type ---------------------
+def _two_tanh():
+    """The issue's pair: an int8 tanh and a q15 tanh, both named 'tanh' by default."""
+    return (compile_table("tanh", in_format="s8.4", out_format="s8.7"),
+            compile_table("tanh", in_format="q15"))
+
+
+def test_two_formats_of_one_activation_work_in_one_unit(tmp_path):
+    """Each header returns its own table's result when both are included (renamed)."""
+    gcc, gxx = require_tool("gcc"), require_tool("g++")
+    i8, q15 = _two_tanh()
+    assert i8.name == q15.name == "tanh"
+    tables = [("tanh_i8", i8, None), ("tanh_q15", q15, None)]
+    for compiler, flags, suffix in ((gcc, C_FLAGS + SANITIZE, ".c"), (gxx, CXX_FLAGS, ".cpp")):
+        outs = _build_and_run(tmp_path, "two", tables, compiler, flags + ["-O1"], suffix)
+        for (_, table, _), out in zip(tables, outs):
+            np.testing.assert_array_equal(out, table.eval_int(table.in_format.codes()))
+
+
+def test_two_tables_under_one_name_stop_the_build_with_an_error(tmp_path):
+    """Before: the second header's guard compiled it out and it returned the int8 result."""
+    gcc = require_tool("gcc")
+    i8, q15 = _two_tanh()
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    _write_header(tmp_path / "a", i8, "tanh")
+    _write_header(tmp_path / "b", q15, "tanh")
+    src = tmp_path / "both.c"
+    src.write_text('#include "a/tanh.h"\n#include "b/tanh.h"\nint main(void) { return 0; }\n')
+    proc = subprocess.run([gcc, *C_FLAGS, f"-I{tmp_path}", str(src), "-o",
+                           str(tmp_path / "both")], capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert ("#error \"lutgen: two different tables named 'tanh' in one translation unit "
+            "(this one: s16.15 -> s16.15); regenerate one with another --name, e.g. "
+            "--name tanh_s16_15_s16_15\"") in proc.stderr
+    # the very same table twice (two copies of one file) is fine
+    _write_header(tmp_path / "b", i8, "tanh")
+    _compile(gcc, src, tmp_path / "both", C_FLAGS)
+
+
+def _symbols(nm: str, path: Path, symbol: str) -> list[str]:
+    """nm's type letters of ``symbol`` in an object or executable."""
+    out = subprocess.run([nm, str(path)], capture_output=True, text=True, check=True).stdout
+    return [r.split()[-2] for r in out.splitlines() if r.split()[-1:] == [symbol]]
+
+
+def test_implementation_macro_defines_the_table_once(tmp_path):
+    gcc, nm = require_tool("gcc"), require_tool("nm")
+    table = compile_table("tanh", in_format="s8.4", out_format="s8.7")
+    _write_header(tmp_path, table, "th")
+    codes = table.in_format.codes()
+    expected = table.eval_int(codes)
+    main = tmp_path / "main.c"
+    main.write_text(
+        "#define LUTGEN_TH_IMPLEMENTATION\n#include \"th.h\"\n#include <stdio.h>\n"
+        "int other(int x);\n"
+        "int main(void) {\n"
+        f"    for (int c = {codes[0]}; c <= {codes[-1]}; ++c)\n"
+        "        printf(\"%d %d\\n\", lutgen_th_eval((int8_t)c), other(c));\n"
+        "    return 0;\n}\n")
+    other = tmp_path / "other.c"
+    other.write_text('#include "th.h"\nint other(int x);\n'
+                     "int other(int x) { return lutgen_th_eval((int8_t)x); }\n")
+    objs = []
+    for src in (main, other):
+        obj = src.with_suffix(".o")
+        _compile(gcc, src, obj, C_FLAGS + ["-O2", "-c"])
+        objs.append(obj)
+    assert _symbols(nm, objs[0], "lutgen_th_table") == ["R"]  # defined, read-only data
+    assert _symbols(nm, objs[1], "lutgen_th_table") == ["U"]  # only referenced
+    exe = tmp_path / "prog"
+    _compile(gcc, objs[0], exe, [], str(objs[1]))
+    assert _symbols(nm, exe, "lutgen_th_table") == ["R"]
+    out = np.array(subprocess.run([str(exe)], capture_output=True, text=True, check=True)
+                   .stdout.split(), dtype=np.int64).reshape(-1, 2)
+    np.testing.assert_array_equal(out[:, 0], expected)
+    np.testing.assert_array_equal(out[:, 1], expected)
+    # nobody defines it: the link names the missing table
+    stub = tmp_path / "stub.c"
+    stub.write_text("int other(int x);\nint main(void) { return other(0); }\n")
+    proc = subprocess.run([gcc, str(stub), str(objs[1]), "-o", str(tmp_path / "bad")],
+                          capture_output=True, text=True)
+    assert proc.returncode != 0 and "lutgen_th_table" in proc.stderr
+    # _STATIC: a private copy in each file that asks for it
+    _compile(gcc, other, objs[1], C_FLAGS + ["-O0", "-c", "-DLUTGEN_TH_STATIC"])
+    assert _symbols(nm, objs[1], "lutgen_th_table") == ["r"]
+
+
+def test_c_split_writes_a_header_and_the_c_file_defining_the_table(tmp_path):
+    gcc, nm = require_tool("gcc"), require_tool("nm")
+    table = compile_table("sigmoid", in_format="s8.4")
+    arts = {a.filename: a.text for a in render(table, None, ["c-split"], name="sg")}
+    assert sorted(arts) == ["sg.c", "sg.h"]
+    assert arts["sg.h"] == render(table, None, ["c"], name="sg")[0].text
+    for name, text in arts.items():
+        (tmp_path / name).write_text(text)
+    obj = tmp_path / "sg.o"
+    _compile(gcc, tmp_path / "sg.c", obj, C_FLAGS + ["-c"])
+    assert _symbols(nm, obj, "lutgen_sg_table") == ["R"]
+
+
+def _acc_of(text: str, name: str) -> str:
+    line = next(ln for ln in text.splitlines() if f"lutgen_{name}_word(" in ln)
+    return line.split()[2]  # static inline <acc> lutgen_<name>_word(...)
+
+
+def test_accumulator_is_the_narrowest_type_acc_bits_proves(matrix):
+    """int16_t for the int8 tables (before: int32_t at best, a 32-bit multiply on AVR)."""
+    from lutgen.export.c_header import acc_width
+
+    i8, q15 = _two_tanh()
+    assert i8.acc_bits <= 16 and _acc_of(render(i8, None, ["c"], name="a")[0].text, "a") == \
+        "int16_t"
+    assert _acc_of(render(q15, None, ["c"], name="q")[0].text, "q") == "int32_t"
+    seen = set()
+    for case_id, (table, _, _) in matrix.items():
+        width = acc_width(table)
+        assert width == next(w for w in (16, 32, 64) if table.acc_bits <= w) or (
+            table.in_format.bits >= 16 and width == 32), case_id
+        assert _acc_of(render(table, None, ["c"], name="m")[0].text, "m") == f"int{width}_t"
+        seen.add(width)
+    assert seen == {16, 32}  # the matrix runs both narrow types bit-exact under -Wconversion
+    big = compile_table("sigmoid", in_format="s16.12", out_format="s32.30", entries=64)
+    assert big.acc_bits > 32 and acc_width(big) == 64
+    # a 16-bit input that is folded needs 17 bits for -x, whatever acc_bits says
+    fold16 = compile_table("tanh", in_format="s16.12", out_format="s8.7", fold=True,
+                           interp="none", entries=16, guard_bits=0)
+    assert fold16.acc_bits <= 16 and acc_width(fold16) == 32
+
+
+def test_int16_accumulators_under_sanitizers(tmp_path, matrix):
+    gcc = require_tool("gcc")
+    from lutgen.export.c_header import acc_width
+
+    tables = [(f"n{n}", t, None) for n, (t, _, _) in enumerate(matrix.values())
+              if acc_width(t) == 16]
+    assert len(tables) >= 6
+    outs = _build_and_run(tmp_path, "harness_n16", tables, gcc, C_FLAGS + SANITIZE + ["-O1"])
+    for (_, table, _), out in zip(tables, outs):
+        np.testing.assert_array_equal(out, table.eval_int(table.in_format.codes()))

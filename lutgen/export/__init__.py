@@ -1,4 +1,4 @@
-"""Artifact exporters: C header, Verilog ROM files, COE, MIF, Verilog module, testbench, JSON.
+"""Artifact exporters: C header (or a .c/.h pair), Verilog ROM files, COE, MIF, Verilog module, testbench, JSON.
 
 Each kind is one small module with ``render(table, report, name) -> list[Artifact]``.
 :func:`export` renders every requested kind in memory first, then writes them all
@@ -20,6 +20,7 @@ __all__ = ["KINDS", "Artifact", "export", "render", "write_artifacts", "replace_
 # kind -> module implementing render()
 KINDS = {
     "c": "c_header",
+    "c-split": "c_split",
     "mem": "mem",
     "coe": "coe",
     "mif": "mif",
@@ -64,7 +65,8 @@ def render(table, report, kinds, name: str | None = None) -> list[Artifact]:
             artifacts.extend(module.render(table, report, name, kinds=kinds))
         else:
             artifacts.extend(module.render(table, report, name))
-    return artifacts
+    # c and c-split both make <name>.h, the same text: write it once
+    return list({(a.filename, a.text): a for a in artifacts}.values())
 
 
 def export(table, report, kinds, outdir, name: str | None = None) -> list[Path]:

@@ -5,16 +5,31 @@ integer ``Table.eval_int`` computes: it spells out ``docs/ARITHMETIC.md`` for th
 one table, with its constants inlined and the paths it does not use left out.
 It has no floating point and no undefined or implementation-defined behaviour:
 
-- ``acc`` is ``int64_t`` (``int32_t`` when the table's ``acc_bits`` bound and the
-  formats leave room), never ``int``, which is 16 bits on AVR;
+- ``acc`` is the narrowest of ``int16_t``, ``int32_t``, ``int64_t`` that the table's
+  ``acc_bits`` bound (and the widths of ``u``, ``off`` and the output codes) proves
+  wide enough, never ``int``; with ``int16_t`` every expression is cast back, so it
+  also holds where ``int`` is 16 bits (AVR) and a multiply stays 16-bit;
 - negative values are never shifted: ``floor_shift`` of a negative ``a`` is
   ``~(~a >> r)``, and ``T << S`` is written as a multiply by ``2^S``;
 - table words read back as unsigned (``pgm_read_word``) get their sign restored
   with a comparison, not a cast.
+
+Names: everything is prefixed by the table name (``lutgen_<name>_eval``,
+``LUTGEN_<NAME>_*``): the name the caller chose is the API, and it stays the same
+when ``fit`` re-tunes the formats. Two *different* tables under one name in one
+translation unit stop the build with an ``#error`` naming the fix (``--name``);
+the include guard carries a digest of the table, so only the very same table
+is silently included twice.
+
+One copy of the table: the header declares ``lutgen_<name>_table`` ``extern``; the
+one ``.c`` file that ``#define``s ``LUTGEN_<NAME>_IMPLEMENTATION`` before including
+it defines it (the stb convention). ``LUTGEN_<NAME>_STATIC`` instead gives the
+including file a private ``static`` copy.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 
 from .._text import up
@@ -52,14 +67,38 @@ def _comment(lines) -> list[str]:
     return ["/*", *body, " */"]
 
 
-def _acc_type(table) -> str:
-    """int32_t when every intermediate provably fits 31 bits, else int64_t.
+def _signed_bits(v: int) -> int:
+    """Bits of the narrowest two's-complement word holding ``v``."""
+    return int(v).bit_length() + 1 if v >= 0 else (~int(v)).bit_length() + 1
 
-    ``acc_bits`` bounds |acc| with the rounding constant and the unfold; u, off
-    and the saturation bounds need the formats' bits (+1 for -x).
+
+def acc_width(table) -> int:
+    """16, 32 or 64: the narrowest ``intN_t`` every intermediate provably fits.
+
+    ``acc_bits`` (the compiler's bound) covers ``acc``, the products, the unfold
+    and the rounding constant; ``u`` (``-x`` of the most negative code when
+    folded, an unsigned code as signed), ``off`` (with the ``nearest`` half) and
+    the saturation bounds are bounded by the formats and the table's span.
     """
-    narrow = table.acc_bits <= 31 and table.in_format.bits <= 24 and table.out_format.bits <= 24
-    return "int32_t" if narrow else "int64_t"
+    fin, fout = table.in_format, table.out_format
+    span = (table.entries << table.shift) + (1 << table.shift)
+    need = max(
+        table.acc_bits,
+        _signed_bits(fin.min_code), _signed_bits(fin.max_code) + (1 if table.fold else 0),
+        _signed_bits(-fin.min_code) if table.fold else 0,
+        _signed_bits(span),
+        _signed_bits(fout.min_code), _signed_bits(fout.max_code),
+    )
+    return next(w for w in (16, 32, 64) if need <= w)
+
+
+def _digest(table) -> str:
+    """8 hex digits naming this very table (formats, layout, tails, words)."""
+    tails = [None if t is None else (t.mode, t.m, t.c, t.k) for t in table.tails]
+    key = repr((str(table.in_format), str(table.out_format), table.lo_code, table.hi_code,
+                table.shift, table.interp.value, table.guard_bits, table.fold.value,
+                table.fold_f, tails, [int(v) for v in table.values]))
+    return hashlib.sha256(key.encode()).hexdigest()[:8].upper()
 
 
 class _Header:
@@ -69,20 +108,34 @@ class _Header:
         self.name = name
         self.macro = macro_name(name)
         self.fn = f"lutgen_{name}"
-        self.acc = _acc_type(table)
+        self.acc = f"int{acc_width(table)}_t"
         self.in_type, _ = _word(table.in_format.bits, table.in_format.signed)
         self.out_type, _ = _word(table.out_format.bits, table.out_format.signed)
         self.store_type, self.store_width = _word(table.store_bits, table.store_signed)
         self.read = f"LUTGEN_READ_{self.store_width}"
         self.needs_floor_shift = False
 
+    def _n(self, expr: str) -> str:
+        """``expr`` cast back to ``int16_t``: C computes it in ``int``, which is wider on
+        most targets (-Wconversion), and ``acc_width`` proved the value fits."""
+        return f"({self.acc})({expr})" if self.acc == "int16_t" else expr
+
     def text(self) -> str:
         eval_fn = self._eval()  # first: it decides which helpers are needed
-        guard = f"{self.macro}_H"
+        claim = f"{self.macro}_H"
+        guard = f"{claim}_{_digest(self.t)}"  # this very table: included twice, compiled once
+        fin, fout = self.t.in_format, self.t.out_format
+        other = f"{self.name}_{fin}_{fout}".replace(".", "_")
         parts = [
             *_comment(provenance_lines(self.t, self.report, self.name)),
             f"#ifndef {guard}",
             f"#define {guard}",
+            f"#ifdef {claim}",
+            f'#error "lutgen: two different tables named \'{self.name}\' in one translation unit '
+            f'(this one: {fin} -> {fout}); regenerate one with another --name, e.g. '
+            f'--name {other}"',
+            "#endif",
+            f"#define {claim}",
             "",
             "#include <stdint.h>",
             "",
@@ -180,12 +233,30 @@ class _Header:
             for i in range(0, len(words), per_line)
         ]
         rows[-1] = rows[-1][:-1]
+        m = self.macro
+        decl = f"const {self.store_type} {self.fn}_table[{m}_WORDS] LUTGEN_TABLE_ATTR"
         return [
+            *_comment([
+                "One copy of the table in the program: in exactly one .c file,",
+                f"  #define {m}_IMPLEMENTATION",
+                f'  #include "{self.name}.h"',
+                "defines it; every other file that includes this header sees the",
+                f"extern declaration. {m}_STATIC instead gives the including file",
+                "its own static copy.",
+            ]),
+            f"#if defined({m}_STATIC)",
+            f"static {decl} = {{",
+            "#else",
+            f"extern {decl};",
+            f"#ifdef {m}_IMPLEMENTATION",
+            f"{decl} = {{",
+            "#endif",
+            "#endif",
+            f"#if defined({m}_STATIC) || defined({m}_IMPLEMENTATION)",
             f"/* {t.values.size} words with {t.out_format.frac + t.guard_bits} fraction bits */",
-            f"static const {self.store_type} {self.fn}_table[{self.macro}_WORDS] "
-            "LUTGEN_TABLE_ATTR = {",
             *rows,
             "};",
+            "#endif",
         ]
 
     def _helpers(self) -> list[str]:
@@ -193,10 +264,12 @@ class _Header:
         read = f"{self.read}(&{self.fn}_table[i])"
         restore = self.t.store_signed and w < 64
         if restore:
-            # an unsigned read of a negative word is 2^w too large: undo it without a cast
+            # an unsigned read of a negative word is 2^w too large: undo it without a
+            # wider type (w - 2^w == -(~w) - 1, and ~w fits w - 1 bits)
             body = [
-                f"    const int64_t w = (int64_t){read};",
-                f"    return ({acc})(w > {_lit((1 << (w - 1)) - 1)} ? w - {_lit(1 << w)} : w);",
+                f"    const uint{w}_t w = (uint{w}_t){read};",
+                f"    return w > {_lit((1 << (w - 1)) - 1)} ? ({acc})(-({acc})(uint{w}_t)~w - 1)"
+                f" : ({acc})w;",
             ]
         else:
             body = [f"    return ({acc}){read};"]
@@ -213,7 +286,7 @@ class _Header:
                 "/* floor(a / 2^r) without shifting a negative value */",
                 f"static inline {acc} {self.fn}_floor_shift({acc} a, int r)",
                 "{",
-                "    return a >= 0 ? a >> r : ~(~a >> r);",
+                f"    return {self._n('a >= 0 ? a >> r : ~(~a >> r)')};",
                 "}",
                 "",
             ]
@@ -228,10 +301,11 @@ class _Header:
         if t.fold.negates:
             body += [
                 "    const int neg = x < 0; /* 1. fold: f(-x) = F - f(x) */",
-                f"    {acc} u = neg ? -({acc})x : ({acc})x;",
+                f"    {acc} u = {self._n(f'neg ? -({acc})x : ({acc})x')};",
             ]
         elif t.fold:  # even
-            body.append(f"    {acc} u = x < 0 ? -({acc})x : ({acc})x; /* 1. fold: f(-x) = f(x) */")
+            u = self._n(f"x < 0 ? -({acc})x : ({acc})x")
+            body.append(f"    {acc} u = {u}; /* 1. fold: f(-x) = f(x) */")
         else:
             body.append(f"    {acc} u = ({acc})x;")
         body.append(f"    {acc} y;")
@@ -276,23 +350,24 @@ class _Header:
         off = "u" if t.lo_code == 0 else (
             f"u - {_lit(t.lo_code)}" if t.lo_code > 0 else f"u + {_lit(-t.lo_code)}"
         )
-        lines = [f"const {self.acc} off = {off}; /* 3. table */"]
+        n = self._n
+        lines = [f"const {self.acc} off = {n(off) if off != 'u' else off}; /* 3. table */"]
         interp = t.interp.value
         if s == 0:  # one code per segment: w == 0, j == i, so every interp reads T[off]
             lines.append(f"{self.acc} acc = {word}(off);")
             r = g
         elif interp == "none":
-            lines.append(f"{self.acc} acc = {word}(off >> {s});")
+            lines.append(f"{self.acc} acc = {word}({n(f'off >> {s}')});")
             r = g
         elif interp == "nearest":
-            lines.append(f"{self.acc} acc = {word}((off + {_lit(1 << (s - 1))}) >> {s});")
+            lines.append(f"{self.acc} acc = {word}({n(f'(off + {_lit(1 << (s - 1))}) >> {s}')});")
             r = g
         else:
             lines += [
-                f"const {self.acc} i = off >> {s};",
+                f"const {self.acc} i = {n(f'off >> {s}')};",
                 f"const {self.acc} t0 = {word}(i);",
-                f"{self.acc} acc = t0 * {_lit(1 << s)} + ({word}(i + 1) - t0) * "
-                f"(off & {_lit((1 << s) - 1)});",
+                f"{self.acc} acc = " + n(f"t0 * {_lit(1 << s)} + ({word}({n('i + 1')}) - t0) * "
+                                         f"(off & {_lit((1 << s) - 1)})") + ";",
             ]
             r = g + s
         return lines + self._finish(r)
@@ -306,6 +381,8 @@ class _Header:
         if c or not terms:
             terms.append(_lit(c))
         expr = " + ".join(terms).replace("+ -", "- ")
+        if expr != "u":
+            expr = self._n(expr)
         return [f"{self.acc} acc = {expr}; /* 4. slope {tail.slope!r}, intercept "
                 f"{tail.intercept!r} */", *self._finish(k)]
 
@@ -316,13 +393,13 @@ class _Header:
         if t.fold.negates:
             f = t.fold_f << (r - t.guard_bits)
             unfold = "-acc" if f == 0 else f"{_lit(f)} - acc"
-            lines.append(f"if (neg) acc = {unfold}; /* 5. unfold */")
+            lines.append(f"if (neg) acc = {self._n(unfold)}; /* 5. unfold */")
         if r == 0:
             lines.append("y = acc;")
         else:
             self.needs_floor_shift = True
             lines.append(
-                f"y = {self.fn}_floor_shift(acc + {_lit(1 << (r - 1))}, {r}); "
+                f"y = {self.fn}_floor_shift({self._n(f'acc + {_lit(1 << (r - 1))}')}, {r}); "
                 "/* 6. round half up */"
             )
         return lines
