@@ -26,6 +26,7 @@ KINDS = {
     "mif": "mif",
     "verilog": "verilog",
     "tb": "testbench",
+    "hls": "hls",
     "json": "table_json",
 }
 

@@ -7,6 +7,7 @@ and return text.
 
 from __future__ import annotations
 
+import hashlib
 import keyword
 import os
 import re
@@ -20,7 +21,7 @@ from ..errors import ExportError
 from ..spec import regenerate_args
 
 __all__ = ["Artifact", "provenance_lines", "identifier", "macro_name", "atomic_write",
-           "stage_file", "build_command"]
+           "stage_file", "build_command", "work_bits", "table_digest"]
 
 _C_KEYWORDS = frozenset(
     "auto break case char const continue default do double else enum extern float for goto if "
@@ -74,6 +75,40 @@ def macro_name(name: str) -> str:
     case never share a guard that would silently compile one header out.
     """
     return f"LUTGEN_{name.upper()}" if name == name.lower() else f"Lutgen_{name}"
+
+
+def _signed_bits(v: int) -> int:
+    """Bits of the narrowest two's-complement word holding ``v``."""
+    return int(v).bit_length() + 1 if v >= 0 else (~int(v)).bit_length() + 1
+
+
+def work_bits(table) -> int:
+    """Two's-complement bits that hold every intermediate of docs/ARITHMETIC.md.
+
+    ``acc_bits`` (the compiler's bound) covers ``acc``, the products, the unfold
+    and the rounding constant; ``u`` (``-x`` of the most negative code when
+    folded, an unsigned code as signed), ``off`` (with the ``nearest`` half) and
+    the saturation bounds are bounded by the formats and the table's span.
+    """
+    fin, fout = table.in_format, table.out_format
+    span = (table.entries << table.shift) + (1 << table.shift)
+    return max(
+        table.acc_bits,
+        _signed_bits(fin.min_code), _signed_bits(fin.max_code),
+        _signed_bits(-fin.min_code) if table.fold else 0,
+        _signed_bits(span),
+        _signed_bits(fout.min_code), _signed_bits(fout.max_code),
+    )
+
+
+def table_digest(table) -> str:
+    """8 hex digits naming this very table (formats, layout, tails, words): the
+    include guards carry it, so only the same table is compiled out as a repeat."""
+    tails = [None if t is None else (t.mode, t.m, t.c, t.k) for t in table.tails]
+    key = repr((str(table.in_format), str(table.out_format), table.lo_code, table.hi_code,
+                table.shift, table.interp.value, table.guard_bits, table.fold.value,
+                table.fold_f, tails, [int(v) for v in table.values]))
+    return hashlib.sha256(key.encode()).hexdigest()[:8].upper()
 
 
 def build_command(table) -> str:

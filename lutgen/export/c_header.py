@@ -29,12 +29,11 @@ including file a private ``static`` copy.
 
 from __future__ import annotations
 
-import hashlib
 import math
 
 from .._text import up
 from ..fixedpoint import c_word_bits
-from ._common import Artifact, macro_name, provenance_lines
+from ._common import Artifact, macro_name, provenance_lines, table_digest, work_bits
 
 __all__ = ["render"]
 
@@ -67,38 +66,11 @@ def _comment(lines) -> list[str]:
     return ["/*", *body, " */"]
 
 
-def _signed_bits(v: int) -> int:
-    """Bits of the narrowest two's-complement word holding ``v``."""
-    return int(v).bit_length() + 1 if v >= 0 else (~int(v)).bit_length() + 1
-
-
 def acc_width(table) -> int:
-    """16, 32 or 64: the narrowest ``intN_t`` every intermediate provably fits.
-
-    ``acc_bits`` (the compiler's bound) covers ``acc``, the products, the unfold
-    and the rounding constant; ``u`` (``-x`` of the most negative code when
-    folded, an unsigned code as signed), ``off`` (with the ``nearest`` half) and
-    the saturation bounds are bounded by the formats and the table's span.
-    """
-    fin, fout = table.in_format, table.out_format
-    span = (table.entries << table.shift) + (1 << table.shift)
-    need = max(
-        table.acc_bits,
-        _signed_bits(fin.min_code), _signed_bits(fin.max_code) + (1 if table.fold else 0),
-        _signed_bits(-fin.min_code) if table.fold else 0,
-        _signed_bits(span),
-        _signed_bits(fout.min_code), _signed_bits(fout.max_code),
-    )
+    """16, 32 or 64: the narrowest ``intN_t`` every intermediate provably fits
+    (:func:`~lutgen.export._common.work_bits`)."""
+    need = work_bits(table)
     return next(w for w in (16, 32, 64) if need <= w)
-
-
-def _digest(table) -> str:
-    """8 hex digits naming this very table (formats, layout, tails, words)."""
-    tails = [None if t is None else (t.mode, t.m, t.c, t.k) for t in table.tails]
-    key = repr((str(table.in_format), str(table.out_format), table.lo_code, table.hi_code,
-                table.shift, table.interp.value, table.guard_bits, table.fold.value,
-                table.fold_f, tails, [int(v) for v in table.values]))
-    return hashlib.sha256(key.encode()).hexdigest()[:8].upper()
 
 
 class _Header:
@@ -123,7 +95,7 @@ class _Header:
     def text(self) -> str:
         eval_fn = self._eval()  # first: it decides which helpers are needed
         claim = f"{self.macro}_H"
-        guard = f"{claim}_{_digest(self.t)}"  # this very table: included twice, compiled once
+        guard = f"{claim}_{table_digest(self.t)}"  # this very table: included twice, compiled once
         fin, fout = self.t.in_format, self.t.out_format
         other = f"{self.name}_{fin}_{fout}".replace(".", "_")
         parts = [
