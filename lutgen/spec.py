@@ -408,7 +408,8 @@ def make_spec(activation, **options) -> TableSpec:
         raise SpecError(f"'{act.name}' has one output; output must be 0, got {output!r}")
     values["output"] = output or 0
     if values["derivative"] and act.derivative is None:
-        raise SpecError(f"activation '{act.name}' has no analytic derivative to tabulate")
+        calls = " (an activation it calls has none)" if act.expression is not None else ""
+        raise SpecError(f"activation '{act.name}' has no analytic derivative to tabulate{calls}")
     values["params"] = tuple(sorted(resolved.items()))
     return TableSpec(activation=name, **values)
 

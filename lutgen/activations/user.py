@@ -259,7 +259,8 @@ _NODE_WORDS = {
 }
 ALLOWED = (
     "Allowed: the variable x, numbers, the constants pi and e, the operators + - * / **, "
-    "and the functions " + ", ".join(sorted(_FUNCTIONS))
+    "the functions " + ", ".join(sorted(_FUNCTIONS))
+    + ", and any activation of 'lutgen list' called on one argument with its default parameters"
 )
 
 
@@ -268,6 +269,7 @@ class _Builder:
 
     def __init__(self, text: str):
         self.text = text
+        self.underivable: list[str] = []  # called activations without a derivative
 
     def fail(self, message: str):
         _fail(self.text, message)
@@ -316,7 +318,7 @@ class _Builder:
         if node.id in _CONSTANTS:
             v = np.float64(_CONSTANTS[node.id])
             return lambda x: (v, 0.0)
-        if node.id in _FUNCTIONS:
+        if node.id in _FUNCTIONS or _registered(node.id):
             self.fail(f"function {node.id!r} must be called, e.g. {node.id}(x)")
         self.fail(f"unknown name {node.id!r}{did_you_mean(node.id, ['x', *_CONSTANTS])}")
 
@@ -356,11 +358,10 @@ class _Builder:
         if not isinstance(func, ast.Name):
             self.build(func)  # reports the attribute access, subscript... by name
             self.fail(f"call of {self.token(func)!r} is not allowed")
-        if func.id not in _FUNCTIONS:
-            hint = did_you_mean(func.id, _FUNCTIONS)
-            if func.id == "x" or func.id in _CONSTANTS:
-                self.fail(f"{func.id!r} is not a function")
-            self.fail(f"unknown function {func.id!r}{hint}")
+        if func.id == "x" or func.id in _CONSTANTS:
+            self.fail(f"{func.id!r} is not a function")
+        if func.id not in _FUNCTIONS:  # the built-in functions win over the registry's names
+            return self.activation_call(node, func.id)
         if node.keywords:
             kw = node.keywords[0]
             self.fail(f"keyword argument {self.token(kw)!r} in {func.id}() is not allowed "
@@ -376,6 +377,45 @@ class _Builder:
             values = [p[0] for p in pairs]
             return fn(*values), dfn(values, [p[1] for p in pairs])
         return apply
+
+
+    def activation_call(self, node, name: str):
+        """A registered activation, e.g. gelu(x): its reference, chained with its derivative."""
+        from ._registry import activations, get
+
+        try:
+            act = get(name)
+        except LookupError:
+            known = dict.fromkeys([*_FUNCTIONS, *(n for a in activations().values()
+                                                  for n in (a.name, *a.aliases))])
+            self.fail(f"unknown function {name!r}{did_you_mean(name.lower(), known)}")
+        if act.composite or act.n_outputs > 1:
+            why = "is not element-wise" if act.composite else f"has {act.n_outputs} outputs"
+            self.fail(f"activation {act.name!r} {why} and cannot be called in an expression")
+        if node.keywords or len(node.args) != 1:
+            self.fail(f"activation {act.name!r} takes one argument (its parameters keep their "
+                      f"defaults), got {self.token(node)!r}")
+        arg = self.build(node.args[0])
+        if act.derivative is None:
+            self.underivable.append(act.name)
+
+        def apply(x):
+            v, dv = arg(x)
+            y = act.evaluate(v)
+            if act.derivative is None:  # never asked for: the expression has no derivative
+                return y, np.full_like(y, np.nan)
+            return y, act.evaluate(v, derivative=True) * dv
+        return apply
+
+
+def _registered(name: str) -> bool:
+    from ._registry import get
+
+    try:
+        get(name)
+    except LookupError:
+        return False
+    return True
 
 
 def _fail(text: str, message: str):
@@ -445,8 +485,9 @@ def from_expression(text, *, name="expr", range=(-8.0, 8.0)) -> Activation:
     depth = _depth(tree.body)
     if depth > MAX_DEPTH:  # building and evaluating recurse once per level
         _fail(src, f"it is nested {depth} levels deep; at most {MAX_DEPTH} are allowed")
+    builder = _Builder(src)
     try:
-        dual = _Builder(src).build(tree.body)
+        dual = builder.build(tree.body)
     except RecursionError:
         _fail(src, f"it is too deeply nested (at most {MAX_DEPTH} levels)")
 
@@ -467,7 +508,9 @@ def from_expression(text, *, name="expr", range=(-8.0, 8.0)) -> Activation:
 
     return Activation(
         name=act_name, category="user", formula=src,
-        reference=lambda x: run(x, 0), derivative=lambda x: run(x, 1),
+        reference=lambda x: run(x, 0),
+        # an activation called without a derivative leaves the expression without one
+        derivative=None if builder.underivable else lambda x: run(x, 1),
         default_range=(lo, hi),
         description=f"user expression {src}", source="command-line expression",
         expression=src,
