@@ -189,8 +189,19 @@ def summary(table, report) -> str:
         + ("faithful" if report.faithful else "not faithful")
         + f", {'exhaustive' if report.exhaustive else 'sampled'} over {report.n_inputs} inputs",
     ]
+    if report.saturation == "allowed":
+        lines.append(saturation_line(table, report, "  "))
     lines += [f"  note: {n}" for n in table.notes]
     return "\n".join(lines)
+
+
+def saturation_line(table, report, indent: str) -> str:
+    fout = table.out_format
+    return (f"{indent}saturation allowed: errors against the reference clipped to "
+            f"[{fout.min:g}, {fout.max:g}]; against the reference itself: max "
+            f"{up(report.unclipped_max_error_lsb)} LSB, mean "
+            f"{report.unclipped_mean_error_lsb:.4f} LSB, floor "
+            f"{up(report.unclipped_floor_max_error_lsb)} LSB")
 
 
 def load_saved(path, opts, rest):
@@ -279,5 +290,7 @@ def fit_text(result) -> str:
     if result.best is not None:
         from .export import build_command
 
+        if result.best.report.saturation == "allowed":
+            lines.append(saturation_line(result.best.table, result.best.report, "* "))
         lines.append(f"build it: {build_command(result.best.table)}")
     return "\n".join(lines)

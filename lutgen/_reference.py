@@ -13,7 +13,7 @@ import numpy as np
 from .errors import SpecError
 from .spec import TableSpec
 
-__all__ = ["EXHAUSTIVE_LIMIT_BITS", "function", "reference_on_codes", "clear_cache"]
+__all__ = ["EXHAUSTIVE_LIMIT_BITS", "function", "reference_on_codes", "clear_cache", "clipped"]
 
 EXHAUSTIVE_LIMIT_BITS = 24
 
@@ -62,3 +62,13 @@ def reference_on_codes(spec: TableSpec, codes: np.ndarray | None = None) -> np.n
 def clear_cache() -> None:
     """Forget every cached reference (benchmarks time the cold path with it)."""
     _on_every_code.cache_clear()
+
+
+def clipped(y: np.ndarray, fout) -> np.ndarray:
+    """The reference clipped to what ``fout`` can show (``saturation = "allowed"``).
+
+    Non-finite values stay as they are: an input where the function is undefined (a
+    pole) stays undefined, as the analysis counts it.
+    """
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(y), np.clip(y, fout.min, fout.max), y)

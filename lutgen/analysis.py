@@ -16,7 +16,7 @@ import numpy as np
 
 from . import _kernels as K
 from .errors import SpecError
-from ._reference import EXHAUSTIVE_LIMIT_BITS, reference_on_codes
+from ._reference import EXHAUSTIVE_LIMIT_BITS, clipped, reference_on_codes
 from .spec import Fold
 from .table import Table
 
@@ -107,9 +107,23 @@ class ErrorReport:
     dist: str | None = None
     weighted_mean_abs_error: float | None = None
     weighted_rms_error: float | None = None
+    # saturation = "allowed": the figures above are against the reference clipped to the
+    # output range; these are against the reference itself, so nothing is hidden
+    saturation: str = "counted"
+    unclipped_max_error_lsb: float | None = None
+    unclipped_mean_error_lsb: float | None = None
+    unclipped_floor_max_error_lsb: float | None = None
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        if self.saturation == "counted":  # the figures are the unclipped ones: as before
+            for key in _SATURATION_KEYS:
+                del d[key]
+        return d
+
+
+_SATURATION_KEYS = ("saturation", "unclipped_max_error_lsb", "unclipped_mean_error_lsb",
+                    "unclipped_floor_max_error_lsb")
 
 
 def analysis_codes(table: Table) -> tuple[np.ndarray, bool]:
@@ -142,7 +156,8 @@ def analyze(table: Table, dist=None) -> ErrorReport:
     """
     fin, fout = table.in_format, table.out_format
     codes, exhaustive = analysis_codes(table)
-    ref = _reference_lsb(table.spec, fout, None if exhaustive else codes)
+    clip = table.spec.clips_reference
+    ref = _reference_lsb(table.spec, fout, None if exhaustive else codes, clip)
     saturated = np.empty(codes.size, dtype=np.uint8)
     y = np.empty(codes.size, dtype=table.code_dtype)
     # one core: on this 2-core class of machine numba's thread pool measured no faster at
@@ -155,6 +170,15 @@ def analyze(table: Table, dist=None) -> ErrorReport:
         codes, y, saturated = codes[ref.defined], y[ref.defined], saturated[ref.defined]
     if codes.size == 0:
         raise SpecError(f"'{table.spec.activation}' is not finite at any input of {fin}")
+
+    unclipped = {}
+    if clip:  # the same inputs against the reference itself
+        raw = _reference_lsb(table.spec, fout, None if exhaustive else codes, False)
+        raw_err = np.abs(y - raw.values)  # clipping keeps which inputs are defined
+        unclipped = dict(saturation="allowed",
+                         unclipped_max_error_lsb=float(raw_err.max()),
+                         unclipped_mean_error_lsb=_stable(raw_err.mean()),
+                         unclipped_floor_max_error_lsb=raw.floor_lsb)
 
     err_lsb = y - ref_lsb
     np.abs(err_lsb, out=err_lsb)
@@ -229,6 +253,7 @@ def analyze(table: Table, dist=None) -> ErrorReport:
         dist=None if dist is None else str(dist),
         weighted_mean_abs_error=weighted_mean,
         weighted_rms_error=weighted_rms,
+        **unclipped,
     )
 
 
@@ -261,18 +286,21 @@ class _ReferenceLSB:
     direction: int  # +1 non-decreasing, -1 non-increasing, 0 neither
 
 
-def _reference_lsb(spec, fout, codes) -> _ReferenceLSB:
+def _reference_lsb(spec, fout, codes, clip=False) -> _ReferenceLSB:
+    """``clip``: the reference clipped to the output range (saturation = "allowed")."""
     if codes is None:  # every code of the format: cached per spec and output format
-        return _reference_lsb_cached(spec.act, spec, fout)  # a re-registered name: another act
-    return _make_reference_lsb(reference_on_codes(spec, codes), fout)
+        return _reference_lsb_cached(spec.act, spec, fout, clip)  # re-registered: another act
+    return _make_reference_lsb(reference_on_codes(spec, codes), fout, clip)
 
 
 @functools.lru_cache(maxsize=4)
-def _reference_lsb_cached(act, spec, fout) -> _ReferenceLSB:
-    return _make_reference_lsb(reference_on_codes(spec), fout)
+def _reference_lsb_cached(act, spec, fout, clip) -> _ReferenceLSB:
+    return _make_reference_lsb(reference_on_codes(spec), fout, clip)
 
 
-def _make_reference_lsb(ref, fout) -> _ReferenceLSB:
+def _make_reference_lsb(ref, fout, clip=False) -> _ReferenceLSB:
+    if clip:
+        ref = clipped(ref, fout)
     defined = np.isfinite(ref)
     n_undefined = int(ref.size - np.count_nonzero(defined))
     if n_undefined:

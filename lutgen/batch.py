@@ -244,7 +244,8 @@ def _blame(exc, entry) -> str:
 
     text = str(exc)
     for key in ("max_error", "mean_error", "dist", "max_rom_bits", "entries", "guard_bits",
-                "interp", "tails", "coeffs", "output", "in_format", "out_format", "expr"):
+                "interp", "tails", "coeffs", "output", "in_format", "out_format", "expr",
+                "saturation"):
         if key in entry and (repr(entry[key]) in text or f"{entry[key]!s}" in text.split()):
             return key
     if isinstance(exc, UnknownActivationError):
@@ -383,6 +384,14 @@ def _report_md(project: Project, built) -> str:
         )
         total += t.rom_bits
         total_bytes += t.c_bytes
+    clipped = [b for b in built if b.report.saturation == "allowed"]
+    if clipped:
+        lines += ["", "Saturation allowed (`saturation = \"allowed\"`): the figures above are "
+                  "against the reference clipped to the output range; against the reference "
+                  "itself:", ""]
+        lines += [f"- {b.name}: max {up(b.report.unclipped_max_error_lsb)} LSB, mean "
+                  f"{b.report.unclipped_mean_error_lsb:.4f} LSB, floor "
+                  f"{up(b.report.unclipped_floor_max_error_lsb)} LSB" for b in clipped]
     lines += ["", f"Total ROM: {total} bits ({total / 8192:.2f} KiB); C arrays: "
               f"{total_bytes} bytes.", ""]
     return "\n".join(lines)

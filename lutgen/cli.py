@@ -252,7 +252,7 @@ def eval_cmd(**kwargs):
 
 
 @cli.command("fit")
-@table_options(only=("expr", "derivative", "output", "in_format", "out_format"))
+@table_options(only=("expr", "derivative", "output", "in_format", "out_format", "saturation"))
 @click.option("--max-error", required=True, metavar="E",
               help="Bound on the max error: a number (1e-3) or output LSBs (1lsb, 0.5lsb).")
 @click.option("--mean-error", default=None, metavar="E", help="Bound on the mean error.")
@@ -269,8 +269,8 @@ def eval_cmd(**kwargs):
 @click.option("--json", "as_json", is_flag=True, help="Print {best, candidates} as JSON.")
 @click.option("--plot", "plot_file", default=None, metavar="FILE",
               help="Also plot max error vs ROM bits per interpolation (PNG/SVG/PDF).")
-def fit_cmd(name, params, expr, derivative, output, in_format, out_format, max_error,
-            mean_error, dist, interp, max_rom_bits, objective, as_json, plot_file):
+def fit_cmd(name, params, expr, derivative, output, in_format, out_format, saturation,
+            max_error, mean_error, dist, interp, max_rom_bits, objective, as_json, plot_file):
     """Find the cheapest table (ROM bits, or C bytes) that meets an error budget.
 
     Every design is checked by the exhaustive analysis. Exit code 1 if no design
@@ -290,8 +290,8 @@ def fit_cmd(name, params, expr, derivative, output, in_format, out_format, max_e
     progress = fit_progress() if sys.stderr.isatty() else None
     try:
         result = fit(name, expr=expr, params=parse_params(params), derivative=derivative,
-                     output=output, in_format=in_format, out_format=out_format, max_error=max_error,
-                     mean_error=mean_error, dist=dist, interp=interp,
+                     output=output, in_format=in_format, out_format=out_format,
+                     saturation=saturation, max_error=max_error, mean_error=mean_error, dist=dist, interp=interp,
                      max_rom_bits=max_rom_bits, objective=objective, progress=progress)
     finally:
         if progress is not None:

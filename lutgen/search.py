@@ -19,7 +19,7 @@ import numpy as np
 
 from .analysis import ErrorReport, analyze
 from .errors import LutgenError, SpecError
-from ._reference import EXHAUSTIVE_LIMIT_BITS, reference_on_codes
+from ._reference import EXHAUSTIVE_LIMIT_BITS, clipped, reference_on_codes
 from .fixedpoint import FixedFormat, c_word_bits, sized_format
 from .spec import Coeffs, Interp, Tails, TableSpec, make_spec, spec_traits
 from .table import Table, build
@@ -120,7 +120,8 @@ class FitResult:
 
 def fit(name, *, expr=None, max_error, mean_error=None, dist=None, in_format="s16.12", out_format=None,
         interp="any", max_rom_bits=None, params=None, derivative=False, output=None,
-        fits=("sample", "minimax"), objective="bits", progress=None) -> FitResult:
+        fits=("sample", "minimax"), objective="bits", progress=None,
+        saturation=None) -> FitResult:
     """The cheapest table whose exhaustive error meets the budget.
 
     Parameters
@@ -131,6 +132,9 @@ def fit(name, *, expr=None, max_error, mean_error=None, dist=None, in_format="s1
     mean_error : optional
         A bound on the mean absolute error (weighted by ``dist`` if given).
     interp : ``"any"`` or one of none, nearest, linear
+    saturation : ``"counted"`` (default) or ``"allowed"``
+        ``"allowed"`` measures every design against the reference clipped to the
+        output format's range (deliberate saturation is no error).
     max_rom_bits : int, optional
         Designs above it are not candidates (neither best nor closest).
     objective : ``"bits"`` or ``"bytes"``
@@ -146,7 +150,7 @@ def fit(name, *, expr=None, max_error, mean_error=None, dist=None, in_format="s1
         the smallest error found (relative to the budget), at the least cost.
     """
     base = make_spec(name, expr=expr, params=params, derivative=derivative, output=output,
-                     in_format=in_format, out_format=out_format)
+                     in_format=in_format, out_format=out_format, saturation=saturation)
     if base.in_format.bits > EXHAUSTIVE_LIMIT_BITS:
         raise SpecError(
             f"fit checks every input; {base.in_format} has more than 2^{EXHAUSTIVE_LIMIT_BITS} "
@@ -479,6 +483,8 @@ class _Search:
         if self._reference is None:
             x = fin.dequantize(fin.codes())
             y = reference_on_codes(self.base)
+            if self.base.clips_reference:
+                y = clipped(y, fout)
             self._reference = (x, y)
         x, y = self._reference
         finite = np.isfinite(y)

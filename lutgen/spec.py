@@ -32,7 +32,7 @@ from .activations import get as get_activation
 from .errors import RangeError, SpecError
 from .fixedpoint import FixedFormat
 
-__all__ = ["Interp", "Tails", "Coeffs", "Fit", "Fold", "Option", "OPTIONS", "OPTION",
+__all__ = ["Interp", "Tails", "Coeffs", "Fit", "Fold", "Saturation", "Option", "OPTIONS", "OPTION",
            "TableSpec", "make_spec", "spec_traits", "regenerate_args", "MAX_ENTRIES",
            "MAX_GUARD_BITS"]
 
@@ -93,6 +93,13 @@ class Fold(_Choice):
     def negates(self) -> bool:
         """Does the mirror subtract from the centre (odd and point symmetry)?"""
         return self in (Fold.ODD, Fold.POINT)
+
+
+class Saturation(_Choice):
+    """Whether outputs beyond the output format's range count as error."""
+
+    COUNTED = "counted"  # measured against the reference itself: clipping is error
+    ALLOWED = "allowed"  # against the reference clipped to the output range (deliberate)
 
 
 # ---- the option table -------------------------------------------------------------------------
@@ -282,6 +289,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("guard_bits", "int", None,
            "Extra fraction bits of the stored entries [default: 3 for linear].",
            always=True, toml_hint="an integer"),
+    Option("saturation", "choice", Saturation.COUNTED,
+           "counted: clipping to the output range is error; allowed: measure against the "
+           "reference clipped to it.", choices=Saturation, toml_hint="text: counted or allowed"),
 )
 OPTION = {o.name: o for o in OPTIONS}
 OLD_NAMES = {old: o.name for o in OPTIONS for old in o.old_names}
@@ -326,6 +336,12 @@ class TableSpec:
     fold: bool = False
     coeffs: Coeffs = Coeffs.SAMPLE
     guard_bits: int | None = None
+    saturation: Saturation = Saturation.COUNTED
+
+    @property
+    def clips_reference(self) -> bool:
+        """Is the error measured against the reference clipped to the output range?"""
+        return self.saturation is Saturation.ALLOWED
 
     @property
     def fit(self) -> Coeffs:
@@ -356,6 +372,8 @@ class TableSpec:
         d = {o.name: o.to_json(getattr(self, o.name)) for o in OPTIONS}
         if d["expr"] is None:
             del d["expr"]
+        if d["saturation"] == Saturation.COUNTED.value:  # the default: files stay as they were
+            del d["saturation"]
         return d
 
     @classmethod

@@ -19,7 +19,7 @@ from . import _kernels as K
 from ._entries import ACC_LIMIT_BITS, Layout
 from .errors import DomainError, RangeError, SpecError
 from .fixedpoint import FixedFormat, Overflow, Rounding, c_word_bits, sized_format
-from ._reference import EXHAUSTIVE_LIMIT_BITS, function, reference_on_codes
+from ._reference import EXHAUSTIVE_LIMIT_BITS, clipped, function, reference_on_codes
 from .spec import (
     Coeffs,
     Fit,
@@ -266,6 +266,7 @@ class _Compiler:
         self.act = spec.act
         self.traits = spec_traits(spec)
         self.f = function(spec)
+        self.fout = None  # known once sized; saturation = "allowed" clips the reference to it
         self.notes: list[str] = []
 
     def run(self) -> Table:
@@ -286,8 +287,12 @@ class _Compiler:
         fout = FixedFormat(fout.signed, fout.bits, fout.frac, Rounding.NEAREST_UP,
                            Overflow.SATURATE)
         layout = Layout(fin, fout, lo_code, shift, entries, interp, guard, fold)
+        f = self.f
+        if spec.clips_reference:
+            self.fout = fout
+            f = lambda x: clipped(self.f(x), fout)  # noqa: E731
 
-        values = _entries.sample(layout, self.f, self.act.name)
+        values = _entries.sample(layout, f, self.act.name)
         left = self._tail(sides[0], "neg", fout, guard)
         right = self._tail(sides[1], "pos", fout, guard)
         fold_code = 0
@@ -456,6 +461,8 @@ class _Compiler:
 
     def _ref(self, codes):
         y = reference_on_codes(self.spec, codes)
+        if self.fout is not None:
+            y = clipped(y, self.fout)
         bad = ~np.isfinite(y)
         if bad.any():
             x = self.fin.dequantize(codes[bad][:1])[0]

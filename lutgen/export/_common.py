@@ -153,6 +153,14 @@ def provenance_lines(table, report, name: str, command: str | None = None) -> li
             f"{'faithful' if report.faithful else 'not faithful'}, "
             f"{'exhaustive' if report.exhaustive else 'sampled'} over {report.n_inputs} inputs"
         )
+        if report.saturation == "allowed":
+            fout = table.out_format
+            lines.append(
+                f"Saturation allowed: errors against the reference clipped to [{fout.min:g}, "
+                f"{fout.max:g}]; against the reference itself: max "
+                f"{up(report.unclipped_max_error_lsb)} LSB, floor "
+                f"{up(report.unclipped_floor_max_error_lsb)} LSB"
+            )
     lines.append(f"ROM: {table.rom_bits} bits; arithmetic: docs/ARITHMETIC.md")
     return lines
 
