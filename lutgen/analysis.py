@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from . import _distributions as files
 from . import _kernels as K
 from .errors import SpecError
 from ._reference import EXHAUSTIVE_LIMIT_BITS, clipped, reference_on_codes
@@ -27,19 +28,38 @@ SAMPLE_BITS = 22
 
 @dataclass(frozen=True)
 class Distribution:
-    """An input distribution weighting the mean errors: normal or uniform."""
+    """An input distribution weighting the mean errors.
 
-    kind: str  # "normal" or "uniform"
+    normal or uniform, or real data read from a file: ``samples`` (an ``.npy`` array of
+    inputs) or ``hist`` (an ``.npz`` of ``edges`` and ``counts``), which give each input
+    code the mass of the inputs that quantise to it.
+    """
+
+    kind: str  # "normal", "uniform", "samples" or "hist"
     a: float | None = None  # mean, or low end
     b: float | None = None  # std, or high end
+    path: str | None = None  # a file's path as written (relative to the project file)
+    file: str | None = None  # the file read
+    sha256: str | None = None  # of the file's bytes
+    data: object = field(default=None, compare=False, repr=False)
+    _mass: dict = field(default_factory=dict, compare=False, repr=False)  # format -> mass
 
     @classmethod
-    def parse(cls, text) -> "Distribution":
-        """``normal:MEAN,STD``, ``uniform`` (the table range) or ``uniform:LO,HI``."""
+    def parse(cls, text, base=None) -> "Distribution":
+        """``normal:MEAN,STD``, ``uniform`` (the table range), ``uniform:LO,HI``,
+        ``samples:FILE.npy`` or ``hist:FILE.npz`` (relative paths from ``base``)."""
         if isinstance(text, Distribution):
             return text
         kind, _, args = str(text).strip().partition(":")
         kind = kind.lower()
+        if kind in files.FILE_KINDS:
+            if not args.strip():
+                raise SpecError(f"distribution {text!r} names no file; write "
+                                f"{kind}:FILE{files.FILE_KINDS[kind]}")
+            path = files.resolve(args.strip(), base)
+            data, sha256 = files.load(kind, path)
+            return cls(kind, path=args.strip(), file=str(path.resolve()), sha256=sha256,
+                       data=data)
         try:
             nums = [float(v) for v in args.split(",")] if args else []
         except ValueError:
@@ -56,11 +76,36 @@ class Distribution:
             return cls("uniform", nums[0], nums[1])
         raise SpecError(
             f"cannot parse distribution {text!r}; write normal:MEAN,STD (STD > 0), "
-            "uniform, or uniform:LO,HI (LO < HI)"
+            "uniform, uniform:LO,HI (LO < HI), samples:FILE.npy or hist:FILE.npz"
         )
 
-    def weights(self, x: np.ndarray, table_range) -> np.ndarray:
-        if self.kind == "normal":
+    @classmethod
+    def from_record(cls, record: dict) -> "Distribution":
+        """The distribution a manifest recorded (:meth:`record`): its file, unchanged."""
+        text, file, sha256 = record["dist"], record["dist_file"], record["dist_sha256"]
+        kind, _, path = text.partition(":")
+        dist = cls.parse(f"{kind}:{file}")
+        if dist.sha256 != sha256:
+            raise SpecError(f"distribution file '{file}' has changed since the build (its "
+                            "SHA-256 differs from the manifest's)")
+        return cls(kind, path=path, file=dist.file, sha256=sha256, data=dist.data)
+
+    def record(self) -> dict:
+        """What a manifest stores to read the distribution again: text, file, SHA-256."""
+        rec = {"dist": str(self)}
+        if self.file is not None:
+            rec.update(dist_file=self.file, dist_sha256=self.sha256)
+        return rec
+
+    def weights(self, x: np.ndarray, table_range, codes=None, fmt=None) -> np.ndarray:
+        """The weight of each input ``x`` (its ``codes`` of ``fmt`` for file data), summing to 1."""
+        if self.kind in files.FILE_KINDS:
+            if fmt not in self._mass:
+                self._mass[fmt] = files.code_mass(self.kind, self.data, fmt)
+            known, mass = self._mass[fmt]
+            at = np.minimum(np.searchsorted(known, codes), known.size - 1)
+            w = np.where(known[at] == codes, mass[at], 0.0)
+        elif self.kind == "normal":
             with np.errstate(over="ignore", under="ignore"):  # far from the mean: weight 0
                 w = np.exp(-0.5 * ((x - self.a) / self.b) ** 2)
         else:
@@ -72,6 +117,8 @@ class Distribution:
         return w / total
 
     def __str__(self) -> str:
+        if self.kind in files.FILE_KINDS:
+            return f"{self.kind}:{self.path}"
         if self.kind == "normal":
             return f"normal:{self.a:g},{self.b:g}"
         return "uniform" if self.a is None else f"uniform:{self.a:g},{self.b:g}"
@@ -218,7 +265,7 @@ def analyze(table: Table, dist=None) -> ErrorReport:
     weighted_mean = weighted_rms = None
     if dist is not None:
         dist = Distribution.parse(dist)
-        w = dist.weights(fin.dequantize(codes), table.range)
+        w = dist.weights(fin.dequantize(codes), table.range, codes, fin)
         weighed = w > 0  # an input of weight 0 counts for nothing, even with an infinite error
         w, werr, wscaled = w[weighed], err_lsb[weighed], scaled[weighed]
         weighted_mean = _stable(float(np.einsum("i,i->", w, werr)) * lsb)

@@ -127,6 +127,13 @@ def load_project(path) -> Project:
             raise ProjectError(f"tables[{i}].name: a table with an expr needs a name")
         if "name" in merged:
             _check_not_an_activation(merged, f"tables[{i}].name")
+        if "dist" in merged:  # a samples: or hist: file is relative to the project file
+            from .analysis import Distribution
+
+            try:
+                merged["dist"] = Distribution.parse(merged["dist"], base=path.parent)
+            except LutgenError as exc:
+                raise ProjectError(f"tables[{i}].dist: {exc}") from None
         entries.append(merged)
     return Project(name, tuple(kinds), tuple(entries), str(path), tuple(dict.fromkeys(notes)))
 
@@ -293,7 +300,12 @@ def compile_project(project: Project, progress=None) -> list[BuiltTable]:
                 "give each table its own name"
             )
         names[key] = (i, name)
-        budget = {k: entry.get(k) for k in FIT_OPTIONS} if fitted else None
+        budget = None
+        if fitted:  # a distribution file: its text, the file read and its SHA-256
+            budget = {}
+            for k in FIT_OPTIONS:
+                dist = entry.get(k) if k == "dist" else None
+                budget.update(dist.record() if dist is not None else {k: entry.get(k)})
         # the mean error the budget weighted, next to the uniform one
         report = analyze(table, dist=entry.get("dist"))
         artifacts = render(table, report, list(project.emit), name)

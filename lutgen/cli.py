@@ -169,7 +169,8 @@ def build_cmd(**kwargs):
 @cli.command("analyze")
 @table_options
 @click.option("--dist", default=None, metavar="DIST",
-              help="Weight the mean errors: normal:MEAN,STD, uniform or uniform:LO,HI.")
+              help="Weight the mean errors: normal:MEAN,STD, uniform, uniform:LO,HI, "
+                   "samples:FILE.npy or hist:FILE.npz (edges, counts).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def analyze_cmd(**kwargs):
     """Measure a table against the float reference over every input.
@@ -257,7 +258,8 @@ def eval_cmd(**kwargs):
               help="Bound on the max error: a number (1e-3) or output LSBs (1lsb, 0.5lsb).")
 @click.option("--mean-error", default=None, metavar="E", help="Bound on the mean error.")
 @click.option("--dist", default=None, metavar="DIST",
-              help="Weight the mean error: normal:MEAN,STD, uniform or uniform:LO,HI.")
+              help="Weight the mean error: normal:MEAN,STD, uniform, uniform:LO,HI, "
+                   "samples:FILE.npy or hist:FILE.npz (edges, counts).")
 @click.option("--interp", type=click.Choice(("any",) + tuple(m.value for m in Interp)),
               default="any", show_default=True)
 @click.option("--max-rom-bits", type=int, default=None, metavar="B",

@@ -168,9 +168,10 @@ def fit(name, *, expr=None, max_error, mean_error=None, dist=None, in_format="s1
     if dist is not None:
         from .analysis import Distribution
 
-        dist = str(Distribution.parse(dist))
+        dist = Distribution.parse(dist)  # a file is read once, here
     asked = {"max_error": str(budget), "mean_error": None if mean_budget is None
-             else str(mean_budget), "dist": dist, "max_rom_bits": max_rom_bits,
+             else str(mean_budget), "dist": None if dist is None else str(dist),
+             "max_rom_bits": max_rom_bits,
              "objective": objective, "interp": interp}
     search = _Search(base, budget, mean_budget, dist, interps, max_rom_bits, fits, objective,
                      progress)
@@ -233,7 +234,8 @@ class _Search:
         """The error as a fraction of the budget: below 1 meets it (both bounds are strict)."""
         v = report.max_error_lsb / self.budget_lsb
         if self.mean_budget_lsb is not None:
-            mean = report.weighted_mean_abs_error if self.dist else report.mean_abs_error
+            mean = (report.weighted_mean_abs_error if self.dist is not None
+                    else report.mean_abs_error)
             v = max(v, mean / self.fout.lsb / self.mean_budget_lsb)
         return v
 

@@ -131,6 +131,18 @@ def _is_table_name(name: str) -> bool:
         return False
 
 
+def _recorded_dist(budget):
+    """The distribution a fitted table was budgeted for: a file is read again from the path
+    the manifest recorded, and must still have the recorded SHA-256."""
+    from .analysis import Distribution
+
+    if not budget or budget.get("dist") is None:
+        return None
+    if "dist_file" in budget:
+        return Distribution.from_record(budget)
+    return Distribution.parse(budget["dist"])
+
+
 def _rerender(directory: Path, manifest: dict):
     """Every file of the folder as the saved specs give it, and what could not be rebuilt."""
     from .table import TableSpec, build
@@ -138,10 +150,15 @@ def _rerender(directory: Path, manifest: dict):
     built, problems = [], []
     for entry in manifest["tables"]:
         name = entry["name"]
+        budget = entry.get("budget")
+        try:
+            dist = _recorded_dist(budget)
+        except (ValueError, KeyError, TypeError, AttributeError, LutgenError) as exc:
+            problems.append(f"{name}: {exc}; its files were checked against their SHA-256 only")
+            continue
         try:
             table = build(TableSpec.from_dict(entry["spec"]))
-            budget = entry.get("budget")
-            report = analyze(table, dist=(budget or {}).get("dist"))
+            report = analyze(table, dist=dist)
             artifacts = render(table, report, list(manifest["emit"]), name)
         except (ValueError, KeyError, TypeError, AttributeError, LutgenError) as exc:
             problems.append(f"{name}: cannot re-compile from its spec ({exc})")

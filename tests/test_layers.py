@@ -16,6 +16,7 @@ RANK = {
     "fixedpoint": 1, "_kernels": 1, "activations": 1,
     "spec": 1.5,  # the table spec and its one option table: no numba
     "_reference": 1.6, "_entries": 1.7,  # the reference cache; choosing the stored integers
+    "_distributions": 1.6,  # input distributions read from files (samples, histograms)
     "table": 2,
     "analysis": 3, "search": 3.5,  # search measures its designs with analysis
     "export": 4, "plot": 4.5,  # plot writes through export's atomic_write
