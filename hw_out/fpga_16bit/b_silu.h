@@ -7,7 +7,11 @@
  * Error: max 0.9177 LSB (0.000448058), mean 0.2675 LSB, rms 0.000155349, floor 0.5000 LSB, faithful, exhaustive over 65536 inputs
  * ROM: 4369 bits; arithmetic: docs/ARITHMETIC.md
  */
-#ifndef LUTGEN_B_SILU_H
+#ifndef LUTGEN_B_SILU_H_994D72F9
+#define LUTGEN_B_SILU_H_994D72F9
+#ifdef LUTGEN_B_SILU_H
+#error "lutgen: two different tables named 'b_silu' in one translation unit (this one: s16.12 -> s16.11); regenerate one with another --name, e.g. --name b_silu_s16_12_s16_11"
+#endif
 #define LUTGEN_B_SILU_H
 
 #include <stdint.h>
@@ -58,8 +62,24 @@
 extern "C" {
 #endif
 
-/* 257 words with 12 fraction bits */
+/*
+ * One copy of the table in the program: in exactly one .c file,
+ *   #define LUTGEN_B_SILU_IMPLEMENTATION
+ *   #include "b_silu.h"
+ * defines it; every other file that includes this header sees the
+ * extern declaration. LUTGEN_B_SILU_STATIC instead gives the including file
+ * its own static copy.
+ */
+#if defined(LUTGEN_B_SILU_STATIC)
 static const int32_t lutgen_b_silu_table[LUTGEN_B_SILU_WORDS] LUTGEN_TABLE_ATTR = {
+#else
+extern const int32_t lutgen_b_silu_table[LUTGEN_B_SILU_WORDS] LUTGEN_TABLE_ATTR;
+#ifdef LUTGEN_B_SILU_IMPLEMENTATION
+const int32_t lutgen_b_silu_table[LUTGEN_B_SILU_WORDS] LUTGEN_TABLE_ATTR = {
+#endif
+#endif
+#if defined(LUTGEN_B_SILU_STATIC) || defined(LUTGEN_B_SILU_IMPLEMENTATION)
+/* 257 words with 12 fraction bits */
     -3428, -3431, -3430, -3430, -3431, -3432, -3432, -3432, -3434, -3434, -3434, -3437, -3436,
     -3438, -3438, -3439, -3440, -3441, -3442, -3444, -3444, -3447, -3447, -3448, -3451, -3451,
     -3453, -3455, -3456, -3458, -3460, -3462, -3464, -3466, -3468, -3471, -3473, -3476, -3478,
@@ -81,12 +101,13 @@ static const int32_t lutgen_b_silu_table[LUTGEN_B_SILU_WORDS] LUTGEN_TABLE_ATTR 
     30511, 30770, 31028, 31286, 31544, 31802, 32060, 32318, 32575, 32833, 33090, 33348, 33605,
     33862, 34119, 34377, 34633, 34891, 35147, 35404, 35661, 35918, 36175
 };
+#endif
 
 /* table word i, sign restored */
 static inline int32_t lutgen_b_silu_word(int32_t i)
 {
-    const int64_t w = (int64_t)LUTGEN_READ_32(&lutgen_b_silu_table[i]);
-    return (int32_t)(w > 2147483647 ? w - INT64_C(4294967296) : w);
+    const uint32_t w = (uint32_t)LUTGEN_READ_32(&lutgen_b_silu_table[i]);
+    return w > 2147483647 ? (int32_t)(-(int32_t)(uint32_t)~w - 1) : (int32_t)w;
 }
 
 /* floor(a / 2^r) without shifting a negative value */
@@ -116,4 +137,4 @@ static inline int16_t lutgen_b_silu_eval(int16_t x)
 }
 #endif
 
-#endif /* LUTGEN_B_SILU_H */
+#endif /* LUTGEN_B_SILU_H_994D72F9 */

@@ -7,7 +7,11 @@
  * Error: max 0.8536 LSB (0.000208392), mean 0.1485 LSB, rms 5.67042e-05, floor 0.5000 LSB, faithful, exhaustive over 65536 inputs
  * ROM: 4369 bits; arithmetic: docs/ARITHMETIC.md
  */
-#ifndef LUTGEN_GELU_H
+#ifndef LUTGEN_GELU_H_A6E75C5A
+#define LUTGEN_GELU_H_A6E75C5A
+#ifdef LUTGEN_GELU_H
+#error "lutgen: two different tables named 'gelu' in one translation unit (this one: s16.12 -> s16.12); regenerate one with another --name, e.g. --name gelu_s16_12_s16_12"
+#endif
 #define LUTGEN_GELU_H
 
 #include <stdint.h>
@@ -58,8 +62,24 @@
 extern "C" {
 #endif
 
-/* 257 words with 13 fraction bits */
+/*
+ * One copy of the table in the program: in exactly one .c file,
+ *   #define LUTGEN_GELU_IMPLEMENTATION
+ *   #include "gelu.h"
+ * defines it; every other file that includes this header sees the
+ * extern declaration. LUTGEN_GELU_STATIC instead gives the including file
+ * its own static copy.
+ */
+#if defined(LUTGEN_GELU_STATIC)
 static const int32_t lutgen_gelu_table[LUTGEN_GELU_WORDS] LUTGEN_TABLE_ATTR = {
+#else
+extern const int32_t lutgen_gelu_table[LUTGEN_GELU_WORDS] LUTGEN_TABLE_ATTR;
+#ifdef LUTGEN_GELU_IMPLEMENTATION
+const int32_t lutgen_gelu_table[LUTGEN_GELU_WORDS] LUTGEN_TABLE_ATTR = {
+#endif
+#endif
+#if defined(LUTGEN_GELU_STATIC) || defined(LUTGEN_GELU_IMPLEMENTATION)
+/* 257 words with 13 fraction bits */
     -2, -2, -2, -2, -2, -3, -2, -5, -4, -4, -5, -5, -6,
     -6, -7, -8, -8, -11, -11, -12, -13, -15, -16, -18, -20, -22,
     -24, -26, -29, -32, -35, -38, -42, -46, -50, -54, -59, -64, -70,
@@ -81,12 +101,13 @@ static const int32_t lutgen_gelu_table[LUTGEN_GELU_WORDS] LUTGEN_TABLE_ATTR = {
     27771, 28030, 28286, 28543, 28800, 29056, 29313, 29569, 29826, 30082, 30337, 30596, 30851,
     31108, 31364, 31620, 31876, 32132, 32388, 32644, 32901, 33157, 33413
 };
+#endif
 
 /* table word i, sign restored */
 static inline int32_t lutgen_gelu_word(int32_t i)
 {
-    const int64_t w = (int64_t)LUTGEN_READ_32(&lutgen_gelu_table[i]);
-    return (int32_t)(w > 2147483647 ? w - INT64_C(4294967296) : w);
+    const uint32_t w = (uint32_t)LUTGEN_READ_32(&lutgen_gelu_table[i]);
+    return w > 2147483647 ? (int32_t)(-(int32_t)(uint32_t)~w - 1) : (int32_t)w;
 }
 
 /* floor(a / 2^r) without shifting a negative value */
@@ -122,4 +143,4 @@ static inline int16_t lutgen_gelu_eval(int16_t x)
 }
 #endif
 
-#endif /* LUTGEN_GELU_H */
+#endif /* LUTGEN_GELU_H_A6E75C5A */

@@ -7,7 +7,11 @@
  * Error: max 0.9354 LSB (5.70891e-05), mean 0.2671 LSB, rms 1.94531e-05, floor 0.5000 LSB, faithful, exhaustive over 65536 inputs
  * ROM: 2064 bits; arithmetic: docs/ARITHMETIC.md
  */
-#ifndef LUTGEN_SIGMOID_H
+#ifndef LUTGEN_SIGMOID_H_EC23E0A9
+#define LUTGEN_SIGMOID_H_EC23E0A9
+#ifdef LUTGEN_SIGMOID_H
+#error "lutgen: two different tables named 'sigmoid' in one translation unit (this one: s16.12 -> s16.14); regenerate one with another --name, e.g. --name sigmoid_s16_12_s16_14"
+#endif
 #define LUTGEN_SIGMOID_H
 
 #include <stdint.h>
@@ -58,8 +62,24 @@
 extern "C" {
 #endif
 
-/* 129 words with 16 fraction bits */
+/*
+ * One copy of the table in the program: in exactly one .c file,
+ *   #define LUTGEN_SIGMOID_IMPLEMENTATION
+ *   #include "sigmoid.h"
+ * defines it; every other file that includes this header sees the
+ * extern declaration. LUTGEN_SIGMOID_STATIC instead gives the including file
+ * its own static copy.
+ */
+#if defined(LUTGEN_SIGMOID_STATIC)
 static const uint16_t lutgen_sigmoid_table[LUTGEN_SIGMOID_WORDS] LUTGEN_TABLE_ATTR = {
+#else
+extern const uint16_t lutgen_sigmoid_table[LUTGEN_SIGMOID_WORDS] LUTGEN_TABLE_ATTR;
+#ifdef LUTGEN_SIGMOID_IMPLEMENTATION
+const uint16_t lutgen_sigmoid_table[LUTGEN_SIGMOID_WORDS] LUTGEN_TABLE_ATTR = {
+#endif
+#endif
+#if defined(LUTGEN_SIGMOID_STATIC) || defined(LUTGEN_SIGMOID_IMPLEMENTATION)
+/* 129 words with 16 fraction bits */
     32768, 33793, 34813, 35832, 36844, 37847, 38842, 39825, 40795, 41749, 42688, 43609, 44512,
     45394, 46256, 47095, 47912, 48706, 49476, 50221, 50943, 51639, 52312, 52959, 53582, 54181,
     54756, 55307, 55836, 56341, 56823, 57285, 57725, 58145, 58545, 58926, 59288, 59633, 59960,
@@ -71,6 +91,7 @@ static const uint16_t lutgen_sigmoid_table[LUTGEN_SIGMOID_WORDS] LUTGEN_TABLE_AT
     65438, 65444, 65449, 65454, 65460, 65464, 65469, 65472, 65476, 65480, 65483, 65487, 65489,
     65493, 65495, 65497, 65501, 65502, 65504, 65506, 65508, 65509, 65512, 65513, 65514
 };
+#endif
 
 /* table word i */
 static inline int32_t lutgen_sigmoid_word(int32_t i)
@@ -108,4 +129,4 @@ static inline int16_t lutgen_sigmoid_eval(int16_t x)
 }
 #endif
 
-#endif /* LUTGEN_SIGMOID_H */
+#endif /* LUTGEN_SIGMOID_H_EC23E0A9 */

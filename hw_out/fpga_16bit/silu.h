@@ -7,7 +7,11 @@
  * Error: max 0.9987 LSB (0.000243823), mean 0.2623 LSB, rms 7.53654e-05, floor 0.5000 LSB, faithful, exhaustive over 65536 inputs
  * ROM: 5140 bits; arithmetic: docs/ARITHMETIC.md
  */
-#ifndef LUTGEN_SILU_H
+#ifndef LUTGEN_SILU_H_C55739EF
+#define LUTGEN_SILU_H_C55739EF
+#ifdef LUTGEN_SILU_H
+#error "lutgen: two different tables named 'silu' in one translation unit (this one: s16.12 -> s16.12); regenerate one with another --name, e.g. --name silu_s16_12_s16_12"
+#endif
 #define LUTGEN_SILU_H
 
 #include <stdint.h>
@@ -58,8 +62,24 @@
 extern "C" {
 #endif
 
-/* 257 words with 16 fraction bits */
+/*
+ * One copy of the table in the program: in exactly one .c file,
+ *   #define LUTGEN_SILU_IMPLEMENTATION
+ *   #include "silu.h"
+ * defines it; every other file that includes this header sees the
+ * extern declaration. LUTGEN_SILU_STATIC instead gives the including file
+ * its own static copy.
+ */
+#if defined(LUTGEN_SILU_STATIC)
 static const int32_t lutgen_silu_table[LUTGEN_SILU_WORDS] LUTGEN_TABLE_ATTR = {
+#else
+extern const int32_t lutgen_silu_table[LUTGEN_SILU_WORDS] LUTGEN_TABLE_ATTR;
+#ifdef LUTGEN_SILU_IMPLEMENTATION
+const int32_t lutgen_silu_table[LUTGEN_SILU_WORDS] LUTGEN_TABLE_ATTR = {
+#endif
+#endif
+#if defined(LUTGEN_SILU_STATIC) || defined(LUTGEN_SILU_IMPLEMENTATION)
+/* 257 words with 16 fraction bits */
     -174, -186, -196, -207, -219, -231, -244, -257, -272, -286, -303, -319,
     -337, -356, -375, -396, -418, -441, -465, -490, -517, -545, -575, -607,
     -639, -674, -710, -749, -789, -831, -876, -923, -972, -1024, -1078, -1136,
@@ -83,12 +103,13 @@ static const int32_t lutgen_silu_table[LUTGEN_SILU_WORDS] LUTGEN_TABLE_ATTR = {
     458334, 462452, 466569, 470684, 474799, 478913, 483025, 487138, 491248, 495359, 499468, 503577,
     507685, 511793, 515900, 520006, 524114
 };
+#endif
 
 /* table word i, sign restored */
 static inline int32_t lutgen_silu_word(int32_t i)
 {
-    const int64_t w = (int64_t)LUTGEN_READ_32(&lutgen_silu_table[i]);
-    return (int32_t)(w > 2147483647 ? w - INT64_C(4294967296) : w);
+    const uint32_t w = (uint32_t)LUTGEN_READ_32(&lutgen_silu_table[i]);
+    return w > 2147483647 ? (int32_t)(-(int32_t)(uint32_t)~w - 1) : (int32_t)w;
 }
 
 /* floor(a / 2^r) without shifting a negative value */
@@ -118,4 +139,4 @@ static inline int16_t lutgen_silu_eval(int16_t x)
 }
 #endif
 
-#endif /* LUTGEN_SILU_H */
+#endif /* LUTGEN_SILU_H_C55739EF */

@@ -7,7 +7,11 @@
  * Error: max 0.9793 LSB (2.98843e-05), mean 0.2088 LSB, rms 8.04055e-06, floor 0.5000 LSB, faithful, exhaustive over 65536 inputs
  * ROM: 18450 bits; arithmetic: docs/ARITHMETIC.md
  */
-#ifndef LUTGEN_SOFTMAX_EXP_H
+#ifndef LUTGEN_SOFTMAX_EXP_H_7C5177E0
+#define LUTGEN_SOFTMAX_EXP_H_7C5177E0
+#ifdef LUTGEN_SOFTMAX_EXP_H
+#error "lutgen: two different tables named 'softmax_exp' in one translation unit (this one: u16.12 -> u16.15); regenerate one with another --name, e.g. --name softmax_exp_u16_12_u16_15"
+#endif
 #define LUTGEN_SOFTMAX_EXP_H
 
 #include <stdint.h>
@@ -58,8 +62,24 @@
 extern "C" {
 #endif
 
-/* 1025 words with 18 fraction bits */
+/*
+ * One copy of the table in the program: in exactly one .c file,
+ *   #define LUTGEN_SOFTMAX_EXP_IMPLEMENTATION
+ *   #include "softmax_exp.h"
+ * defines it; every other file that includes this header sees the
+ * extern declaration. LUTGEN_SOFTMAX_EXP_STATIC instead gives the including file
+ * its own static copy.
+ */
+#if defined(LUTGEN_SOFTMAX_EXP_STATIC)
 static const uint32_t lutgen_softmax_exp_table[LUTGEN_SOFTMAX_EXP_WORDS] LUTGEN_TABLE_ATTR = {
+#else
+extern const uint32_t lutgen_softmax_exp_table[LUTGEN_SOFTMAX_EXP_WORDS] LUTGEN_TABLE_ATTR;
+#ifdef LUTGEN_SOFTMAX_EXP_IMPLEMENTATION
+const uint32_t lutgen_softmax_exp_table[LUTGEN_SOFTMAX_EXP_WORDS] LUTGEN_TABLE_ATTR = {
+#endif
+#endif
+#if defined(LUTGEN_SOFTMAX_EXP_STATIC) || defined(LUTGEN_SOFTMAX_EXP_IMPLEMENTATION)
+/* 1025 words with 18 fraction bits */
     262140, 258075, 254074, 250135, 246256, 242439, 238680, 234980, 231337, 227749, 224220, 220744,
     217322, 213952, 210634, 207370, 204154, 200989, 197872, 194805, 191785, 188812, 185884, 183002,
     180164, 177372, 174623, 171915, 169250, 166626, 164042, 161500, 158996, 156530, 154103, 151715,
@@ -147,6 +167,7 @@ static const uint32_t lutgen_softmax_exp_table[LUTGEN_SOFTMAX_EXP_WORDS] LUTGEN_
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0
 };
+#endif
 
 /* table word i */
 static inline int32_t lutgen_softmax_exp_word(int32_t i)
@@ -181,4 +202,4 @@ static inline uint16_t lutgen_softmax_exp_eval(uint16_t x)
 }
 #endif
 
-#endif /* LUTGEN_SOFTMAX_EXP_H */
+#endif /* LUTGEN_SOFTMAX_EXP_H_7C5177E0 */

@@ -7,7 +7,11 @@
  * Error: max 0.8888 LSB (2.71232e-05), mean 0.2698 LSB, rms 9.80358e-06, floor 0.5000 LSB, faithful, exhaustive over 65536 inputs
  * ROM: 2064 bits; arithmetic: docs/ARITHMETIC.md
  */
-#ifndef LUTGEN_SOFTMAX_RECIP_H
+#ifndef LUTGEN_SOFTMAX_RECIP_H_9CCD7176
+#define LUTGEN_SOFTMAX_RECIP_H_9CCD7176
+#ifdef LUTGEN_SOFTMAX_RECIP_H
+#error "lutgen: two different tables named 'softmax_recip' in one translation unit (this one: u16.16 -> u16.15); regenerate one with another --name, e.g. --name softmax_recip_u16_16_u16_15"
+#endif
 #define LUTGEN_SOFTMAX_RECIP_H
 
 #include <stdint.h>
@@ -58,8 +62,24 @@
 extern "C" {
 #endif
 
-/* 129 words with 16 fraction bits */
+/*
+ * One copy of the table in the program: in exactly one .c file,
+ *   #define LUTGEN_SOFTMAX_RECIP_IMPLEMENTATION
+ *   #include "softmax_recip.h"
+ * defines it; every other file that includes this header sees the
+ * extern declaration. LUTGEN_SOFTMAX_RECIP_STATIC instead gives the including file
+ * its own static copy.
+ */
+#if defined(LUTGEN_SOFTMAX_RECIP_STATIC)
 static const uint16_t lutgen_softmax_recip_table[LUTGEN_SOFTMAX_RECIP_WORDS] LUTGEN_TABLE_ATTR = {
+#else
+extern const uint16_t lutgen_softmax_recip_table[LUTGEN_SOFTMAX_RECIP_WORDS] LUTGEN_TABLE_ATTR;
+#ifdef LUTGEN_SOFTMAX_RECIP_IMPLEMENTATION
+const uint16_t lutgen_softmax_recip_table[LUTGEN_SOFTMAX_RECIP_WORDS] LUTGEN_TABLE_ATTR = {
+#endif
+#endif
+#if defined(LUTGEN_SOFTMAX_RECIP_STATIC) || defined(LUTGEN_SOFTMAX_RECIP_IMPLEMENTATION)
+/* 129 words with 16 fraction bits */
     65535, 65028, 64527, 64035, 63550, 63072, 62601, 62137, 61681, 61230, 60787, 60349, 59918,
     59493, 59074, 58661, 58254, 57852, 57456, 57065, 56680, 56299, 55924, 55553, 55188, 54827,
     54471, 54120, 53773, 53430, 53092, 52758, 52429, 52103, 51781, 51464, 51150, 50840, 50534,
@@ -71,6 +91,7 @@ static const uint16_t lutgen_softmax_recip_table[LUTGEN_SOFTMAX_RECIP_WORDS] LUT
     36158, 36003, 35849, 35696, 35545, 35395, 35246, 35099, 34952, 34807, 34664, 34521, 34380,
     34239, 34100, 33962, 33825, 33689, 33554, 33421, 33288, 33157, 33026, 32896, 32768
 };
+#endif
 
 /* table word i */
 static inline int32_t lutgen_softmax_recip_word(int32_t i)
@@ -105,4 +126,4 @@ static inline uint16_t lutgen_softmax_recip_eval(uint16_t x)
 }
 #endif
 
-#endif /* LUTGEN_SOFTMAX_RECIP_H */
+#endif /* LUTGEN_SOFTMAX_RECIP_H_9CCD7176 */

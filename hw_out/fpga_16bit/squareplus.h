@@ -7,7 +7,11 @@
  * Error: max 0.9962 LSB (0.000486378), mean 0.2659 LSB, rms 0.000153835, floor 0.5000 LSB, faithful, exhaustive over 65536 inputs
  * ROM: 2451 bits; arithmetic: docs/ARITHMETIC.md
  */
-#ifndef LUTGEN_SQUAREPLUS_H
+#ifndef LUTGEN_SQUAREPLUS_H_2D266413
+#define LUTGEN_SQUAREPLUS_H_2D266413
+#ifdef LUTGEN_SQUAREPLUS_H
+#error "lutgen: two different tables named 'squareplus' in one translation unit (this one: s16.12 -> s16.11); regenerate one with another --name, e.g. --name squareplus_s16_12_s16_11"
+#endif
 #define LUTGEN_SQUAREPLUS_H
 
 #include <stdint.h>
@@ -58,8 +62,24 @@
 extern "C" {
 #endif
 
-/* 129 words with 15 fraction bits */
+/*
+ * One copy of the table in the program: in exactly one .c file,
+ *   #define LUTGEN_SQUAREPLUS_IMPLEMENTATION
+ *   #include "squareplus.h"
+ * defines it; every other file that includes this header sees the
+ * extern declaration. LUTGEN_SQUAREPLUS_STATIC instead gives the including file
+ * its own static copy.
+ */
+#if defined(LUTGEN_SQUAREPLUS_STATIC)
 static const uint32_t lutgen_squareplus_table[LUTGEN_SQUAREPLUS_WORDS] LUTGEN_TABLE_ATTR = {
+#else
+extern const uint32_t lutgen_squareplus_table[LUTGEN_SQUAREPLUS_WORDS] LUTGEN_TABLE_ATTR;
+#ifdef LUTGEN_SQUAREPLUS_IMPLEMENTATION
+const uint32_t lutgen_squareplus_table[LUTGEN_SQUAREPLUS_WORDS] LUTGEN_TABLE_ATTR = {
+#endif
+#endif
+#if defined(LUTGEN_SQUAREPLUS_STATIC) || defined(LUTGEN_SQUAREPLUS_IMPLEMENTATION)
+/* 129 words with 15 fraction bits */
     4034, 4096, 4160, 4226, 4294, 4364, 4437, 4512, 4589, 4669, 4752, 4838,
     4927, 5019, 5115, 5214, 5317, 5424, 5536, 5652, 5773, 5898, 6030, 6167,
     6310, 6460, 6617, 6781, 6954, 7134, 7324, 7524, 7735, 7957, 8191, 8439,
@@ -72,6 +92,7 @@ static const uint32_t lutgen_squareplus_table[LUTGEN_SQUAREPLUS_WORDS] LUTGEN_TA
     185997, 189972, 193952, 197936, 201925, 205918, 209915, 213915, 217919, 221926, 225936, 229949,
     233965, 237984, 242005, 246028, 250054, 254082, 258112, 262144, 266178
 };
+#endif
 
 /* table word i */
 static inline int32_t lutgen_squareplus_word(int32_t i)
@@ -106,4 +127,4 @@ static inline int16_t lutgen_squareplus_eval(int16_t x)
 }
 #endif
 
-#endif /* LUTGEN_SQUAREPLUS_H */
+#endif /* LUTGEN_SQUAREPLUS_H_2D266413 */

@@ -7,7 +7,11 @@
  * Error: max 0.9638 LSB (5.88214e-05), mean 0.2140 LSB, rms 1.67669e-05, floor 0.5000 LSB, faithful, exhaustive over 65536 inputs
  * ROM: 8208 bits; arithmetic: docs/ARITHMETIC.md
  */
-#ifndef LUTGEN_TANH_H
+#ifndef LUTGEN_TANH_H_4A0C0280
+#define LUTGEN_TANH_H_4A0C0280
+#ifdef LUTGEN_TANH_H
+#error "lutgen: two different tables named 'tanh' in one translation unit (this one: s16.12 -> s16.14); regenerate one with another --name, e.g. --name tanh_s16_12_s16_14"
+#endif
 #define LUTGEN_TANH_H
 
 #include <stdint.h>
@@ -58,8 +62,24 @@
 extern "C" {
 #endif
 
-/* 513 words with 15 fraction bits */
+/*
+ * One copy of the table in the program: in exactly one .c file,
+ *   #define LUTGEN_TANH_IMPLEMENTATION
+ *   #include "tanh.h"
+ * defines it; every other file that includes this header sees the
+ * extern declaration. LUTGEN_TANH_STATIC instead gives the including file
+ * its own static copy.
+ */
+#if defined(LUTGEN_TANH_STATIC)
 static const uint16_t lutgen_tanh_table[LUTGEN_TANH_WORDS] LUTGEN_TABLE_ATTR = {
+#else
+extern const uint16_t lutgen_tanh_table[LUTGEN_TANH_WORDS] LUTGEN_TABLE_ATTR;
+#ifdef LUTGEN_TANH_IMPLEMENTATION
+const uint16_t lutgen_tanh_table[LUTGEN_TANH_WORDS] LUTGEN_TABLE_ATTR = {
+#endif
+#endif
+#if defined(LUTGEN_TANH_STATIC) || defined(LUTGEN_TANH_IMPLEMENTATION)
+/* 513 words with 15 fraction bits */
     0, 512, 1024, 1535, 2045, 2555, 3063, 3570, 4075, 4578, 5079, 5577, 6073,
     6566, 7056, 7542, 8026, 8505, 8981, 9452, 9920, 10382, 10841, 11294, 11743, 12187,
     12625, 13059, 13487, 13909, 14326, 14737, 15143, 15543, 15936, 16325, 16706, 17082, 17452,
@@ -101,6 +121,7 @@ static const uint16_t lutgen_tanh_table[LUTGEN_TANH_WORDS] LUTGEN_TABLE_ATTR = {
     32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768,
     32768, 32768, 32768, 32768, 32768, 32768
 };
+#endif
 
 /* table word i */
 static inline int32_t lutgen_tanh_word(int32_t i)
@@ -138,4 +159,4 @@ static inline int16_t lutgen_tanh_eval(int16_t x)
 }
 #endif
 
-#endif /* LUTGEN_TANH_H */
+#endif /* LUTGEN_TANH_H_4A0C0280 */

@@ -7,7 +7,11 @@
  * Error: max 0.9896 LSB (0.061849), mean 0.1466 LSB, rms 0.0188655, floor 0.5000 LSB, faithful, exhaustive over 256 inputs
  * ROM: 72 bits; arithmetic: docs/ARITHMETIC.md
  */
-#ifndef LUTGEN_HARD_SWISH_H
+#ifndef LUTGEN_HARD_SWISH_H_D251EA26
+#define LUTGEN_HARD_SWISH_H_D251EA26
+#ifdef LUTGEN_HARD_SWISH_H
+#error "lutgen: two different tables named 'hard_swish' in one translation unit (this one: s8.4 -> s8.4); regenerate one with another --name, e.g. --name hard_swish_s8_4_s8_4"
+#endif
 #define LUTGEN_HARD_SWISH_H
 
 #include <stdint.h>
@@ -58,41 +62,58 @@
 extern "C" {
 #endif
 
-/* 9 words with 4 fraction bits */
+/*
+ * One copy of the table in the program: in exactly one .c file,
+ *   #define LUTGEN_HARD_SWISH_IMPLEMENTATION
+ *   #include "hard_swish.h"
+ * defines it; every other file that includes this header sees the
+ * extern declaration. LUTGEN_HARD_SWISH_STATIC instead gives the including file
+ * its own static copy.
+ */
+#if defined(LUTGEN_HARD_SWISH_STATIC)
 static const int8_t lutgen_hard_swish_table[LUTGEN_HARD_SWISH_WORDS] LUTGEN_TABLE_ATTR = {
+#else
+extern const int8_t lutgen_hard_swish_table[LUTGEN_HARD_SWISH_WORDS] LUTGEN_TABLE_ATTR;
+#ifdef LUTGEN_HARD_SWISH_IMPLEMENTATION
+const int8_t lutgen_hard_swish_table[LUTGEN_HARD_SWISH_WORDS] LUTGEN_TABLE_ATTR = {
+#endif
+#endif
+#if defined(LUTGEN_HARD_SWISH_STATIC) || defined(LUTGEN_HARD_SWISH_IMPLEMENTATION)
+/* 9 words with 4 fraction bits */
     -1, -6, -5, 0, 11, 28, 49, 65, 81
 };
+#endif
 
 /* table word i, sign restored */
-static inline int32_t lutgen_hard_swish_word(int32_t i)
+static inline int16_t lutgen_hard_swish_word(int16_t i)
 {
-    const int64_t w = (int64_t)LUTGEN_READ_8(&lutgen_hard_swish_table[i]);
-    return (int32_t)(w > 127 ? w - 256 : w);
+    const uint8_t w = (uint8_t)LUTGEN_READ_8(&lutgen_hard_swish_table[i]);
+    return w > 127 ? (int16_t)(-(int16_t)(uint8_t)~w - 1) : (int16_t)w;
 }
 
 /* floor(a / 2^r) without shifting a negative value */
-static inline int32_t lutgen_hard_swish_floor_shift(int32_t a, int r)
+static inline int16_t lutgen_hard_swish_floor_shift(int16_t a, int r)
 {
-    return a >= 0 ? a >> r : ~(~a >> r);
+    return (int16_t)(a >= 0 ? a >> r : ~(~a >> r));
 }
 
 /* Output code (s8.4) of input code x (s8.4): docs/ARITHMETIC.md step by step */
 static inline int8_t lutgen_hard_swish_eval(int8_t x)
 {
-    int32_t u = (int32_t)x;
-    int32_t y;
+    int16_t u = (int16_t)x;
+    int16_t y;
     if (u < (-47)) { /* 2. left tail: an asymptote */
-        int32_t acc = 0; /* 4. slope 0.0, intercept 0.0 */
+        int16_t acc = (int16_t)(0); /* 4. slope 0.0, intercept 0.0 */
         y = acc;
     } else if (u >= 81) { /* 2. right tail: an asymptote */
-        int32_t acc = u; /* 4. slope 1.0, intercept 0.0 */
+        int16_t acc = u; /* 4. slope 1.0, intercept 0.0 */
         y = acc;
     } else {
-        const int32_t off = u + 47; /* 3. table */
-        const int32_t i = off >> 4;
-        const int32_t t0 = lutgen_hard_swish_word(i);
-        int32_t acc = t0 * 16 + (lutgen_hard_swish_word(i + 1) - t0) * (off & 15);
-        y = lutgen_hard_swish_floor_shift(acc + 8, 4); /* 6. round half up */
+        const int16_t off = (int16_t)(u + 47); /* 3. table */
+        const int16_t i = (int16_t)(off >> 4);
+        const int16_t t0 = lutgen_hard_swish_word(i);
+        int16_t acc = (int16_t)(t0 * 16 + (lutgen_hard_swish_word((int16_t)(i + 1)) - t0) * (off & 15));
+        y = lutgen_hard_swish_floor_shift((int16_t)(acc + 8), 4); /* 6. round half up */
     }
     if (y < (-128)) y = (-128); /* 6. saturate */
     if (y > 127) y = 127;
@@ -103,4 +124,4 @@ static inline int8_t lutgen_hard_swish_eval(int8_t x)
 }
 #endif
 
-#endif /* LUTGEN_HARD_SWISH_H */
+#endif /* LUTGEN_HARD_SWISH_H_D251EA26 */

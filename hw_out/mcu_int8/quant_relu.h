@@ -7,7 +7,11 @@
  * Error: max 0.0000 LSB (0), mean 0.0000 LSB, rms 0, floor 0.0000 LSB, faithful, exhaustive over 256 inputs
  * ROM: 112 bits; arithmetic: docs/ARITHMETIC.md
  */
-#ifndef LUTGEN_QUANT_RELU_H
+#ifndef LUTGEN_QUANT_RELU_H_3820A420
+#define LUTGEN_QUANT_RELU_H_3820A420
+#ifdef LUTGEN_QUANT_RELU_H
+#error "lutgen: two different tables named 'quant_relu' in one translation unit (this one: s8.4 -> s8.6); regenerate one with another --name, e.g. --name quant_relu_s8_4_s8_6"
+#endif
 #define LUTGEN_QUANT_RELU_H
 
 #include <stdint.h>
@@ -58,27 +62,44 @@
 extern "C" {
 #endif
 
-/* 16 words with 6 fraction bits */
+/*
+ * One copy of the table in the program: in exactly one .c file,
+ *   #define LUTGEN_QUANT_RELU_IMPLEMENTATION
+ *   #include "quant_relu.h"
+ * defines it; every other file that includes this header sees the
+ * extern declaration. LUTGEN_QUANT_RELU_STATIC instead gives the including file
+ * its own static copy.
+ */
+#if defined(LUTGEN_QUANT_RELU_STATIC)
 static const uint8_t lutgen_quant_relu_table[LUTGEN_QUANT_RELU_WORDS] LUTGEN_TABLE_ATTR = {
+#else
+extern const uint8_t lutgen_quant_relu_table[LUTGEN_QUANT_RELU_WORDS] LUTGEN_TABLE_ATTR;
+#ifdef LUTGEN_QUANT_RELU_IMPLEMENTATION
+const uint8_t lutgen_quant_relu_table[LUTGEN_QUANT_RELU_WORDS] LUTGEN_TABLE_ATTR = {
+#endif
+#endif
+#if defined(LUTGEN_QUANT_RELU_STATIC) || defined(LUTGEN_QUANT_RELU_IMPLEMENTATION)
+/* 16 words with 6 fraction bits */
     0, 16, 16, 16, 16, 32, 32, 32, 32, 48, 48, 48, 48, 64, 64, 64
 };
+#endif
 
 /* table word i */
-static inline int32_t lutgen_quant_relu_word(int32_t i)
+static inline int16_t lutgen_quant_relu_word(int16_t i)
 {
-    return (int32_t)LUTGEN_READ_8(&lutgen_quant_relu_table[i]);
+    return (int16_t)LUTGEN_READ_8(&lutgen_quant_relu_table[i]);
 }
 
 /* Output code (s8.6) of input code x (s8.4): docs/ARITHMETIC.md step by step */
 static inline int8_t lutgen_quant_relu_eval(int8_t x)
 {
-    int32_t u = (int32_t)x;
-    int32_t y;
+    int16_t u = (int16_t)x;
+    int16_t y;
     {
         if (u < 1) u = 1; /* 2. left tail: clamp */
         if (u >= 17) u = 16; /* 2. right tail: clamp */
-        const int32_t off = u - 1; /* 3. table */
-        int32_t acc = lutgen_quant_relu_word(off);
+        const int16_t off = (int16_t)(u - 1); /* 3. table */
+        int16_t acc = lutgen_quant_relu_word(off);
         y = acc;
     }
     if (y < (-128)) y = (-128); /* 6. saturate */
@@ -90,4 +111,4 @@ static inline int8_t lutgen_quant_relu_eval(int8_t x)
 }
 #endif
 
-#endif /* LUTGEN_QUANT_RELU_H */
+#endif /* LUTGEN_QUANT_RELU_H_3820A420 */

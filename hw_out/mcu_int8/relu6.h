@@ -7,7 +7,11 @@
  * Error: max 0.0000 LSB (0), mean 0.0000 LSB, rms 0, floor 0.0000 LSB, faithful, exhaustive over 256 inputs
  * ROM: 35 bits; arithmetic: docs/ARITHMETIC.md
  */
-#ifndef LUTGEN_RELU6_H
+#ifndef LUTGEN_RELU6_H_84318FD1
+#define LUTGEN_RELU6_H_84318FD1
+#ifdef LUTGEN_RELU6_H
+#error "lutgen: two different tables named 'relu6' in one translation unit (this one: s8.4 -> s8.4); regenerate one with another --name, e.g. --name relu6_s8_4_s8_4"
+#endif
 #define LUTGEN_RELU6_H
 
 #include <stdint.h>
@@ -58,35 +62,52 @@
 extern "C" {
 #endif
 
-/* 5 words with 4 fraction bits */
+/*
+ * One copy of the table in the program: in exactly one .c file,
+ *   #define LUTGEN_RELU6_IMPLEMENTATION
+ *   #include "relu6.h"
+ * defines it; every other file that includes this header sees the
+ * extern declaration. LUTGEN_RELU6_STATIC instead gives the including file
+ * its own static copy.
+ */
+#if defined(LUTGEN_RELU6_STATIC)
 static const uint8_t lutgen_relu6_table[LUTGEN_RELU6_WORDS] LUTGEN_TABLE_ATTR = {
+#else
+extern const uint8_t lutgen_relu6_table[LUTGEN_RELU6_WORDS] LUTGEN_TABLE_ATTR;
+#ifdef LUTGEN_RELU6_IMPLEMENTATION
+const uint8_t lutgen_relu6_table[LUTGEN_RELU6_WORDS] LUTGEN_TABLE_ATTR = {
+#endif
+#endif
+#if defined(LUTGEN_RELU6_STATIC) || defined(LUTGEN_RELU6_IMPLEMENTATION)
+/* 5 words with 4 fraction bits */
     0, 32, 64, 96, 96
 };
+#endif
 
 /* table word i */
-static inline int32_t lutgen_relu6_word(int32_t i)
+static inline int16_t lutgen_relu6_word(int16_t i)
 {
-    return (int32_t)LUTGEN_READ_8(&lutgen_relu6_table[i]);
+    return (int16_t)LUTGEN_READ_8(&lutgen_relu6_table[i]);
 }
 
 /* floor(a / 2^r) without shifting a negative value */
-static inline int32_t lutgen_relu6_floor_shift(int32_t a, int r)
+static inline int16_t lutgen_relu6_floor_shift(int16_t a, int r)
 {
-    return a >= 0 ? a >> r : ~(~a >> r);
+    return (int16_t)(a >= 0 ? a >> r : ~(~a >> r));
 }
 
 /* Output code (s8.4) of input code x (s8.4): docs/ARITHMETIC.md step by step */
 static inline int8_t lutgen_relu6_eval(int8_t x)
 {
-    int32_t u = (int32_t)x;
-    int32_t y;
+    int16_t u = (int16_t)x;
+    int16_t y;
     {
         if (u < 0) u = 0; /* 2. left tail: clamp */
-        const int32_t off = u; /* 3. table */
-        const int32_t i = off >> 5;
-        const int32_t t0 = lutgen_relu6_word(i);
-        int32_t acc = t0 * 32 + (lutgen_relu6_word(i + 1) - t0) * (off & 31);
-        y = lutgen_relu6_floor_shift(acc + 16, 5); /* 6. round half up */
+        const int16_t off = u; /* 3. table */
+        const int16_t i = (int16_t)(off >> 5);
+        const int16_t t0 = lutgen_relu6_word(i);
+        int16_t acc = (int16_t)(t0 * 32 + (lutgen_relu6_word((int16_t)(i + 1)) - t0) * (off & 31));
+        y = lutgen_relu6_floor_shift((int16_t)(acc + 16), 5); /* 6. round half up */
     }
     if (y < (-128)) y = (-128); /* 6. saturate */
     if (y > 127) y = 127;
@@ -97,4 +118,4 @@ static inline int8_t lutgen_relu6_eval(int8_t x)
 }
 #endif
 
-#endif /* LUTGEN_RELU6_H */
+#endif /* LUTGEN_RELU6_H_84318FD1 */

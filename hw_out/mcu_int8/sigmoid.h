@@ -7,7 +7,11 @@
  * Error: max 0.9172 LSB (0.00358276), mean 0.3568 LSB, rms 0.00172426, floor 0.9087 LSB, faithful, exhaustive over 256 inputs
  * ROM: 153 bits; arithmetic: docs/ARITHMETIC.md
  */
-#ifndef LUTGEN_SIGMOID_H
+#ifndef LUTGEN_SIGMOID_H_4153A490
+#define LUTGEN_SIGMOID_H_4153A490
+#ifdef LUTGEN_SIGMOID_H
+#error "lutgen: two different tables named 'sigmoid' in one translation unit (this one: s8.4 -> u8.8); regenerate one with another --name, e.g. --name sigmoid_s8_4_u8_8"
+#endif
 #define LUTGEN_SIGMOID_H
 
 #include <stdint.h>
@@ -58,37 +62,54 @@
 extern "C" {
 #endif
 
-/* 17 words with 8 fraction bits */
+/*
+ * One copy of the table in the program: in exactly one .c file,
+ *   #define LUTGEN_SIGMOID_IMPLEMENTATION
+ *   #include "sigmoid.h"
+ * defines it; every other file that includes this header sees the
+ * extern declaration. LUTGEN_SIGMOID_STATIC instead gives the including file
+ * its own static copy.
+ */
+#if defined(LUTGEN_SIGMOID_STATIC)
 static const uint16_t lutgen_sigmoid_table[LUTGEN_SIGMOID_WORDS] LUTGEN_TABLE_ATTR = {
+#else
+extern const uint16_t lutgen_sigmoid_table[LUTGEN_SIGMOID_WORDS] LUTGEN_TABLE_ATTR;
+#ifdef LUTGEN_SIGMOID_IMPLEMENTATION
+const uint16_t lutgen_sigmoid_table[LUTGEN_SIGMOID_WORDS] LUTGEN_TABLE_ATTR = {
+#endif
+#endif
+#if defined(LUTGEN_SIGMOID_STATIC) || defined(LUTGEN_SIGMOID_IMPLEMENTATION)
+/* 17 words with 8 fraction bits */
     128, 159, 188, 210, 226, 237, 244, 249, 252, 253, 254, 255, 255, 256, 256, 256, 256
 };
+#endif
 
 /* table word i */
-static inline int32_t lutgen_sigmoid_word(int32_t i)
+static inline int16_t lutgen_sigmoid_word(int16_t i)
 {
-    return (int32_t)LUTGEN_READ_16(&lutgen_sigmoid_table[i]);
+    return (int16_t)LUTGEN_READ_16(&lutgen_sigmoid_table[i]);
 }
 
 /* floor(a / 2^r) without shifting a negative value */
-static inline int32_t lutgen_sigmoid_floor_shift(int32_t a, int r)
+static inline int16_t lutgen_sigmoid_floor_shift(int16_t a, int r)
 {
-    return a >= 0 ? a >> r : ~(~a >> r);
+    return (int16_t)(a >= 0 ? a >> r : ~(~a >> r));
 }
 
 /* Output code (u8.8) of input code x (s8.4): docs/ARITHMETIC.md step by step */
 static inline uint8_t lutgen_sigmoid_eval(int8_t x)
 {
     const int neg = x < 0; /* 1. fold: f(-x) = F - f(x) */
-    int32_t u = neg ? -(int32_t)x : (int32_t)x;
-    int32_t y;
+    int16_t u = (int16_t)(neg ? -(int16_t)x : (int16_t)x);
+    int16_t y;
     {
         if (u >= 128) u = 127; /* 2. right tail: clamp */
-        const int32_t off = u; /* 3. table */
-        const int32_t i = off >> 3;
-        const int32_t t0 = lutgen_sigmoid_word(i);
-        int32_t acc = t0 * 8 + (lutgen_sigmoid_word(i + 1) - t0) * (off & 7);
-        if (neg) acc = 2048 - acc; /* 5. unfold */
-        y = lutgen_sigmoid_floor_shift(acc + 4, 3); /* 6. round half up */
+        const int16_t off = u; /* 3. table */
+        const int16_t i = (int16_t)(off >> 3);
+        const int16_t t0 = lutgen_sigmoid_word(i);
+        int16_t acc = (int16_t)(t0 * 8 + (lutgen_sigmoid_word((int16_t)(i + 1)) - t0) * (off & 7));
+        if (neg) acc = (int16_t)(2048 - acc); /* 5. unfold */
+        y = lutgen_sigmoid_floor_shift((int16_t)(acc + 4), 3); /* 6. round half up */
     }
     if (y < 0) y = 0; /* 6. saturate */
     if (y > 255) y = 255;
@@ -99,4 +120,4 @@ static inline uint8_t lutgen_sigmoid_eval(int8_t x)
 }
 #endif
 
-#endif /* LUTGEN_SIGMOID_H */
+#endif /* LUTGEN_SIGMOID_H_4153A490 */

@@ -7,7 +7,11 @@
  * Error: max 0.8101 LSB (0.050629), mean 0.1907 LSB, rms 0.016683, floor 0.4985 LSB, faithful, exhaustive over 256 inputs
  * ROM: 63 bits; arithmetic: docs/ARITHMETIC.md
  */
-#ifndef LUTGEN_SOFTPLUS_H
+#ifndef LUTGEN_SOFTPLUS_H_C984B3E3
+#define LUTGEN_SOFTPLUS_H_C984B3E3
+#ifdef LUTGEN_SOFTPLUS_H
+#error "lutgen: two different tables named 'softplus' in one translation unit (this one: s8.4 -> s8.4); regenerate one with another --name, e.g. --name softplus_s8_4_s8_4"
+#endif
 #define LUTGEN_SOFTPLUS_H
 
 #include <stdint.h>
@@ -58,40 +62,57 @@
 extern "C" {
 #endif
 
-/* 9 words with 4 fraction bits */
+/*
+ * One copy of the table in the program: in exactly one .c file,
+ *   #define LUTGEN_SOFTPLUS_IMPLEMENTATION
+ *   #include "softplus.h"
+ * defines it; every other file that includes this header sees the
+ * extern declaration. LUTGEN_SOFTPLUS_STATIC instead gives the including file
+ * its own static copy.
+ */
+#if defined(LUTGEN_SOFTPLUS_STATIC)
 static const uint8_t lutgen_softplus_table[LUTGEN_SOFTPLUS_WORDS] LUTGEN_TABLE_ATTR = {
+#else
+extern const uint8_t lutgen_softplus_table[LUTGEN_SOFTPLUS_WORDS] LUTGEN_TABLE_ATTR;
+#ifdef LUTGEN_SOFTPLUS_IMPLEMENTATION
+const uint8_t lutgen_softplus_table[LUTGEN_SOFTPLUS_WORDS] LUTGEN_TABLE_ATTR = {
+#endif
+#endif
+#if defined(LUTGEN_SOFTPLUS_STATIC) || defined(LUTGEN_SOFTPLUS_IMPLEMENTATION)
+/* 9 words with 4 fraction bits */
     0, 1, 2, 6, 13, 24, 37, 53, 68
 };
+#endif
 
 /* table word i */
-static inline int32_t lutgen_softplus_word(int32_t i)
+static inline int16_t lutgen_softplus_word(int16_t i)
 {
-    return (int32_t)LUTGEN_READ_8(&lutgen_softplus_table[i]);
+    return (int16_t)LUTGEN_READ_8(&lutgen_softplus_table[i]);
 }
 
 /* floor(a / 2^r) without shifting a negative value */
-static inline int32_t lutgen_softplus_floor_shift(int32_t a, int r)
+static inline int16_t lutgen_softplus_floor_shift(int16_t a, int r)
 {
-    return a >= 0 ? a >> r : ~(~a >> r);
+    return (int16_t)(a >= 0 ? a >> r : ~(~a >> r));
 }
 
 /* Output code (s8.4) of input code x (s8.4): docs/ARITHMETIC.md step by step */
 static inline int8_t lutgen_softplus_eval(int8_t x)
 {
-    int32_t u = (int32_t)x;
-    int32_t y;
+    int16_t u = (int16_t)x;
+    int16_t y;
     if (u < (-60)) { /* 2. left tail: an asymptote */
-        int32_t acc = 0; /* 4. slope 0.0, intercept 0.0 */
+        int16_t acc = (int16_t)(0); /* 4. slope 0.0, intercept 0.0 */
         y = acc;
     } else if (u >= 68) { /* 2. right tail: an asymptote */
-        int32_t acc = u; /* 4. slope 1.0, intercept 0.0 */
+        int16_t acc = u; /* 4. slope 1.0, intercept 0.0 */
         y = acc;
     } else {
-        const int32_t off = u + 60; /* 3. table */
-        const int32_t i = off >> 4;
-        const int32_t t0 = lutgen_softplus_word(i);
-        int32_t acc = t0 * 16 + (lutgen_softplus_word(i + 1) - t0) * (off & 15);
-        y = lutgen_softplus_floor_shift(acc + 8, 4); /* 6. round half up */
+        const int16_t off = (int16_t)(u + 60); /* 3. table */
+        const int16_t i = (int16_t)(off >> 4);
+        const int16_t t0 = lutgen_softplus_word(i);
+        int16_t acc = (int16_t)(t0 * 16 + (lutgen_softplus_word((int16_t)(i + 1)) - t0) * (off & 15));
+        y = lutgen_softplus_floor_shift((int16_t)(acc + 8), 4); /* 6. round half up */
     }
     if (y < (-128)) y = (-128); /* 6. saturate */
     if (y > 127) y = 127;
@@ -102,4 +123,4 @@ static inline int8_t lutgen_softplus_eval(int8_t x)
 }
 #endif
 
-#endif /* LUTGEN_SOFTPLUS_H */
+#endif /* LUTGEN_SOFTPLUS_H_C984B3E3 */

@@ -7,7 +7,11 @@
  * Error: max 1.0000 LSB (0.00781225), mean 0.4267 LSB, rms 0.00453281, floor 1.0000 LSB, faithful, exhaustive over 256 inputs
  * ROM: 136 bits; arithmetic: docs/ARITHMETIC.md
  */
-#ifndef LUTGEN_TANH_H
+#ifndef LUTGEN_TANH_H_26BD540C
+#define LUTGEN_TANH_H_26BD540C
+#ifdef LUTGEN_TANH_H
+#error "lutgen: two different tables named 'tanh' in one translation unit (this one: s8.4 -> s8.7); regenerate one with another --name, e.g. --name tanh_s8_4_s8_7"
+#endif
 #define LUTGEN_TANH_H
 
 #include <stdint.h>
@@ -58,37 +62,54 @@
 extern "C" {
 #endif
 
-/* 17 words with 7 fraction bits */
+/*
+ * One copy of the table in the program: in exactly one .c file,
+ *   #define LUTGEN_TANH_IMPLEMENTATION
+ *   #include "tanh.h"
+ * defines it; every other file that includes this header sees the
+ * extern declaration. LUTGEN_TANH_STATIC instead gives the including file
+ * its own static copy.
+ */
+#if defined(LUTGEN_TANH_STATIC)
 static const uint8_t lutgen_tanh_table[LUTGEN_TANH_WORDS] LUTGEN_TABLE_ATTR = {
+#else
+extern const uint8_t lutgen_tanh_table[LUTGEN_TANH_WORDS] LUTGEN_TABLE_ATTR;
+#ifdef LUTGEN_TANH_IMPLEMENTATION
+const uint8_t lutgen_tanh_table[LUTGEN_TANH_WORDS] LUTGEN_TABLE_ATTR = {
+#endif
+#endif
+#if defined(LUTGEN_TANH_STATIC) || defined(LUTGEN_TANH_IMPLEMENTATION)
+/* 17 words with 7 fraction bits */
     0, 32, 60, 82, 98, 109, 116, 120, 124, 125, 126, 127, 127, 128, 128, 128, 128
 };
+#endif
 
 /* table word i */
-static inline int32_t lutgen_tanh_word(int32_t i)
+static inline int16_t lutgen_tanh_word(int16_t i)
 {
-    return (int32_t)LUTGEN_READ_8(&lutgen_tanh_table[i]);
+    return (int16_t)LUTGEN_READ_8(&lutgen_tanh_table[i]);
 }
 
 /* floor(a / 2^r) without shifting a negative value */
-static inline int32_t lutgen_tanh_floor_shift(int32_t a, int r)
+static inline int16_t lutgen_tanh_floor_shift(int16_t a, int r)
 {
-    return a >= 0 ? a >> r : ~(~a >> r);
+    return (int16_t)(a >= 0 ? a >> r : ~(~a >> r));
 }
 
 /* Output code (s8.7) of input code x (s8.4): docs/ARITHMETIC.md step by step */
 static inline int8_t lutgen_tanh_eval(int8_t x)
 {
     const int neg = x < 0; /* 1. fold: f(-x) = F - f(x) */
-    int32_t u = neg ? -(int32_t)x : (int32_t)x;
-    int32_t y;
+    int16_t u = (int16_t)(neg ? -(int16_t)x : (int16_t)x);
+    int16_t y;
     {
         if (u >= 64) u = 63; /* 2. right tail: clamp */
-        const int32_t off = u; /* 3. table */
-        const int32_t i = off >> 2;
-        const int32_t t0 = lutgen_tanh_word(i);
-        int32_t acc = t0 * 4 + (lutgen_tanh_word(i + 1) - t0) * (off & 3);
-        if (neg) acc = -acc; /* 5. unfold */
-        y = lutgen_tanh_floor_shift(acc + 2, 2); /* 6. round half up */
+        const int16_t off = u; /* 3. table */
+        const int16_t i = (int16_t)(off >> 2);
+        const int16_t t0 = lutgen_tanh_word(i);
+        int16_t acc = (int16_t)(t0 * 4 + (lutgen_tanh_word((int16_t)(i + 1)) - t0) * (off & 3));
+        if (neg) acc = (int16_t)(-acc); /* 5. unfold */
+        y = lutgen_tanh_floor_shift((int16_t)(acc + 2), 2); /* 6. round half up */
     }
     if (y < (-128)) y = (-128); /* 6. saturate */
     if (y > 127) y = 127;
@@ -99,4 +120,4 @@ static inline int8_t lutgen_tanh_eval(int8_t x)
 }
 #endif
 
-#endif /* LUTGEN_TANH_H */
+#endif /* LUTGEN_TANH_H_26BD540C */

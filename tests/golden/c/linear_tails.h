@@ -7,7 +7,11 @@
  * Error: max 4.0000 LSB (0.25), mean 0.2500 LSB, rms 0.0518223, floor 0.0000 LSB, not faithful, exhaustive over 256 inputs
  * ROM: 20 bits; arithmetic: docs/ARITHMETIC.md
  */
-#ifndef LUTGEN_LINEAR_TAILS_H
+#ifndef LUTGEN_LINEAR_TAILS_H_E917AF62
+#define LUTGEN_LINEAR_TAILS_H_E917AF62
+#ifdef LUTGEN_LINEAR_TAILS_H
+#error "lutgen: two different tables named 'linear_tails' in one translation unit (this one: s8.4 -> s8.4); regenerate one with another --name, e.g. --name linear_tails_s8_4_s8_4"
+#endif
 #define LUTGEN_LINEAR_TAILS_H
 
 #include <stdint.h>
@@ -58,32 +62,49 @@
 extern "C" {
 #endif
 
-/* 4 words with 4 fraction bits */
+/*
+ * One copy of the table in the program: in exactly one .c file,
+ *   #define LUTGEN_LINEAR_TAILS_IMPLEMENTATION
+ *   #include "linear_tails.h"
+ * defines it; every other file that includes this header sees the
+ * extern declaration. LUTGEN_LINEAR_TAILS_STATIC instead gives the including file
+ * its own static copy.
+ */
+#if defined(LUTGEN_LINEAR_TAILS_STATIC)
 static const int8_t lutgen_linear_tails_table[LUTGEN_LINEAR_TAILS_WORDS] LUTGEN_TABLE_ATTR = {
+#else
+extern const int8_t lutgen_linear_tails_table[LUTGEN_LINEAR_TAILS_WORDS] LUTGEN_TABLE_ATTR;
+#ifdef LUTGEN_LINEAR_TAILS_IMPLEMENTATION
+const int8_t lutgen_linear_tails_table[LUTGEN_LINEAR_TAILS_WORDS] LUTGEN_TABLE_ATTR = {
+#endif
+#endif
+#if defined(LUTGEN_LINEAR_TAILS_STATIC) || defined(LUTGEN_LINEAR_TAILS_IMPLEMENTATION)
+/* 4 words with 4 fraction bits */
     -12, -4, 4, 12
 };
+#endif
 
 /* table word i, sign restored */
-static inline int32_t lutgen_linear_tails_word(int32_t i)
+static inline int16_t lutgen_linear_tails_word(int16_t i)
 {
-    const int64_t w = (int64_t)LUTGEN_READ_8(&lutgen_linear_tails_table[i]);
-    return (int32_t)(w > 127 ? w - 256 : w);
+    const uint8_t w = (uint8_t)LUTGEN_READ_8(&lutgen_linear_tails_table[i]);
+    return w > 127 ? (int16_t)(-(int16_t)(uint8_t)~w - 1) : (int16_t)w;
 }
 
 /* Output code (s8.4) of input code x (s8.4): docs/ARITHMETIC.md step by step */
 static inline int8_t lutgen_linear_tails_eval(int8_t x)
 {
-    int32_t u = (int32_t)x;
-    int32_t y;
+    int16_t u = (int16_t)x;
+    int16_t y;
     if (u < (-16)) { /* 2. left tail: an asymptote */
-        int32_t acc = u; /* 4. slope 1.0, intercept 0.0 */
+        int16_t acc = u; /* 4. slope 1.0, intercept 0.0 */
         y = acc;
     } else if (u >= 16) { /* 2. right tail: an asymptote */
-        int32_t acc = u; /* 4. slope 1.0, intercept 0.0 */
+        int16_t acc = u; /* 4. slope 1.0, intercept 0.0 */
         y = acc;
     } else {
-        const int32_t off = u + 16; /* 3. table */
-        int32_t acc = lutgen_linear_tails_word(off >> 3);
+        const int16_t off = (int16_t)(u + 16); /* 3. table */
+        int16_t acc = lutgen_linear_tails_word((int16_t)(off >> 3));
         y = acc;
     }
     if (y < (-128)) y = (-128); /* 6. saturate */
@@ -95,4 +116,4 @@ static inline int8_t lutgen_linear_tails_eval(int8_t x)
 }
 #endif
 
-#endif /* LUTGEN_LINEAR_TAILS_H */
+#endif /* LUTGEN_LINEAR_TAILS_H_E917AF62 */

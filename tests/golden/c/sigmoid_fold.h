@@ -7,7 +7,11 @@
  * Error: max 0.5863 LSB (0.00916056), mean 0.2068 LSB, rms 0.00408556, floor 0.4903 LSB, faithful, exhaustive over 256 inputs
  * ROM: 170 bits; arithmetic: docs/ARITHMETIC.md
  */
-#ifndef LUTGEN_SIGMOID_FOLD_H
+#ifndef LUTGEN_SIGMOID_FOLD_H_197D879F
+#define LUTGEN_SIGMOID_FOLD_H_197D879F
+#ifdef LUTGEN_SIGMOID_FOLD_H
+#error "lutgen: two different tables named 'sigmoid_fold' in one translation unit (this one: s8.4 -> s8.6); regenerate one with another --name, e.g. --name sigmoid_fold_s8_4_s8_6"
+#endif
 #define LUTGEN_SIGMOID_FOLD_H
 
 #include <stdint.h>
@@ -58,37 +62,54 @@
 extern "C" {
 #endif
 
-/* 17 words with 9 fraction bits */
+/*
+ * One copy of the table in the program: in exactly one .c file,
+ *   #define LUTGEN_SIGMOID_FOLD_IMPLEMENTATION
+ *   #include "sigmoid_fold.h"
+ * defines it; every other file that includes this header sees the
+ * extern declaration. LUTGEN_SIGMOID_FOLD_STATIC instead gives the including file
+ * its own static copy.
+ */
+#if defined(LUTGEN_SIGMOID_FOLD_STATIC)
 static const uint16_t lutgen_sigmoid_fold_table[LUTGEN_SIGMOID_FOLD_WORDS] LUTGEN_TABLE_ATTR = {
+#else
+extern const uint16_t lutgen_sigmoid_fold_table[LUTGEN_SIGMOID_FOLD_WORDS] LUTGEN_TABLE_ATTR;
+#ifdef LUTGEN_SIGMOID_FOLD_IMPLEMENTATION
+const uint16_t lutgen_sigmoid_fold_table[LUTGEN_SIGMOID_FOLD_WORDS] LUTGEN_TABLE_ATTR = {
+#endif
+#endif
+#if defined(LUTGEN_SIGMOID_FOLD_STATIC) || defined(LUTGEN_SIGMOID_FOLD_IMPLEMENTATION)
+/* 17 words with 9 fraction bits */
     256, 319, 374, 419, 451, 473, 488, 497, 503, 506, 509, 510, 511, 511, 512, 512, 512
 };
+#endif
 
 /* table word i */
-static inline int32_t lutgen_sigmoid_fold_word(int32_t i)
+static inline int16_t lutgen_sigmoid_fold_word(int16_t i)
 {
-    return (int32_t)LUTGEN_READ_16(&lutgen_sigmoid_fold_table[i]);
+    return (int16_t)LUTGEN_READ_16(&lutgen_sigmoid_fold_table[i]);
 }
 
 /* floor(a / 2^r) without shifting a negative value */
-static inline int32_t lutgen_sigmoid_fold_floor_shift(int32_t a, int r)
+static inline int16_t lutgen_sigmoid_fold_floor_shift(int16_t a, int r)
 {
-    return a >= 0 ? a >> r : ~(~a >> r);
+    return (int16_t)(a >= 0 ? a >> r : ~(~a >> r));
 }
 
 /* Output code (s8.6) of input code x (s8.4): docs/ARITHMETIC.md step by step */
 static inline int8_t lutgen_sigmoid_fold_eval(int8_t x)
 {
     const int neg = x < 0; /* 1. fold: f(-x) = F - f(x) */
-    int32_t u = neg ? -(int32_t)x : (int32_t)x;
-    int32_t y;
+    int16_t u = (int16_t)(neg ? -(int16_t)x : (int16_t)x);
+    int16_t y;
     {
         if (u >= 128) u = 127; /* 2. right tail: clamp */
-        const int32_t off = u; /* 3. table */
-        const int32_t i = off >> 3;
-        const int32_t t0 = lutgen_sigmoid_fold_word(i);
-        int32_t acc = t0 * 8 + (lutgen_sigmoid_fold_word(i + 1) - t0) * (off & 7);
-        if (neg) acc = 4096 - acc; /* 5. unfold */
-        y = lutgen_sigmoid_fold_floor_shift(acc + 32, 6); /* 6. round half up */
+        const int16_t off = u; /* 3. table */
+        const int16_t i = (int16_t)(off >> 3);
+        const int16_t t0 = lutgen_sigmoid_fold_word(i);
+        int16_t acc = (int16_t)(t0 * 8 + (lutgen_sigmoid_fold_word((int16_t)(i + 1)) - t0) * (off & 7));
+        if (neg) acc = (int16_t)(4096 - acc); /* 5. unfold */
+        y = lutgen_sigmoid_fold_floor_shift((int16_t)(acc + 32), 6); /* 6. round half up */
     }
     if (y < (-128)) y = (-128); /* 6. saturate */
     if (y > 127) y = 127;
@@ -99,4 +120,4 @@ static inline int8_t lutgen_sigmoid_fold_eval(int8_t x)
 }
 #endif
 
-#endif /* LUTGEN_SIGMOID_FOLD_H */
+#endif /* LUTGEN_SIGMOID_FOLD_H_197D879F */

@@ -7,7 +7,11 @@
  * Error: max 29.5755 LSB (0.462118), mean 2.0356 LSB, rms 0.0837891, floor 0.4944 LSB, not faithful, exhaustive over 256 inputs
  * ROM: 72 bits; arithmetic: docs/ARITHMETIC.md
  */
-#ifndef LUTGEN_TANH_NEAREST_H
+#ifndef LUTGEN_TANH_NEAREST_H_CF07008F
+#define LUTGEN_TANH_NEAREST_H_CF07008F
+#ifdef LUTGEN_TANH_NEAREST_H
+#error "lutgen: two different tables named 'tanh_nearest' in one translation unit (this one: s8.4 -> s8.6); regenerate one with another --name, e.g. --name tanh_nearest_s8_4_s8_6"
+#endif
 #define LUTGEN_TANH_NEAREST_H
 
 #include <stdint.h>
@@ -58,28 +62,45 @@
 extern "C" {
 #endif
 
-/* 9 words with 6 fraction bits */
+/*
+ * One copy of the table in the program: in exactly one .c file,
+ *   #define LUTGEN_TANH_NEAREST_IMPLEMENTATION
+ *   #include "tanh_nearest.h"
+ * defines it; every other file that includes this header sees the
+ * extern declaration. LUTGEN_TANH_NEAREST_STATIC instead gives the including file
+ * its own static copy.
+ */
+#if defined(LUTGEN_TANH_NEAREST_STATIC)
 static const int8_t lutgen_tanh_nearest_table[LUTGEN_TANH_NEAREST_WORDS] LUTGEN_TABLE_ATTR = {
+#else
+extern const int8_t lutgen_tanh_nearest_table[LUTGEN_TANH_NEAREST_WORDS] LUTGEN_TABLE_ATTR;
+#ifdef LUTGEN_TANH_NEAREST_IMPLEMENTATION
+const int8_t lutgen_tanh_nearest_table[LUTGEN_TANH_NEAREST_WORDS] LUTGEN_TABLE_ATTR = {
+#endif
+#endif
+#if defined(LUTGEN_TANH_NEAREST_STATIC) || defined(LUTGEN_TANH_NEAREST_IMPLEMENTATION)
+/* 9 words with 6 fraction bits */
     -64, -64, -62, -49, 0, 49, 62, 64, 64
 };
+#endif
 
 /* table word i, sign restored */
-static inline int32_t lutgen_tanh_nearest_word(int32_t i)
+static inline int16_t lutgen_tanh_nearest_word(int16_t i)
 {
-    const int64_t w = (int64_t)LUTGEN_READ_8(&lutgen_tanh_nearest_table[i]);
-    return (int32_t)(w > 127 ? w - 256 : w);
+    const uint8_t w = (uint8_t)LUTGEN_READ_8(&lutgen_tanh_nearest_table[i]);
+    return w > 127 ? (int16_t)(-(int16_t)(uint8_t)~w - 1) : (int16_t)w;
 }
 
 /* Output code (s8.6) of input code x (s8.4): docs/ARITHMETIC.md step by step */
 static inline int8_t lutgen_tanh_nearest_eval(int8_t x)
 {
-    int32_t u = (int32_t)x;
-    int32_t y;
+    int16_t u = (int16_t)x;
+    int16_t y;
     {
         if (u < (-64)) u = (-64); /* 2. left tail: clamp */
         if (u >= 64) u = 63; /* 2. right tail: clamp */
-        const int32_t off = u + 64; /* 3. table */
-        int32_t acc = lutgen_tanh_nearest_word((off + 8) >> 4);
+        const int16_t off = (int16_t)(u + 64); /* 3. table */
+        int16_t acc = lutgen_tanh_nearest_word((int16_t)((off + 8) >> 4));
         y = acc;
     }
     if (y < (-128)) y = (-128); /* 6. saturate */
@@ -91,4 +112,4 @@ static inline int8_t lutgen_tanh_nearest_eval(int8_t x)
 }
 #endif
 
-#endif /* LUTGEN_TANH_NEAREST_H */
+#endif /* LUTGEN_TANH_NEAREST_H_CF07008F */
