@@ -19,7 +19,17 @@ Notations understood by :meth:`FixedFormat.parse`:
 ``ap_int<8>``             Vitis HLS integers: ``s8.0`` and ``u8.0`` with the modes
 ``ap_uint<8>``            of C++'s conversion from double (``toward-zero``, ``wrap``)
 ``fixdt(1,16,12)``        MATLAB: signed, word length, fraction length
+``int8(0.0235,-3)``       affine (TFLite/ONNX): storage type (``int8``, ``uint8``,
+``uint8(0.00390625,0)``   ``int16``, ``uint16``, ``int32``), real ``scale`` and
+                          integer ``zero_point``: real = scale * (code - zero_point);
+                          quantised as ONNX's QuantizeLinear does (round half to
+                          even, add the zero point, saturate)
 ========================  ====================================================
+
+A power-of-two format is the affine format of scale ``2**-frac`` and zero point 0;
+an affine format keeps ``frac`` at 0 and carries ``scale`` and ``zero_point``.
+Every conversion between codes and reals goes through :meth:`FixedFormat.real_to_codes`
+and :meth:`FixedFormat.codes_to_real`, which serve both kinds.
 
 The canonical text is ``s16.12``; a format whose default modes differ from
 lutgen's (nearest-up, saturate) prints them after a colon: ``s16.12:floor,wrap``.
@@ -27,7 +37,9 @@ lutgen's (nearest-up, saturate) prints them after a colon: ``s16.12:floor,wrap``
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+import math
 import re
 from dataclasses import dataclass
 
@@ -121,10 +133,16 @@ _PATTERNS = [
     ("ap", re.compile(r"^ap_(u?)fixed\s*<" + _NUM + "," + _NUM + r"((?:,\s*\w+\s*)*)>$")),
     ("ap_int", re.compile(r"^ap_(u?)int\s*<" + _NUM + r">$")),
     ("fixdt", re.compile(r"^fixdt\s*\(" + _NUM + "," + _NUM + "," + _NUM + r"\)$", re.I)),
+    ("affine", re.compile(r"^(u?int)(\d+)\s*\(\s*([^,()]*?)\s*,\s*([^,()]*?)\s*\)$", re.I)),
 ]
 
+# the integer storage types of affine (scale, zero point) formats, as TFLite and ONNX name them
+AFFINE_STORAGE = {"int8": (True, 8), "uint8": (False, 8), "int16": (True, 16),
+                  "uint16": (False, 16), "int32": (True, 32)}
+_AFFINE_NAMES = {v: k for k, v in AFFINE_STORAGE.items()}
+
 _NOTATIONS = ("s16.12, u8.8, q15, Q3.12, UQ1.7, ap_fixed<16,4>, ap_ufixed<8,1,AP_RND,AP_SAT>, "
-              "ap_int<8>, ap_uint<8>, fixdt(1,16,12)")
+              "ap_int<8>, ap_uint<8>, fixdt(1,16,12), int8(0.0235,-3), uint8(0.00390625,0)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +159,11 @@ class FixedFormat:
         Fraction bits: the real value is ``code * 2**-frac``. May be negative
         or exceed ``bits``.
     rounding, overflow : Rounding, Overflow
-        The modes :meth:`quantize` uses when none is given.
+        The modes :meth:`quantize` uses when none is given (default: nearest-up and
+        saturate; nearest-even and saturate for an affine format, as ONNX quantises).
+    scale, zero_point : float or None, int
+        An affine format (TFLite, ONNX): real = ``scale * (code - zero_point)``;
+        ``frac`` must then be 0. ``None`` (the default): the power-of-two format.
 
     Examples
     --------
@@ -149,13 +171,17 @@ class FixedFormat:
     FixedFormat.parse('s16.12')
     >>> FixedFormat(True, 16, 12).max
     7.999755859375
+    >>> FixedFormat.parse("int8(0.0235,-3)").dequantize(-3)
+    0.0
     """
 
     signed: bool
     bits: int
     frac: int
-    rounding: Rounding = Rounding.NEAREST_UP
+    rounding: Rounding | None = None
     overflow: Overflow = Overflow.SATURATE
+    scale: float | None = None
+    zero_point: int = 0
 
     def __post_init__(self):
         for name in ("bits", "frac"):
@@ -168,9 +194,67 @@ class FixedFormat:
             raise FormatError(f"word bits must be 1..{MAX_BITS}, got {self.bits}")
         if abs(self.frac) > 256:
             raise FormatError(f"fraction bits must be within -256..256, got {self.frac}")
+        self._check_affine()
+        if self.rounding is None:
+            default = Rounding.NEAREST_EVEN if self.is_affine else Rounding.NEAREST_UP
+            object.__setattr__(self, "rounding", default)
         object.__setattr__(self, "rounding", Rounding.coerce(self.rounding))
         object.__setattr__(self, "overflow", Overflow.coerce(self.overflow))
         _check_overflow(self.overflow, self.signed)
+
+    def _check_affine(self) -> None:
+        zp = self.zero_point
+        if isinstance(zp, bool) or not isinstance(zp, (int, np.integer)):
+            raise FormatError(f"zero point must be an integer, got {zp!r}")
+        object.__setattr__(self, "zero_point", int(zp))
+        if self.scale is None:
+            if self.zero_point != 0:
+                raise FormatError("a zero point needs a scale: write e.g. int8(0.0235,-3)")
+            return
+        scale = self.scale
+        if isinstance(scale, bool) or not isinstance(scale, (int, float, np.integer, np.floating)):
+            raise FormatError(f"scale must be a number, got {scale!r}")
+        scale = float(scale)
+        if not (math.isfinite(scale) and scale > 0):
+            raise FormatError(f"scale must be a positive finite number, got {scale!r}")
+        object.__setattr__(self, "scale", scale)
+        if (self.signed, self.bits) not in _AFFINE_NAMES:
+            raise FormatError(
+                f"an affine format's storage is one of {', '.join(AFFINE_STORAGE)}; "
+                f"got {'signed' if self.signed else 'unsigned'} {self.bits} bits"
+            )
+        if self.frac != 0:
+            raise FormatError(f"an affine format has frac 0 (its scale says the rest), "
+                              f"got {self.frac}")
+        if not self.min_code <= self.zero_point <= self.max_code:
+            raise FormatError(
+                f"zero point {self.zero_point} is outside {_AFFINE_NAMES[(self.signed, self.bits)]}"
+                f" ({self.min_code}..{self.max_code})"
+            )
+
+    @classmethod
+    def affine(cls, storage: str, scale: float, zero_point: int = 0, rounding=None,
+               overflow=Overflow.SATURATE) -> "FixedFormat":
+        """The affine format ``storage(scale, zero_point)``, e.g. ``affine("int8", 0.0235, -3)``.
+
+        ``storage`` is one of ``int8``, ``uint8``, ``int16``, ``uint16``, ``int32``.
+        """
+        key = str(storage).strip().lower()
+        if key not in AFFINE_STORAGE:
+            raise FormatError(f"unknown storage type {storage!r}; allowed: "
+                              + ", ".join(AFFINE_STORAGE))
+        signed, bits = AFFINE_STORAGE[key]
+        return cls(signed, bits, 0, rounding, overflow, scale, zero_point)
+
+    @property
+    def is_affine(self) -> bool:
+        """True for a format written with a scale and a zero point (``int8(0.0235,-3)``)."""
+        return self.scale is not None
+
+    @property
+    def zero_code(self) -> int:
+        """The code of real 0 (the zero point; 0 for a power-of-two format)."""
+        return self.zero_point
 
     # ---- notations -------------------------------------------------------------------
     @classmethod
@@ -191,8 +275,8 @@ class FixedFormat:
                         f"cannot parse format {raw!r}: modes are written ':ROUNDING,OVERFLOW', "
                         "e.g. 's16.12:floor,wrap'"
                     )
-                fmt = cls(fmt.signed, fmt.bits, fmt.frac, Rounding.coerce(parts[0]),
-                          Overflow.coerce(parts[1]))
+                fmt = dataclasses.replace(fmt, rounding=Rounding.coerce(parts[0]),
+                                          overflow=Overflow.coerce(parts[1]))
         except FormatError as exc:  # the constructor's and coerce's messages lack the text
             if repr(raw) in str(exc):
                 raise
@@ -222,12 +306,30 @@ class FixedFormat:
             if kind == "ap_int":  # ap_int<N>(double) truncates toward zero, then wraps
                 return cls(m.group(1) == "", int(m.group(2)), 0, Rounding.TOWARD_ZERO,
                            Overflow.WRAP)
+            if kind == "affine":
+                return cls._parse_affine(m, raw)
             if kind == "fixdt":
                 s, w, f = (int(g) for g in m.groups())
                 if s not in (0, 1):
                     raise FormatError(f"fixdt signedness must be 0 or 1, got {s} in {raw!r}")
                 return cls(bool(s), w, f)
         raise FormatError(f"cannot parse format {raw!r}; write one of: {_NOTATIONS}")
+
+    @classmethod
+    def _parse_affine(cls, m, raw) -> "FixedFormat":
+        storage = (m.group(1) + m.group(2)).lower()
+        if storage not in AFFINE_STORAGE:
+            raise FormatError(f"unknown storage type {storage!r} in {raw!r}; allowed: "
+                              + ", ".join(AFFINE_STORAGE))
+        try:
+            scale = float(m.group(3))
+        except ValueError:
+            raise FormatError(f"scale {m.group(3)!r} in {raw!r} is not a number; "
+                              "write e.g. int8(0.0235,-3)") from None
+        if not re.fullmatch(r"[+-]?\d+", m.group(4)):
+            raise FormatError(f"zero point {m.group(4)!r} in {raw!r} is not an integer; "
+                              "write e.g. int8(0.0235,-3)")
+        return cls.affine(storage, scale, int(m.group(4)))
 
     @classmethod
     def _parse_ap(cls, m, raw) -> "FixedFormat":
@@ -256,8 +358,13 @@ class FixedFormat:
         return cls(signed, width, width - ints, rounding, overflow)
 
     def __str__(self) -> str:
-        text = f"{'s' if self.signed else 'u'}{self.bits}.{self.frac}"
-        if (self.rounding, self.overflow) != (Rounding.NEAREST_UP, Overflow.SATURATE):
+        if self.is_affine:  # repr(float): the shortest text that reads back the same scale
+            text = f"{_AFFINE_NAMES[(self.signed, self.bits)]}({self.scale!r},{self.zero_point})"
+            default = Rounding.NEAREST_EVEN
+        else:
+            text = f"{'s' if self.signed else 'u'}{self.bits}.{self.frac}"
+            default = Rounding.NEAREST_UP
+        if (self.rounding, self.overflow) != (default, Overflow.SATURATE):
             text += f":{self.rounding.value},{self.overflow.value}"
         return text
 
@@ -267,7 +374,7 @@ class FixedFormat:
     # ---- derived figures -------------------------------------------------------------
     @property
     def int_bits(self) -> int:
-        """Integer bits, excluding the sign bit (ARM's m in Qm.n)."""
+        """Integer bits, excluding the sign bit (ARM's m in Qm.n); power-of-two formats only."""
         return self.bits - self.frac - (1 if self.signed else 0)
 
     @property
@@ -284,15 +391,31 @@ class FixedFormat:
 
     @property
     def lsb(self) -> float:
-        return float(2.0 ** -self.frac)
+        """The real step between neighbouring codes: the scale (``2**-frac``)."""
+        return self.scale if self.is_affine else float(2.0 ** -self.frac)
 
     @property
     def min(self) -> float:
-        return self.min_code * self.lsb
+        return float(self.codes_to_real(self.min_code))
 
     @property
     def max(self) -> float:
-        return self.max_code * self.lsb
+        return float(self.codes_to_real(self.max_code))
+
+    def real_to_codes(self, x):
+        """Real values to unrounded (float64) codes: ``x / scale + zero_point``."""
+        x = np.asarray(x, dtype=np.float64)
+        with np.errstate(over="ignore", under="ignore"):
+            if self.is_affine:
+                return x / self.scale + self.zero_point
+            return np.ldexp(x, self.frac)
+
+    def codes_to_real(self, codes):
+        """Codes (integers or float64 code positions) to reals: ``scale * (code - zero_point)``."""
+        c = np.asarray(codes, dtype=np.float64)
+        if self.is_affine:
+            return self.scale * (c - self.zero_point)
+        return np.ldexp(c, -self.frac)
 
     def codes(self) -> np.ndarray:
         """Every code of the format, ascending, as int64."""
@@ -311,8 +434,15 @@ class FixedFormat:
         if np.isnan(arr).any():
             raise QuantizationError(f"cannot quantise NaN to {self}")
         wraps = overflow in (Overflow.WRAP, Overflow.WRAP_SM)
-        scaled = _scale(arr, self.frac, wraps)
-        r = _round(scaled, rounding)
+        if self.is_affine:
+            # ONNX QuantizeLinear: round x / scale, then add the zero point (an odd zero point
+            # must not move a tie to the other even neighbour)
+            scaled = _scale_affine(arr, self.scale, wraps)
+            r = _round(scaled, rounding) + self.zero_point
+            scaled = scaled + self.zero_point
+        else:
+            scaled = _scale(arr, self.frac, wraps)
+            r = _round(scaled, rounding)
         lo, hi = self.min_code, self.max_code
         if overflow is Overflow.SATURATE_SYM and self.signed and self.bits > 1:
             lo = -hi  # AP_SAT_SYM: a result at the most negative code is an underflow too
@@ -361,7 +491,7 @@ class FixedFormat:
         arr = np.asarray(codes)
         if arr.dtype.kind not in "iu":
             raise QuantizationError(f"codes must be integers, got dtype {arr.dtype}")
-        return np.ldexp(arr.astype(np.float64), -self.frac)
+        return self.codes_to_real(arr)
 
 
 def _check_overflow(overflow: Overflow, signed: bool) -> None:
@@ -384,6 +514,16 @@ def _scale(x: np.ndarray, frac: int, wraps: bool) -> np.ndarray:
     if frac < 0:
         y = np.where((y == 0) & (x != 0), np.copysign(np.nextafter(0.0, 1.0), x), y)
     elif wraps:
+        y = np.where(np.isinf(y) & np.isfinite(x), 0.0, y)
+    return y
+
+
+def _scale_affine(x: np.ndarray, scale: float, wraps: bool) -> np.ndarray:
+    """``x / scale`` in float64, as :func:`_scale` keeps what rounding and overflow need."""
+    with np.errstate(over="ignore", under="ignore"):
+        y = x / scale
+    y = np.where((y == 0) & (x != 0), np.copysign(np.nextafter(0.0, 1.0), x), y)
+    if wraps:  # a finite value too large for float64 has no meaningful low bits: call it 0
         y = np.where(np.isinf(y) & np.isfinite(x), 0.0, y)
     return y
 
