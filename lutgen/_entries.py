@@ -71,9 +71,9 @@ def sample(layout: Layout, f, name: str) -> np.ndarray:
     lo, s, n = layout.lo_code, layout.shift, layout.entries
     if layout.interp is Interp.NONE:
         # the centre of each segment's codes: lo + i*2^S + (2^S - 1)/2
-        x = (lo + np.arange(n) * 2.0**s + (2.0**s - 1) / 2) * layout.fin.lsb
+        x = layout.fin.codes_to_real(lo + np.arange(n) * 2.0**s + (2.0**s - 1) / 2)
     else:
-        x = (lo + np.arange(n + 1) * 2.0**s) * layout.fin.lsb
+        x = layout.fin.codes_to_real(lo + np.arange(n + 1) * 2.0**s)
     y = f(x)
     if not np.isfinite(y).all():
         bad = x[~np.isfinite(y)][0]
@@ -81,11 +81,11 @@ def sample(layout: Layout, f, name: str) -> np.ndarray:
             f"'{name}' is not finite at x = {bad:g}, a knot of the table; "
             "choose a range that avoids it"
         )
-    fout, frac_s = layout.fout, layout.frac_stored
+    fout, g = layout.fout, layout.guard
     # entries beyond the output format only saturate: keep one bit of headroom
-    lim_lo = (2 * fout.min_code - 1) * 2.0 ** (frac_s - fout.frac)
-    lim_hi = (2 * fout.max_code + 2) * 2.0 ** (frac_s - fout.frac)
-    return round_half_up(np.clip(np.ldexp(y, frac_s), lim_lo, lim_hi))
+    lim_lo = (2 * fout.min_code - 1) * 2.0**g
+    lim_hi = (2 * fout.max_code + 2) * 2.0**g
+    return round_half_up(np.clip(np.ldexp(fout.real_to_codes(y), g), lim_lo, lim_hi))
 
 
 def clip_to_output(values: np.ndarray, layout: Layout, fold_code: int) -> np.ndarray:
@@ -192,7 +192,7 @@ def _max_fine_error(table, prog, fine, n_valid):
 def _fine(y, fout: FixedFormat) -> np.ndarray:
     """Reference in output LSBs times 2**FIT_FINE_BITS, rounded, kept inside int64."""
     span = 1 << 20
-    scaled = np.ldexp(y, fout.frac + FIT_FINE_BITS)
+    scaled = np.ldexp(fout.real_to_codes(y), FIT_FINE_BITS)
     lo = float((fout.min_code - span) << FIT_FINE_BITS)
     hi = float((fout.max_code + span) << FIT_FINE_BITS)
     return round_half_up(np.clip(scaled, lo, hi))
@@ -201,8 +201,9 @@ def _fine(y, fout: FixedFormat) -> np.ndarray:
 def line_constants(asym: Asymptote, fin: FixedFormat, fout: FixedFormat, guard: int):
     """Integers M, C, K with ``acc = u*M + C``, ``y = round_shift(acc, K)`` following ``asym``.
 
-    The line in output codes is ``slope * 2^(fo - fi) * u + intercept * 2^fo``.
-    K is the smallest value >= guard that makes M exact (a dyadic slope: a shift
+    The line in output codes is ``a * u + b`` with ``a = slope * in_scale / out_scale``
+    and ``b = intercept / out_scale + out_zp - a * in_zp`` (for power-of-two formats
+    ``slope * 2^(fo - fi)`` and ``intercept * 2^fo``). K is the smallest value >= guard that makes M exact (a dyadic slope: a shift
     in hardware), or, for other slopes, the smallest that keeps the rounding of M
     below 2^-4 output LSB over every input (a short constant multiplier).
     """
@@ -210,9 +211,11 @@ def line_constants(asym: Asymptote, fin: FixedFormat, fout: FixedFormat, guard: 
     x_bits = fin.bits + 1  # u may be -min_code after folding
     m_budget = ACC_LIMIT_BITS - 3 - x_bits  # leaves room for C, the rounding and the unfold
     k = guard
-    if slope != 0.0:
-        base = fout.frac - fin.frac
-        mant, exp = math.frexp(abs(slope))  # slope = mant * 2^exp, 0.5 <= mant < 1
+    a = slope * (fin.lsb / fout.lsb)  # exact for power-of-two formats
+    b = float(fout.real_to_codes(intercept)) - a * fin.zero_point
+    if a != 0.0:
+        base = 0
+        mant, exp = math.frexp(abs(a))  # a = mant * 2^exp, 0.5 <= mant < 1
         # bits of M at shift k: exp + base + k; make M exact if that fits
         num = mant
         tz = 53
@@ -225,8 +228,8 @@ def line_constants(asym: Asymptote, fin: FixedFormat, fout: FixedFormat, guard: 
         k = min(k_exact, k_enough)
         if exp + base + k > m_budget:
             k = max(guard, m_budget - exp - base)
-    m = math.floor(slope * 2.0 ** (fout.frac - fin.frac + k) + 0.5)
-    c = math.floor(intercept * 2.0 ** (fout.frac + k) + 0.5)
+    m = math.floor(math.ldexp(a, k) + 0.5)
+    c = math.floor(math.ldexp(b, k) + 0.5)
     if abs(c) >= 1 << (ACC_LIMIT_BITS - 2):
         raise SpecError("the asymptote's intercept does not fit the accumulator; use --tails clamp")
     return int(m), int(c), int(k)

@@ -353,7 +353,7 @@ def _make_reference_lsb(ref, fout, clip=False) -> _ReferenceLSB:
     if n_undefined:
         ref = ref[defined]
     with np.errstate(over="ignore"):  # beyond float64 in output LSBs: inf, reported as such
-        values = np.ldexp(ref, fout.frac)
+        values = fout.real_to_codes(ref)
     best = np.floor(values + 0.5)
     np.clip(best, fout.min_code, fout.max_code, out=best)
     best -= values

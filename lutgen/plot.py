@@ -227,8 +227,8 @@ def _draw_output(ax, table) -> None:
         ax.plot(*_envelope(x, y), color="C3", lw=0.8, alpha=0.9,
                 label="table output (min/max per pixel)")
     ax.set_xlim(x[0], x[-1])
-    ax.set_xlabel(f"input x ({fin}, LSB 2^{-fin.frac})")
-    ax.set_ylabel(f"output ({fout}, LSB 2^{-fout.frac})")
+    ax.set_xlabel(f"input x ({fin}, LSB {_lsb_text(fin)})")
+    ax.set_ylabel(f"output ({fout}, LSB {_lsb_text(fout)})")
     ax.grid(True, alpha=0.3)
     handles, labels = ax.get_legend_handles_labels()
 
@@ -257,6 +257,11 @@ def _shade_range(ax, table) -> None:
                label=f"table range [{lo:g}, {hi:g}); tails: {tails}")
 
 
+def _lsb_text(fmt) -> str:
+    """``2^-12`` for a power-of-two format, the scale for an affine one."""
+    return f"{fmt.scale!r}" if fmt.is_affine else f"2^{-fmt.frac}"
+
+
 def _mark_boundaries(ax, table, x_lo, x_hi) -> None:
     """Light vertical lines at segment boundaries (every k-th when there are many)."""
     step = 1
@@ -283,7 +288,7 @@ def _error_curve(table):
     ref = reference_on_codes(table.spec, None if exhaustive else codes)
     y = table.eval_int(codes)
     with np.errstate(all="ignore"):
-        err = y - np.ldexp(ref, table.out_format.frac)
+        err = y - table.out_format.real_to_codes(ref)
     defined = np.isfinite(err)
     return table.in_format.dequantize(codes[defined]), err[defined]
 

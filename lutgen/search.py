@@ -417,8 +417,8 @@ class _Search:
         """log2 of the entries of a full table over the range: one per input code (<= 2^16)."""
         fin = self.base.in_format
         lo, hi = opts["range"]
-        lo_code = 0 if opts["fold"] else math.floor(lo * 2.0**fin.frac)
-        span = math.ceil(hi * 2.0**fin.frac) - lo_code
+        lo_code = 0 if opts["fold"] else math.floor(fin.real_to_codes(lo))
+        span = math.ceil(fin.real_to_codes(hi)) - lo_code
         return min(16, max(0, (span - 1).bit_length()))
 
     def _minimax_below(self, opts, top, target, best) -> Design | None:
@@ -490,9 +490,8 @@ class _Search:
             self._reference = (x, y)
         x, y = self._reference
         finite = np.isfinite(y)
-        scale = 2.0**fout.frac
         with np.errstate(over="ignore"):
-            y_lsb = np.where(finite, y, 0.0) * scale
+            y_lsb = fout.real_to_codes(np.where(finite, y, 0.0))
         n = x.size
 
         def quantized(v):
@@ -504,7 +503,7 @@ class _Search:
             if tails is not Tails.CLAMP and asym is not None:
                 # the line's output, rounded once, against the reference
                 with np.errstate(all="ignore"):
-                    err = np.abs(quantized(asym(x) * scale) - y_lsb)
+                    err = np.abs(quantized(fout.real_to_codes(asym(x))) - y_lsb)
                 return (err < limit) | ~finite
             # clamp: a boundary b serves every input beyond it with (about) f(b)
             ys = np.where(finite, y_lsb, np.nan)  # NaN: left out of the running extremes

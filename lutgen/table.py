@@ -8,6 +8,7 @@ are stored is :mod:`lutgen._entries`' job.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from dataclasses import dataclass, field
@@ -118,10 +119,10 @@ class Table:
     @property
     def range(self) -> tuple[float, float]:
         """The effective input range [lo, hi) of the table (after alignment, fold)."""
-        lsb = self.in_format.lsb
+        fin = self.in_format
         # folded: x = -HI mirrors to HI, which the right tail serves
-        lo = (1 - self.hi_code) * lsb if self.fold else self.lo_code * lsb
-        return (lo, self.hi_code * lsb)
+        lo = fin.codes_to_real(1 - self.hi_code if self.fold else self.lo_code)
+        return (float(lo), float(fin.codes_to_real(self.hi_code)))
 
     @property
     def rom_bits(self) -> int:
@@ -284,8 +285,7 @@ class _Compiler:
         fout = spec.out_format or self._sized_out_format(lo_code, hi_code, fold, sides)
         # the table rounds half up and saturates whatever the requested format's modes
         # (ap_fixed's AP_TRN, AP_WRAP): its out_format says so
-        fout = FixedFormat(fout.signed, fout.bits, fout.frac, Rounding.NEAREST_UP,
-                           Overflow.SATURATE)
+        fout = dataclasses.replace(fout, rounding=Rounding.NEAREST_UP, overflow=Overflow.SATURATE)
         layout = Layout(fin, fout, lo_code, shift, entries, interp, guard, fold)
         f = self.f
         if spec.clips_reference:
@@ -297,7 +297,7 @@ class _Compiler:
         right = self._tail(sides[1], "pos", fout, guard)
         fold_code = 0
         if fold.negates:
-            fold_code = self._exact(2 * self.traits.center, layout.frac_stored, "fold centre")
+            fold_code = self._fold_centre(fout, guard)
         prog = K.pack_program(
             lo=lo_code, shift=shift, entries=entries, interp=_INTERP_CODE[interp],
             fold=_FOLD_CODE[fold], fold_f=fold_code, guard=guard, ymin=fout.min_code,
@@ -328,6 +328,11 @@ class _Compiler:
             )
         if not self.fin.signed:
             raise SpecError(f"folding needs a signed input format, got {self.fin}")
+        if self.fin.zero_point != 0:
+            raise SpecError(
+                f"folding mirrors the input about code 0, but real 0 is code "
+                f"{self.fin.zero_point} of {self.fin}; drop --fold or use zero point 0"
+            )
         return Fold(sym)
 
     def _requested_range(self, fold):
@@ -368,8 +373,8 @@ class _Compiler:
 
     def _align(self, lo, hi):
         fin = self.fin
-        lo_code = math.floor(lo * 2.0**fin.frac)
-        hi_code = math.ceil(hi * 2.0**fin.frac)
+        lo_code = _floor_code(fin.real_to_codes(lo))
+        hi_code = _ceil_code(fin.real_to_codes(hi))
         span = hi_code - lo_code
         entries = self.spec.entries
         if entries is None:
@@ -385,16 +390,18 @@ class _Compiler:
             # widen to the right, up to the top of the format and then to the left
             # (no stored entry wasted on inputs that cannot occur), keeping the function's
             # domain; if nothing fits both, the plain widening to the right
-            lsb, width = fin.lsb, entries << shift
+            width = entries << shift
+            real = fin.codes_to_real
             for start in (lo_code, min(lo_code, fin.max_code + 1 - width), hi_code - width):
                 inside = start >= fin.min_code and start + width <= fin.max_code + 1
-                if inside and self.traits.finite_on(start * lsb, (start + width) * lsb):
+                if inside and self.traits.finite_on(float(real(start)), float(real(start + width))):
                     lo_code, new_hi = start, start + width
                     break
-        if new_hi != hi_code or lo_code != lo * 2.0**fin.frac:
+        if new_hi != hi_code or lo_code != float(fin.real_to_codes(lo)):
             self.notes.append(
-                f"range widened from [{lo:g}, {hi:g}) to [{lo_code * fin.lsb:g}, "
-                f"{new_hi * fin.lsb:g}) so that {entries} segments of 2^{shift} codes cover it"
+                f"range widened from [{lo:g}, {hi:g}) to [{float(fin.codes_to_real(lo_code)):g}, "
+                f"{float(fin.codes_to_real(new_hi)):g}) so that {entries} segments of 2^{shift} "
+                "codes cover it"
             )
         return lo_code, shift, entries
 
@@ -496,11 +503,37 @@ class _Compiler:
             )
         return bits
 
-    def _exact(self, value, frac, what):
-        scaled = value * 2.0**frac
+    def _fold_centre(self, fout, guard):
+        """F: twice the centre's output code, in the stored format (guard bits)."""
+        center = float(self.traits.center)
+        scaled = 2.0 * math.ldexp(float(fout.real_to_codes(center)), guard)
         if scaled != math.floor(scaled) or abs(scaled) >= 2.0**61:
-            raise SpecError(f"the {what} {value:g} is not representable with {frac} fraction bits")
+            if fout.is_affine:
+                raise SpecError(
+                    f"the fold centre {center:g} lies between two codes of {fout} (code "
+                    f"{float(fout.real_to_codes(center)):g}): the mirrored half cannot be exact; "
+                    "drop --fold or choose an output scale that makes it a code or a half code"
+                )
+            raise SpecError(f"the fold centre {center:g} is not representable with "
+                            f"{fout.frac + guard} fraction bits")
         return int(scaled)
+
+
+# a real range bound that lands within this many codes of a code is that code (the division
+# by a non-power-of-two scale is inexact)
+_CODE_SNAP = 1e-9
+
+
+def _floor_code(v) -> int:
+    v = float(v)
+    r = round(v)
+    return int(r) if abs(v - r) <= _CODE_SNAP * max(1.0, abs(v)) else math.floor(v)
+
+
+def _ceil_code(v) -> int:
+    v = float(v)
+    r = round(v)
+    return int(r) if abs(v - r) <= _CODE_SNAP * max(1.0, abs(v)) else math.ceil(v)
 
 
 def _line(tail: Tail | None):

@@ -120,7 +120,11 @@ def reference_codes(table, codes) -> np.ndarray:
     """The float64 reference of the tabulated function at input codes (array)."""
     spec = table.spec
     act = spec.act  # the registry's, or the spec's own expression
-    x = np.ldexp(np.asarray(codes, dtype=np.float64), -table.in_format.frac)  # exact: dyadic
+    fin = table.in_format
+    if fin.is_affine:  # real = scale * (code - zero_point): one correctly rounded product
+        x = fin.scale * (np.asarray(codes, dtype=np.float64) - fin.zero_point)
+    else:
+        x = np.ldexp(np.asarray(codes, dtype=np.float64), -fin.frac)  # exact: dyadic
     with np.errstate(all="ignore"):  # overflow to inf is a reference value like any other
         y = act.evaluate(x, spec.params_dict, derivative=spec.derivative)
     return y[spec.output] if act.n_outputs > 1 else y
@@ -131,11 +135,19 @@ def reference_at(table, x_code) -> float:
     return float(reference_codes(table, [float(Fraction(x_code))])[0])
 
 
+def output_code(fmt, value) -> Fraction:
+    """A real value as an exact (unrounded) output code: ``value / scale + zero_point``."""
+    if fmt.is_affine:
+        return Fraction(value) / Fraction(fmt.scale) + fmt.zero_point
+    return Fraction(value) * Fraction(2) ** fmt.frac
+
+
 def exact_lsb(table, ref: float) -> Fraction | None:
-    """A float64 reference value in output LSBs, exactly (None where it is not finite)."""
+    """A float64 reference value in output LSBs (as an output code), exactly (None where it
+    is not finite)."""
     if not math.isfinite(ref):
         return None
-    return Fraction(ref) * Fraction(2) ** table.out_format.frac
+    return output_code(table.out_format, ref)
 
 
 def reference_lsb(table, x_code: int) -> Fraction | None:
@@ -173,15 +185,17 @@ def sample_points(table) -> list[Fraction]:
 
 
 def naive_sample_values(table) -> list[int | None]:
-    """The ``sample`` fit: the reference at each point, in ``frac_out + G`` bits, rounded half up.
+    """The ``sample`` fit: the reference at each point as an output code with G guard bits,
+    rounded half up.
 
     None where the reference is not finite.
     """
-    scale = Fraction(2) ** (table.out_format.frac + table.guard_bits)
+    guard = Fraction(2) ** table.guard_bits
     out = []
     for p in sample_points(table):
         y = reference_at(table, p)
-        out.append(round_half_up(Fraction(y) * scale) if math.isfinite(y) else None)
+        out.append(round_half_up(output_code(table.out_format, y) * guard)
+                   if math.isfinite(y) else None)
     return out
 
 

@@ -117,3 +117,163 @@ def test_power_of_two_formats_unchanged():
     assert not fmt.is_affine and fmt.scale is None and fmt.zero_point == 0
     assert fmt.rounding.value == "nearest-up" and str(fmt) == "s8.4"
     assert fmt.real_to_codes(1.0) == 16.0 and fmt.codes_to_real(16) == 1.0
+
+
+# ---- tables over affine formats -----------------------------------------------------------
+from fractions import Fraction  # noqa: E402
+import json  # noqa: E402
+
+from click.testing import CliRunner  # noqa: E402
+
+from lutgen.analysis import analyze  # noqa: E402
+from lutgen.cli import cli  # noqa: E402
+from lutgen.errors import SpecError  # noqa: E402
+from lutgen.spec import TableSpec  # noqa: E402
+from lutgen.table import compile_table  # noqa: E402
+from tests import naive  # noqa: E402
+
+GELU_INT8 = dict(in_format="int8(0.0235,-3)", out_format="int8(0.0235,-3)")
+
+TABLES = {
+    "gelu-linear-asymptote": dict(name="gelu", **GELU_INT8, range=(-1, 1), entries=16,
+                                  tails="asymptote"),
+    "gelu-minimax-clamp": dict(name="gelu", **GELU_INT8, range=(-2, 2), entries=32,
+                               tails="clamp", coeffs="minimax"),
+    "gelu-other-scale": dict(name="gelu", in_format="int8(0.0235,-3)",
+                             out_format="int8(0.0187,5)", range=(-1.5, 1.5), entries=32,
+                             tails="asymptote", guard_bits=3),
+    "sigmoid-uint8-nearest": dict(name="sigmoid", in_format="uint8(0.05,128)",
+                                  out_format="uint8(0.00390625,0)", range=(-3, 3), entries=32,
+                                  interp="nearest", tails="asymptote"),
+    "sigmoid-fold-point": dict(name="sigmoid", in_format="int8(0.05,0)",
+                               out_format="uint8(0.00390625,0)", range=(-3, 3), fold=True,
+                               entries=16, tails="asymptote"),
+    "tanh-fold-odd-zp": dict(name="tanh", in_format="int8(0.03,0)",
+                             out_format="int8(0.0078125,-1)", range=(-2, 2), fold=True,
+                             entries=16, interp="none", coeffs="minimax"),
+    "silu-int16": dict(name="silu", in_format="int16(0.0005,-100)",
+                       out_format="int16(0.0007,-300)", range=(-4, 4), entries=64,
+                       tails="asymptote"),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(TABLES))
+def affine_table(request):
+    return compile_table(**TABLES[request.param])
+
+
+def _some_codes(table):
+    codes = table.in_format.codes()
+    return codes if codes.size <= 4096 else codes[::7]
+
+
+def test_kernel_matches_the_naive_pipeline(affine_table):
+    codes = _some_codes(affine_table)
+    np.testing.assert_array_equal(affine_table.eval_int(codes),
+                                  naive.naive_eval_codes(affine_table, codes))
+
+
+def test_sample_entries_are_the_rounded_reference_in_output_codes(affine_table):
+    if affine_table.spec.coeffs.value != "sample" or affine_table.interp.value == "none":
+        pytest.skip("minimax entries, or none entries clipped to the output")
+    assert [int(v) for v in affine_table.values] == naive.naive_sample_values(affine_table)
+
+
+def test_analysis_reports_errors_in_output_codes_and_real_units(affine_table):
+    report = analyze(affine_table)
+    codes = affine_table.in_format.codes()
+    errors = [naive.naive_error_lsb(affine_table, int(c), int(y))
+              for c, y in zip(codes, affine_table.eval_int(codes))]
+    worst = max(e for e in errors if e is not None)
+    assert report.max_error_lsb == pytest.approx(float(worst), rel=1e-9, abs=1e-9)
+    scale = affine_table.out_format.scale
+    assert report.max_abs_error == pytest.approx(float(worst) * scale, rel=1e-9)
+    best = [naive.best_code(affine_table, int(c)) for c in codes]
+    floor = max(abs(b - naive.reference_lsb(affine_table, int(c)))
+                for b, c in zip(best, codes))
+    assert report.floor_max_error_lsb == pytest.approx(float(floor), rel=1e-9, abs=1e-9)
+
+
+def test_gelu_int8_done_when():
+    """The issue's table: int8 GELU at scale 0.0235 / zero point -3, asymptote tails."""
+    t = compile_table("gelu", **GELU_INT8, range=(-1, 1), entries=16, tails="asymptote")
+    left, right = t.tails
+    # left: y = 0, the output code of real 0 is the zero point -3
+    assert (left.m, left.c) == (0, -3 << left.k)
+    # right: y = x with equal scales and zero points is the identity on codes
+    assert (right.m, right.c) == (1 << right.k, 0)
+    assert t.eval_int(np.array([127, -128])).tolist() == [127, -3]
+    report = analyze(t)
+    assert report.tails_max_error_lsb is not None and report.saturated == 0
+    # the real value of an output code uses the output's zero point
+    assert t.eval(np.array([0.0])).tolist() == [0.0]
+
+
+def test_non_dyadic_slope_line_in_code_space():
+    t = compile_table(**TABLES["gelu-other-scale"])
+    right = t.tails[1]
+    a = 0.0235 / 0.0187  # output codes per input code
+    assert abs(right.m / 2**right.k - a) <= 2.0 ** -right.k
+    assert abs(right.c / 2**right.k - (5 + 3 * a)) <= 2.0 ** -right.k
+    codes = np.arange(t.hi_code, 128)
+    got = t.eval_int(codes).astype(np.int64)
+    exact = [naive.round_half_up(Fraction(0.0235) / Fraction(0.0187) * (int(c) + 3) + 5)
+             for c in codes]
+    assert np.array_equal(got, np.clip(exact, -128, 127))
+
+
+def test_eval_quantises_real_inputs_as_onnx_does():
+    t = compile_table("gelu", in_format="int8(0.5,1)", out_format="int8(0.5,1)",
+                      range=(-8, 8), entries=16)
+    x = np.array([0.25, 0.75, -0.25, 1e9])
+    codes = t.quantize(x)
+    assert codes.tolist() == [1, 3, 1, 127]  # round half to even, then + zero point
+    assert t.eval(x).tolist() == (0.5 * (t.eval_int(codes).astype(float) - 1)).tolist()
+
+
+def test_fold_about_a_nonzero_zero_point_is_refused_with_the_reason():
+    with pytest.raises(SpecError) as exc:
+        compile_table("tanh", in_format="int8(0.03,-3)", out_format="int8(0.0078125,0)",
+                      fold=True)
+    assert str(exc.value) == ("folding mirrors the input about code 0, but real 0 is code -3 "
+                              "of int8(0.03,-3); drop --fold or use zero point 0")
+
+
+def test_fold_centre_between_output_codes_is_refused():
+    with pytest.raises(SpecError) as exc:
+        compile_table("sigmoid", in_format="int8(0.05,0)", out_format="uint8(0.0039,0)",
+                      fold=True, guard_bits=0)
+    assert str(exc.value).startswith("the fold centre 0.5 lies between two codes of uint8(")
+
+
+def test_spec_round_trip_keeps_the_affine_formats():
+    t = compile_table(**TABLES["gelu-other-scale"])
+    spec = TableSpec.from_dict(json.loads(json.dumps(t.spec.to_dict())))
+    assert spec.in_format == t.spec.in_format and spec.out_format == t.spec.out_format
+
+
+def test_cli_builds_and_names_bad_affine_formats(tmp_path):
+    run = CliRunner().invoke
+    ok = run(cli, ["build", "gelu", "--in-format", "int8(0.0235,-3)", "--out-format",
+                   "int8(0.0235,-3)", "--range", "-1", "1", "--entries", "16", "--emit", "c",
+                   "-o", str(tmp_path / "out")])
+    assert ok.exit_code == 0, ok.output
+    header = (tmp_path / "out" / "gelu.h").read_text()
+    assert "#define LUTGEN_GELU_IN_SCALE 0.0235" in header
+    assert "#define LUTGEN_GELU_IN_ZERO_POINT (-3)" in header
+    bad = run(cli, ["build", "gelu", "--in-format", "int8(0.0235,-300)", "-o",
+                    str(tmp_path / "bad")])
+    assert bad.exit_code == 2
+    assert bad.output.strip().splitlines()[-1].startswith(
+        "Error: ") and "zero point -300 is outside int8 (-128..127)" in bad.output
+    assert not (tmp_path / "bad").exists()
+
+
+def test_batch_project_accepts_affine_formats(tmp_path):
+    project = tmp_path / "p.toml"
+    project.write_text('name = "q"\nemit = ["c"]\n[[tables]]\nactivation = "gelu"\n'
+                       'in_format = "int8(0.0235,-3)"\nout_format = "uint8(0.02,10)"\n'
+                       'entries = 16\n')
+    result = CliRunner().invoke(cli, ["batch", str(project), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "OUT_ZERO_POINT 10" in (tmp_path / "out" / "gelu.h").read_text()

@@ -93,7 +93,28 @@ EXTRA_CASES = [
           range=(-3.0, 3.0), fold=True, interp="nearest", fit="minimax"),
 ]
 
-CASES = CLASSIC_CASES + EXTRA_CASES
+# affine (scale, zero point) formats: zero points in the line constants, non-dyadic slopes,
+# an unsigned input whose real 0 is code 128, folds about code 0 with the output's zero point
+AFFINE_CASES = [
+    _case("gelu-int8a-linear-asymptote-minimax", "gelu", in_format="int8(0.0235,-3)",
+          out_format="int8(0.0235,-3)", range=(-1.0, 1.0), entries=16, tails="asymptote",
+          coeffs="minimax"),
+    _case("gelu-int8a-other-scale-linear-asymptote-g3", "gelu", in_format="int8(0.0235,-3)",
+          out_format="int8(0.0187,5)", range=(-1.5, 1.5), tails="asymptote", guard_bits=3),
+    _case("sigmoid-uint8a-nearest-asymptote", "sigmoid", in_format="uint8(0.05,128)",
+          out_format="uint8(0.00390625,0)", range=(-3.0, 3.0), entries=32, interp="nearest",
+          tails="asymptote"),
+    _case("sigmoid-int8a-fold-point-asymptote", "sigmoid", in_format="int8(0.05,0)",
+          out_format="uint8(0.00390625,0)", range=(-3.0, 3.0), fold=True, entries=16,
+          tails="asymptote"),
+    _case("tanh-int8a-fold-odd-zp-out", "tanh", in_format="int8(0.03,0)",
+          out_format="int8(0.0078125,-1)", range=(-2.0, 2.0), fold=True, entries=16,
+          interp="none"),
+    _case("silu-int16a-linear-asymptote", "silu", in_format="int16(0.0005,-100)",
+          out_format="int16(0.0007,-300)", range=(-4.0, 4.0), entries=64, tails="asymptote"),
+]
+
+CASES = CLASSIC_CASES + EXTRA_CASES + AFFINE_CASES
 
 
 def _ctype(bits: int, signed: bool) -> str:

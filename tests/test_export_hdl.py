@@ -74,6 +74,19 @@ CASES = {
                                   fold=True, tails="clamp", guard_bits=3),
     "cosine_s16_nearest_fold": dict(name="cosine", in_format="s16.13", interp="nearest",
                                     fold=True, tails="clamp", guard_bits=3),
+    # affine formats: zero points and non-dyadic slopes in the line constants, a fold with
+    # an output zero point in F
+    "gelu_int8_affine_linear_asym": dict(name="gelu", in_format="int8(0.0235,-3)",
+                                         out_format="int8(0.0235,-3)", interp="linear",
+                                         entries=16, tails="asymptote", range=(-1, 1),
+                                         guard_bits=3),
+    "silu_uint8_affine_nearest_asym": dict(name="silu", in_format="uint8(0.05,100)",
+                                           out_format="int16(0.001,-20)", interp="nearest",
+                                           entries=32, tails="asymptote", range=(-3, 3),
+                                           guard_bits=0),
+    "tanh_int8_affine_fold": dict(name="tanh", in_format="int8(0.03,0)",
+                                  out_format="int8(0.0078125,-1)", interp="linear", entries=16,
+                                  fold=True, tails="clamp", range=(-2, 2), guard_bits=3),
 }
 
 

@@ -124,6 +124,15 @@ def build_command(table) -> str:
         guard_bits=table.guard_bits))
 
 
+def stored_meaning(table) -> str:
+    """What a stored word is worth: fraction bits, or (affine output) output codes times 2^G."""
+    fout, g = table.out_format, table.guard_bits
+    if fout.is_affine:
+        return (f"output codes of {fout} times 2^{g} (G = {g} guard bits); real value = "
+                f"{fout.scale!r} * (word / 2^{g} - {fout.zero_point})")
+    return f"{fout.frac + g} fraction bits"
+
+
 def provenance_lines(table, report, name: str, command: str | None = None) -> list[str]:
     """The provenance block every artifact starts with (no timestamps: byte-stable)."""
     lo, hi = table.range

@@ -33,7 +33,8 @@ import math
 
 from .._text import up
 from ..fixedpoint import c_word_bits
-from ._common import Artifact, macro_name, provenance_lines, table_digest, work_bits
+from ._common import (Artifact, macro_name, provenance_lines, stored_meaning, table_digest,
+                      work_bits)
 
 __all__ = ["render"]
 
@@ -46,6 +47,14 @@ def _word(bits: int, signed: bool) -> tuple[str, int]:
     """The narrowest ``<stdint.h>`` type holding ``bits``-bit codes, and its width."""
     width = c_word_bits(bits)
     return f"{'' if signed else 'u'}int{width}_t", width
+
+
+def _scale_rows(prefix: str, fmt) -> list:
+    """``_FRAC`` for a power-of-two format; ``_SCALE`` and ``_ZERO_POINT`` for an affine one."""
+    if fmt.is_affine:
+        return [(f"{prefix}_SCALE", f"{fmt.scale!r}", "real = SCALE * (code - ZERO_POINT)"),
+                (f"{prefix}_ZERO_POINT", _lit(fmt.zero_point), None)]
+    return [(f"{prefix}_FRAC", fmt.frac, None)]
 
 
 def _lit(v: int) -> str:
@@ -167,10 +176,10 @@ class _Header:
         rows = [
             ("IN_SIGNED", int(fin.signed), f"input format {fin}"),
             ("IN_BITS", fin.bits, None),
-            ("IN_FRAC", fin.frac, None),
+            *_scale_rows("IN", fin),
             ("OUT_SIGNED", int(fout.signed), f"output format {fout}"),
             ("OUT_BITS", fout.bits, None),
-            ("OUT_FRAC", fout.frac, None),
+            *_scale_rows("OUT", fout),
             ("OUT_MIN", _lit(fout.min_code), "outputs saturate to [OUT_MIN, OUT_MAX]"),
             ("OUT_MAX", _lit(fout.max_code), None),
             ("RANGE_LO", _lit(range_lo), f"input codes of the range [{lo:.17g}, {hi:.17g})"),
@@ -225,7 +234,7 @@ class _Header:
             "#endif",
             "#endif",
             f"#if defined({m}_STATIC) || defined({m}_IMPLEMENTATION)",
-            f"/* {t.values.size} words with {t.out_format.frac + t.guard_bits} fraction bits */",
+            f"/* {t.values.size} words: {stored_meaning(t)} */",
             *rows,
             "};",
             "#endif",

@@ -17,7 +17,7 @@ for their own ROMs.
 
 from __future__ import annotations
 
-from ._common import Artifact, provenance_lines
+from ._common import Artifact, provenance_lines, stored_meaning
 
 __all__ = ["render", "rom_banks", "twos_complement", "hex_word", "comment_block", "word_kind"]
 
@@ -68,12 +68,19 @@ def _layout(table) -> str:
     return f"T[0..{n}]: the {n + 1} knots of {n} segments"
 
 
+def _real_value(table) -> str:
+    fout = table.out_format
+    if fout.is_affine:
+        return f"word: {stored_meaning(table)}"
+    return (f"real value = word * 2^-{fout.frac + table.guard_bits} "
+            f"({fout.frac} output fraction bits + {table.guard_bits} guard bits)")
+
+
 def _file(table, report, name, what, words, fmt, digits) -> str:
     head = provenance_lines(table, report, name) + [
         "",
         f"{what}; {len(words)} {word_kind(table)}, {digits} per line",
-        f"real value = word * 2^-{table.out_format.frac + table.guard_bits} "
-        f"({table.out_format.frac} output fraction bits + {table.guard_bits} guard bits)",
+        _real_value(table),
     ]
     body = "".join(fmt(v) + "\n" for v in words)
     return comment_block(head, "//") + body
