@@ -208,7 +208,8 @@ def line_constants(asym: Asymptote, fin: FixedFormat, fout: FixedFormat, guard: 
     below 2^-4 output LSB over every input (a short constant multiplier).
     """
     slope, intercept = float(asym.slope), float(asym.intercept)
-    x_bits = fin.bits + 1  # u may be -min_code after folding
+    # u may be -min_code after folding, 2Z - min_code about a zero point Z
+    x_bits = fin.bits + (2 if fin.zero_point else 1)
     m_budget = ACC_LIMIT_BITS - 3 - x_bits  # leaves room for C, the rounding and the unfold
     k = guard
     a = slope * (fin.lsb / fout.lsb)  # exact for power-of-two formats

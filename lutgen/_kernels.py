@@ -34,7 +34,8 @@ P_RMODE = 13
 P_RM = 14
 P_RC = 15
 P_RK = 16
-PROG_LEN = 17
+P_FOLD_Z = 17  # Z: the fold mirrors input codes about Z, the input zero point (code of real 0)
+PROG_LEN = 18
 
 INTERP_NONE = 0
 INTERP_NEAREST = 1
@@ -48,7 +49,8 @@ TAIL_CLAMP = 0
 TAIL_LINE = 1  # an asymptote tail: acc = u*M + C, R = K
 
 
-def pack_program(*, lo, shift, entries, interp, fold, fold_f, guard, ymin, ymax, left, right):
+def pack_program(*, lo, shift, entries, interp, fold, fold_f, guard, ymin, ymax, left, right,
+                 fold_z=0):
     """The program vector of one table, every slot named (plain Python, not jitted).
 
     ``interp``, ``fold`` are ``INTERP_*`` / ``FOLD_*`` codes; ``left`` and
@@ -59,6 +61,7 @@ def pack_program(*, lo, shift, entries, interp, fold, fold_f, guard, ymin, ymax,
     prog[P_LO], prog[P_SHIFT], prog[P_N], prog[P_INTERP] = lo, shift, entries, interp
     prog[P_FOLD], prog[P_FOLD_F], prog[P_GUARD] = fold, fold_f, guard
     prog[P_YMIN], prog[P_YMAX] = ymin, ymax
+    prog[P_FOLD_Z] = fold_z
     for base, line in ((P_LMODE, left), (P_RMODE, right)):
         if line is not None:
             prog[base] = TAIL_LINE
@@ -101,7 +104,8 @@ def saturate(y, lo, hi):
 def unpack(prog):
     """The program vector as a tuple: read once per call, kept in registers in the loops."""
     return (prog[0], prog[1], prog[2], prog[3], prog[4], prog[5], prog[6], prog[7], prog[8],
-            prog[9], prog[10], prog[11], prog[12], prog[13], prog[14], prog[15], prog[16])
+            prog[9], prog[10], prog[11], prog[12], prog[13], prog[14], prog[15], prog[16],
+            prog[17])
 
 
 @_jit
@@ -113,8 +117,8 @@ def eval_unsaturated(x, table, p):
     x = np.int64(x)
     neg = False
     u = x
-    if p[P_FOLD] != FOLD_OFF and x < 0:
-        u = -x
+    if p[P_FOLD] != FOLD_OFF and x < p[P_FOLD_Z]:
+        u = 2 * p[P_FOLD_Z] - x  # -x when Z = 0
         neg = p[P_FOLD] == FOLD_NEGATE
     lo = p[P_LO]
     s = p[P_SHIFT]
@@ -273,7 +277,9 @@ def segment_error(table, prog, ref_fine, e_bits, seg, n_valid):
     ``ref_fine[off]`` is the reference of input ``LO + off`` in output LSBs times
     ``2**e_bits``, rounded; inputs with ``off >= n_valid`` do not exist. A table
     folded by negation is also measured on the mirrored inputs ``-(LO + off)``,
-    whose reference is ``F - ref`` (they round differently at ties).
+    whose reference is ``F - ref`` (they round differently at ties): ``2Z - (LO + off)``
+    about the input zero point Z. A mirrored code below the input format (Z < 0) is
+    measured too; it does not exist, so this only errs on the cautious side.
     """
     p = unpack(prog)
     s = p[P_SHIFT]
@@ -281,14 +287,16 @@ def segment_error(table, prog, ref_fine, e_bits, seg, n_valid):
     negate = p[P_FOLD] == FOLD_NEGATE
     g = p[P_GUARD]
     fold_fine = (p[P_FOLD_F] << e_bits) >> g
+    z = p[P_FOLD_Z]
     start = seg << s
     stop = min((seg + 1) << s, n_valid)
     worst = np.int64(0)
     total = np.int64(0)
     for off in range(start, stop):
         e = _abs_error(table, p, lo + off, ref_fine[off], e_bits)
-        if negate and lo + off > 0:
-            e = max(e, _abs_error(table, p, -(lo + off), fold_fine - ref_fine[off], e_bits))
+        if negate and lo + off > z:
+            e = max(e, _abs_error(table, p, 2 * z - (lo + off), fold_fine - ref_fine[off],
+                                  e_bits))
         if e > worst:
             worst = e
         total += e >> 8  # keeps the sum of up to 2**32 errors inside int64

@@ -243,8 +243,9 @@ def analyze(table: Table, dist=None) -> ErrorReport:
         rms_lsb = math.inf
 
     # the inputs the table serves are one run of the (ascending) codes, two when folded
-    if table.fold:
-        runs = [(1 - table.hi_code, -table.lo_code + 1), (table.lo_code, table.hi_code)]
+    if table.fold:  # mirrored about the input zero point z
+        z2 = 2 * fin.zero_point
+        runs = [(z2 + 1 - table.hi_code, z2 - table.lo_code + 1), (table.lo_code, table.hi_code)]
     else:
         runs = [(table.lo_code, table.hi_code)]
     in_table = [slice(*np.searchsorted(codes, r)) for r in runs]
@@ -367,8 +368,9 @@ def _make_reference_lsb(ref, fout, clip=False) -> _ReferenceLSB:
 
 def _fold_mismatches(table: Table, codes, y) -> int:
     """Inputs x < 0 whose output is not the exact mirror of y(-x) (the tie effect)."""
-    neg = codes < 0
-    mirror = -codes[neg]
+    z = table.in_format.zero_point
+    neg = codes < z
+    mirror = 2 * z - codes[neg]
     inside = mirror <= table.in_format.max_code
     mirror = mirror[inside]
     y_neg = y[neg][inside]

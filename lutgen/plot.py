@@ -187,7 +187,7 @@ def _short(value) -> str:
 
 def _table_codes(table) -> tuple[int, int]:
     """First and one-past-last input code the table stores (both halves when folded)."""
-    lo = -table.hi_code if table.fold else table.lo_code
+    lo = 2 * table.in_format.zero_point - table.hi_code if table.fold else table.lo_code
     return lo, table.hi_code
 
 
@@ -270,7 +270,7 @@ def _mark_boundaries(ax, table, x_lo, x_hi) -> None:
     idx = np.arange(0, table.entries + 1, step, dtype=np.int64)
     codes = table.lo_code + (idx << table.shift)
     if table.fold:
-        codes = np.unique(np.concatenate([-codes, codes]))
+        codes = np.unique(np.concatenate([2 * table.in_format.zero_point - codes, codes]))
     xs = table.in_format.dequantize(codes)
     xs = xs[(xs >= x_lo) & (xs <= x_hi)]
     label = f"segment boundaries ({table.entries} segments" + (

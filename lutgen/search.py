@@ -417,7 +417,7 @@ class _Search:
         """log2 of the entries of a full table over the range: one per input code (<= 2^16)."""
         fin = self.base.in_format
         lo, hi = opts["range"]
-        lo_code = 0 if opts["fold"] else math.floor(fin.real_to_codes(lo))
+        lo_code = fin.zero_point if opts["fold"] else math.floor(fin.real_to_codes(lo))
         span = math.ceil(fin.real_to_codes(hi)) - lo_code
         return min(16, max(0, (span - 1).bit_length()))
 

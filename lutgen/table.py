@@ -120,8 +120,9 @@ class Table:
     def range(self) -> tuple[float, float]:
         """The effective input range [lo, hi) of the table (after alignment, fold)."""
         fin = self.in_format
-        # folded: x = -HI mirrors to HI, which the right tail serves
-        lo = fin.codes_to_real(1 - self.hi_code if self.fold else self.lo_code)
+        # folded: x = 2Z - HI mirrors to HI, which the right tail serves (Z: the zero point)
+        z = fin.zero_point
+        lo = fin.codes_to_real(2 * z + 1 - self.hi_code if self.fold else self.lo_code)
         return (float(lo), float(fin.codes_to_real(self.hi_code)))
 
     @property
@@ -301,7 +302,8 @@ class _Compiler:
         prog = K.pack_program(
             lo=lo_code, shift=shift, entries=entries, interp=_INTERP_CODE[interp],
             fold=_FOLD_CODE[fold], fold_f=fold_code, guard=guard, ymin=fout.min_code,
-            ymax=fout.max_code, left=_line(left), right=_line(right))
+            ymax=fout.max_code, left=_line(left), right=_line(right),
+            fold_z=fin.zero_point if fold else 0)
         if spec.coeffs is Coeffs.MINIMAX:
             values = _entries.minimax(values, prog, layout, self._ref)
         values = _entries.clip_to_output(values, layout, fold_code)
@@ -326,12 +328,12 @@ class _Compiler:
             raise SpecError(
                 f"{what} is not odd, even or point-symmetric, so it cannot be folded; drop --fold"
             )
-        if not self.fin.signed:
+        if not self.fin.signed and not self.fin.is_affine:
             raise SpecError(f"folding needs a signed input format, got {self.fin}")
-        if self.fin.zero_point != 0:
+        if self.fin.zero_point <= self.fin.min_code:
             raise SpecError(
-                f"folding mirrors the input about code 0, but real 0 is code "
-                f"{self.fin.zero_point} of {self.fin}; drop --fold or use zero point 0"
+                f"folding mirrors the inputs below real 0 (code {self.fin.zero_point}), but "
+                f"{self.fin} has none; drop --fold"
             )
         return Fold(sym)
 
@@ -410,7 +412,9 @@ class _Compiler:
         """Per side: None where no input lies, else 'clamp' or 'asymptote'."""
         fin = self.fin
         has_left = lo_code > fin.min_code and not fold
-        has_right = hi_code <= fin.max_code or (fold and hi_code <= -fin.min_code)
+        # folded, input x < Z serves as u = 2Z - x (Z: the zero point)
+        has_right = hi_code <= fin.max_code or (fold and hi_code <= 2 * fin.zero_point
+                                                - fin.min_code)
         t = self.traits
         mode = self.spec.tails
         if mode is Tails.AUTO:
@@ -489,7 +493,7 @@ class _Compiler:
         else:
             bound = vmax
         fin = self.fin
-        xmax = max(abs(fin.min_code), abs(fin.max_code)) + 1
+        xmax = max(abs(fin.min_code), abs(fin.max_code), abs(2 * fin.zero_point - fin.min_code)) + 1
         for tail in lines:
             bound = max(bound, xmax * abs(tail.m) + abs(tail.c))
         r_max = max([guard + (shift if interp is Interp.LINEAR else 0)] + [t.k for t in lines])

@@ -62,9 +62,10 @@ def trace(table, x) -> Trace:
         u, neg = x, False
     else:
         assert fold in ("odd", "point", "even")
-        assert fin.signed and lo == 0, "folding needs a signed input and LO = 0"
-        u = -x if x < 0 else x
-        neg = x < 0 and fold != "even"
+        z = fin.zero_point  # the code of real 0: 0 for power-of-two formats
+        assert lo == z, "a folded table starts at the code of real 0 (LO = Z)"
+        u = 2 * z - x if x < z else x  # the mirror image about z
+        neg = x < z and fold != "even"
 
     # 2. path selection
     path = "table"

@@ -151,6 +151,15 @@ TABLES = {
     "tanh-fold-odd-zp": dict(name="tanh", in_format="int8(0.03,0)",
                              out_format="int8(0.0078125,-1)", range=(-2, 2), fold=True,
                              entries=16, interp="none", coeffs="minimax"),
+    "tanh-fold-about-zp": dict(name="tanh", in_format="int8(0.03,-3)",
+                               out_format="int8(0.0078125,-1)", range=(-2, 2), fold=True,
+                               entries=16, coeffs="minimax"),
+    "sigmoid-uint8-fold-about-128": dict(name="sigmoid", in_format="uint8(0.05,128)",
+                                         out_format="uint8(0.00390625,0)", range=(-3, 3),
+                                         fold=True, entries=16, tails="asymptote"),
+    "cosine-fold-even-about-zp": dict(name="cosine", in_format="int8(0.05,-20)",
+                                      out_format="int8(0.0078125,0)", range=(-3, 3),
+                                      fold=True, entries=16, interp="nearest"),
     "silu-int16": dict(name="silu", in_format="int16(0.0005,-100)",
                        out_format="int16(0.0007,-300)", range=(-4, 4), entries=64,
                        tails="asymptote"),
@@ -174,8 +183,8 @@ def test_kernel_matches_the_naive_pipeline(affine_table):
 
 
 def test_sample_entries_are_the_rounded_reference_in_output_codes(affine_table):
-    if affine_table.spec.coeffs.value != "sample" or affine_table.interp.value == "none":
-        pytest.skip("minimax entries, or none entries clipped to the output")
+    if affine_table.spec.coeffs.value != "sample" or affine_table.interp.value != "linear":
+        pytest.skip("minimax entries, or none/nearest entries clipped to the output")
     assert [int(v) for v in affine_table.values] == naive.naive_sample_values(affine_table)
 
 
@@ -231,12 +240,41 @@ def test_eval_quantises_real_inputs_as_onnx_does():
     assert t.eval(x).tolist() == (0.5 * (t.eval_int(codes).astype(float) - 1)).tolist()
 
 
-def test_fold_about_a_nonzero_zero_point_is_refused_with_the_reason():
+@pytest.mark.parametrize("case", ["tanh-fold-about-zp", "sigmoid-uint8-fold-about-128",
+                                  "cosine-fold-even-about-zp"])
+def test_fold_mirrors_about_the_input_zero_point(case):
+    t = compile_table(**TABLES[case])
+    z = t.in_format.zero_point
+    assert t.lo_code == z and t.prog[17] == z  # the table starts at the code of real 0
+    # inside the range, x < z is served as 2z - x: equal (even) or mirrored about the
+    # output code of the centre (F / 2^G), up to the one-LSB tie effect and saturation
+    d = np.arange(1, 40)
+    below = t.eval_int(z - d).astype(np.int64)
+    above = t.eval_int(z + d).astype(np.int64)
+    if t.fold.value == "even":
+        assert np.array_equal(below, above)
+    else:
+        f_out = t.fold_f / 2**t.guard_bits
+        assert np.abs(below - (f_out - above)).max() <= 1
+
+
+def test_fold_halves_the_table_of_an_affine_tanh():
+    unfolded = compile_table("tanh", in_format="int8(0.03,-3)", out_format="int8(0.0078125,-1)",
+                             range=(-2, 2), interp="none", entries=128)
+    folded = compile_table("tanh", in_format="int8(0.03,-3)", out_format="int8(0.0078125,-1)",
+                           range=(-2, 2), interp="none", entries=64, fold=True)
+    assert folded.rom_bits < unfolded.rom_bits
+    assert analyze(folded).max_error_lsb <= analyze(unfolded).max_error_lsb + 0.5
+
+
+def test_fold_needs_inputs_below_real_zero():
     with pytest.raises(SpecError) as exc:
-        compile_table("tanh", in_format="int8(0.03,-3)", out_format="int8(0.0078125,0)",
+        compile_table("tanh", in_format="uint8(0.03,0)", out_format="int8(0.0078125,0)",
                       fold=True)
-    assert str(exc.value) == ("folding mirrors the input about code 0, but real 0 is code -3 "
-                              "of int8(0.03,-3); drop --fold or use zero point 0")
+    assert str(exc.value) == ("folding mirrors the inputs below real 0 (code 0), but "
+                              "uint8(0.03,0) has none; drop --fold")
+    with pytest.raises(SpecError, match="folding needs a signed input format, got u8.4"):
+        compile_table("tanh", in_format="u8.4", fold=True)
 
 
 def test_fold_centre_between_output_codes_is_refused():

@@ -112,6 +112,19 @@ AFFINE_CASES = [
           interp="none"),
     _case("silu-int16a-linear-asymptote", "silu", in_format="int16(0.0005,-100)",
           out_format="int16(0.0007,-300)", range=(-4.0, 4.0), entries=64, tails="asymptote"),
+    # folds about a nonzero input zero point Z: u = x < Z ? 2Z - x : x
+    _case("tanh-int8a-fold-about-zp-none-minimax", "tanh", in_format="int8(0.03,-3)",
+          out_format="int8(0.0078125,-1)", range=(-2.0, 2.0), fold=True, entries=16,
+          interp="none", coeffs="minimax"),
+    _case("sigmoid-uint8a-fold-about-128-asymptote", "sigmoid", in_format="uint8(0.05,128)",
+          out_format="uint8(0.00390625,0)", range=(-3.0, 3.0), fold=True, entries=16,
+          tails="asymptote"),
+    _case("cosine-int8a-fold-even-about-zp-nearest", "cosine", in_format="int8(0.05,-20)",
+          out_format="int8(0.0078125,0)", range=(-3.0, 3.0), fold=True, entries=16,
+          interp="nearest"),
+    _case("softsign-int16a-fold-about-zp-asymptote", "softsign",
+          in_format="int16(0.001,-1000)", out_format="int16(0.00003,3)", fold=True, entries=64,
+          tails="asymptote", guard_bits=3),
 ]
 
 CASES = CLASSIC_CASES + EXTRA_CASES + AFFINE_CASES

@@ -87,6 +87,19 @@ CASES = {
     "tanh_int8_affine_fold": dict(name="tanh", in_format="int8(0.03,0)",
                                   out_format="int8(0.0078125,-1)", interp="linear", entries=16,
                                   fold=True, tails="clamp", range=(-2, 2), guard_bits=3),
+    # folds about a nonzero zero point Z (u = x < Z ? 2Z - x : x): unsigned, signed, even
+    "tanh_uint8_affine_fold_zp_asym": dict(name="tanh", in_format="uint8(0.03,128)",
+                                           out_format="int8(0.0078125,-1)", interp="linear",
+                                           entries=16, fold=True, tails="asymptote",
+                                           range=(-2, 2), guard_bits=3),
+    "sigmoid_int8_affine_fold_zp": dict(name="sigmoid", in_format="int8(0.05,40)",
+                                        out_format="uint8(0.00390625,0)", interp="linear",
+                                        entries=16, fold=True, tails="asymptote", range=(-3, 3),
+                                        guard_bits=0),
+    "cosine_int8_affine_fold_even_zp": dict(name="cosine", in_format="int8(0.05,-20)",
+                                            out_format="int8(0.0078125,0)", interp="nearest",
+                                            entries=16, fold=True, tails="clamp",
+                                            range=(-3, 3), guard_bits=3),
 }
 
 

@@ -172,7 +172,7 @@ class _Header:
         t, m = self.t, self.macro
         fin, fout = t.in_format, t.out_format
         lo, hi = t.range
-        range_lo = -t.hi_code if t.fold else t.lo_code
+        range_lo = 2 * fin.zero_point - t.hi_code if t.fold else t.lo_code
         rows = [
             ("IN_SIGNED", int(fin.signed), f"input format {fin}"),
             ("IN_BITS", fin.bits, None),
@@ -234,7 +234,8 @@ class _Header:
             "#endif",
             "#endif",
             f"#if defined({m}_STATIC) || defined({m}_IMPLEMENTATION)",
-            f"/* {t.values.size} words: {stored_meaning(t)} */",
+            f"/* {t.values.size} words {'of' if t.out_format.is_affine else 'with'} "
+            f"{stored_meaning(t)} */",
             *rows,
             "};",
             "#endif",
@@ -279,7 +280,15 @@ class _Header:
         fin, fout = t.in_format, t.out_format
         lo, hi = t.lo_code, t.hi_code
         body = []
-        if t.fold.negates:
+        z = fin.zero_point
+        if t.fold and z != 0:  # mirror about the zero point Z, the code of real 0
+            var, what = ("neg", "f(x) = F - f(2Z - x)") if t.fold.negates else (
+                "mirror", "f(x) = f(2Z - x)")
+            body += [
+                f"    const int {var} = x < {_lit(z)}; /* 1. fold about Z = {z}: {what} */",
+                f"    {acc} u = {var} ? {_lit(2 * z)} - ({acc})x : ({acc})x;",
+            ]
+        elif t.fold.negates:
             body += [
                 "    const int neg = x < 0; /* 1. fold: f(-x) = F - f(x) */",
                 f"    {acc} u = {self._n(f'neg ? -({acc})x : ({acc})x')};",

@@ -66,7 +66,19 @@ class _Module:
         t, bi = self.t, self.t.in_format.bits
         self.w("// ---- stage 1: fold, path selection, ROM address (the ROM registers the data)")
         self.u, self.uw, self.us = "x", bi, t.in_format.signed
-        if t.fold:
+        z = t.in_format.zero_point
+        if t.fold and z != 0:  # mirror about the zero point Z, the code of real 0
+            si = t.in_format.signed
+            self.w(f"// u = x < Z ? 2Z - x : x about Z = {z}, x widened by two bits first")
+            self.wire(f"signed [{bi + 1}:0] x_wide", ext("x", bi, si, bi + 2) if si
+                      else f"{{2'b00, x}}")
+            self.wire("below", f"x_wide < {lit(z, bi + 2)}")
+            self.wire(f"signed [{bi + 1}:0] u", f"below ? {lit(2 * z, bi + 2)} - x_wide : x_wide")
+            self.u, self.uw, self.us = "u", bi + 2, True
+            if self.negates:
+                self.wire("neg", "below", f"f(x) = F - f(2Z - x) for x < Z (fold {t.fold.value})")
+                self.regs.append(("", "neg_q", "neg"))
+        elif t.fold:
             self.w(f"// |x| with x widened by one bit first, so -x of {t.in_format.min_code} fits")
             self.wire(f"signed [{bi}:0] x_wide", f"{{x[{bi - 1}], x}}")
             self.wire(f"signed [{bi}:0] u", f"x[{bi - 1}] ? -x_wide : x_wide")
