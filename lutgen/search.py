@@ -311,7 +311,7 @@ class _Search:
 
         fin = self.base.in_format
         fold_options = [False]
-        if self.traits.symmetry is not None and fin.signed:
+        if self.traits.symmetry is not None and fin.zero_point > fin.min_code:  # inputs below 0
             fold_options.insert(0, True)  # half the entries: often the cheapest, try first
         tails = Tails.AUTO if self._has_linear_asymptote() else Tails.CLAMP
         for fold in fold_options:

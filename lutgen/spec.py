@@ -268,7 +268,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("output", "int", 0, "Which output of a multi-output activation (crelu: 0 or 1).",
            toml_hint="an integer"),
     Option("in_format", "format", "s16.12",
-           "Input format: s16.12, q15, Q3.12, ap_fixed<16,4>, fixdt(1,16,12)...",
+           "Input format: s16.12, q15, Q3.12, ap_fixed<16,4>, fixdt(1,16,12), "
+           "int8(0.0235,-3)...",
            always=True, toml_hint='text, e.g. "s16.12"'),
     Option("out_format", "format", None,
            "Output format [default: sized to the function's values].",
