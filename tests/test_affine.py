@@ -315,3 +315,71 @@ def test_batch_project_accepts_affine_formats(tmp_path):
     result = CliRunner().invoke(cli, ["batch", str(project), "-o", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     assert "OUT_ZERO_POINT 10" in (tmp_path / "out" / "gelu.h").read_text()
+
+
+# ---- the property: random affine tables against the document --------------------------------
+from hypothesis import HealthCheck, assume  # noqa: E402
+
+import lutgen  # noqa: E402
+from tests.test_kernels import ACTS, BY_SYMMETRY, FOLD_KINDS, _check_sample_fit  # noqa: E402
+
+# dyadic and non-dyadic scales, as calibration tools choose them
+SCALES = [0.0235, 0.0187, 1 / 255, 0.00390625, 0.05, 0.1, 0.5, 0.013, 3e-4]
+
+
+@st.composite
+def affine_specs(draw):
+    kind = draw(st.sampled_from([None, None, *FOLD_KINDS]))
+    name = draw(st.sampled_from(BY_SYMMETRY[kind] if kind else ACTS))
+    storage = draw(st.sampled_from(["int8", "uint8", "int8", "uint8", "int16"]))
+    probe = FixedFormat.affine(storage, 1.0, 0)
+    zp = draw(st.integers(probe.min_code, probe.max_code) | st.just(0))
+    fin = FixedFormat.affine(storage, draw(st.sampled_from(SCALES)), zp)
+    out = None
+    if draw(st.integers(0, 3)):
+        ostorage = draw(st.sampled_from(["int8", "uint8", "int16", "uint16"]))
+        oprobe = FixedFormat.affine(ostorage, 1.0, 0)
+        ozp = draw(st.integers(oprobe.min_code, oprobe.max_code) | st.just(0))
+        out = FixedFormat.affine(ostorage, draw(st.sampled_from(SCALES)), ozp)
+    rng = None
+    if draw(st.booleans()):
+        a, b = sorted(draw(st.lists(st.integers(fin.min_code, fin.max_code + 1), min_size=2,
+                                    max_size=2, unique=True)))
+        rng = (float(fin.codes_to_real(a)), float(fin.codes_to_real(b)))
+    return dict(name=name, in_format=fin, out_format=out, range=rng, fold=kind is not None,
+                entries=draw(st.none() | st.integers(0, 7).map(lambda k: 1 << k)),
+                interp=draw(st.sampled_from(["none", "nearest", "linear"])),
+                tails=draw(st.sampled_from(["auto", "clamp", "asymptote"])),
+                coeffs=draw(st.sampled_from(["sample", "minimax"])) if fin.bits <= 8 else "sample",
+                guard_bits=draw(st.none() | st.integers(0, 4)))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@given(spec=affine_specs())
+def test_affine_kernel_matches_the_document(spec):
+    kwargs = dict(spec)
+    try:
+        table = compile_table(kwargs.pop("name"), **kwargs)
+    except lutgen.LutgenError:
+        assume(False)
+    codes = table.in_format.codes()
+    if codes.size > 4096:
+        codes = np.unique(np.concatenate([codes[::37], [table.lo_code, table.hi_code - 1]]))
+        codes = codes[(codes >= table.in_format.min_code) & (codes <= table.in_format.max_code)]
+    traces = [naive.trace(table, c) for c in codes]
+    expected = np.array([t.y for t in traces], dtype=np.int64)
+    got = table.eval_int(codes)
+    bad = np.flatnonzero(got != expected)
+    assert bad.size == 0, (f"input {codes[bad[0]]}: kernel {got[bad[0]]}, document "
+                           f"{expected[bad[0]]}; {table.to_dict()}")
+    for t in traces:
+        assert -(2 ** (table.acc_bits - 1)) <= t.acc < 2 ** (table.acc_bits - 1)
+    if table.spec.coeffs.value == "sample":
+        _check_sample_fit(table)
+
+
+def test_entries_at_exact_ties_round_as_the_document_says():
+    """y = x at half-code centres: y / scale is a tie that float64 division may miss."""
+    t = compile_table("linear", in_format="int8(0.0235,0)", out_format="int8(0.0235,0)",
+                      interp="none", entries=128, guard_bits=0)
+    assert [int(v) for v in t.values] == naive.naive_sample_values(t)
