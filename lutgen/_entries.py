@@ -23,7 +23,7 @@ from ._reference import EXHAUSTIVE_LIMIT_BITS
 from .spec import Fold, Interp
 
 __all__ = ["Layout", "FIT_FINE_BITS", "sample", "minimax", "clip_to_output", "round_half_up",
-           "line_constants", "bits_for", "ACC_LIMIT_BITS"]
+           "line_constants", "fold_constant", "bits_for", "ACC_LIMIT_BITS"]
 
 ACC_LIMIT_BITS = 62  # |acc| < 2**62, so +/- a rounding constant stays inside int64
 
@@ -244,6 +244,21 @@ def line_constants(asym: Asymptote, fin: FixedFormat, fout: FixedFormat, guard: 
     if abs(c) >= 1 << (ACC_LIMIT_BITS - 2):
         raise SpecError("the asymptote's intercept does not fit the accumulator; use --tails clamp")
     return int(m), int(c), int(k)
+
+
+def fold_constant(center: float, fout: FixedFormat, guard: int) -> int:
+    """F: twice the output code of the centre, with G guard bits (docs/ARITHMETIC.md, step 5)."""
+    scaled = 2.0 * math.ldexp(float(fout.real_to_codes(center)), guard)
+    if scaled != math.floor(scaled) or abs(scaled) >= 2.0**61:
+        if fout.is_affine:
+            raise SpecError(
+                f"the fold centre {center:g} lies between two codes of {fout} (code "
+                f"{float(fout.real_to_codes(center)):g}): the mirrored half cannot be exact; "
+                "drop --fold or choose an output scale that makes it a code or a half code"
+            )
+        raise SpecError(f"the fold centre {center:g} is not representable with "
+                        f"{fout.frac + guard} fraction bits")
+    return int(scaled)
 
 
 def bits_for(v: int, signed: bool) -> int:

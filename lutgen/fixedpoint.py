@@ -39,12 +39,12 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import math
 import re
 from dataclasses import dataclass
 
 import numpy as np
 
+from ._affine import AFFINE_NAMES, AFFINE_STORAGE, check_affine, parse_affine, scale_affine
 from .errors import FormatError, QuantizationError, SpecError
 
 __all__ = ["FixedFormat", "Rounding", "Overflow", "sized_format", "c_word_bits"]
@@ -136,10 +136,6 @@ _PATTERNS = [
     ("affine", re.compile(r"^(u?int)(\d+)\s*\(\s*([^,()]*?)\s*,\s*([^,()]*?)\s*\)$", re.I)),
 ]
 
-# the integer storage types of affine (scale, zero point) formats, as TFLite and ONNX name them
-AFFINE_STORAGE = {"int8": (True, 8), "uint8": (False, 8), "int16": (True, 16),
-                  "uint16": (False, 16), "int32": (True, 32)}
-_AFFINE_NAMES = {v: k for k, v in AFFINE_STORAGE.items()}
 
 _NOTATIONS = ("s16.12, u8.8, q15, Q3.12, UQ1.7, ap_fixed<16,4>, ap_ufixed<8,1,AP_RND,AP_SAT>, "
               "ap_int<8>, ap_uint<8>, fixdt(1,16,12), int8(0.0235,-3), uint8(0.00390625,0)")
@@ -194,43 +190,13 @@ class FixedFormat:
             raise FormatError(f"word bits must be 1..{MAX_BITS}, got {self.bits}")
         if abs(self.frac) > 256:
             raise FormatError(f"fraction bits must be within -256..256, got {self.frac}")
-        self._check_affine()
+        check_affine(self)
         if self.rounding is None:
             default = Rounding.NEAREST_EVEN if self.is_affine else Rounding.NEAREST_UP
             object.__setattr__(self, "rounding", default)
         object.__setattr__(self, "rounding", Rounding.coerce(self.rounding))
         object.__setattr__(self, "overflow", Overflow.coerce(self.overflow))
         _check_overflow(self.overflow, self.signed)
-
-    def _check_affine(self) -> None:
-        zp = self.zero_point
-        if isinstance(zp, bool) or not isinstance(zp, (int, np.integer)):
-            raise FormatError(f"zero point must be an integer, got {zp!r}")
-        object.__setattr__(self, "zero_point", int(zp))
-        if self.scale is None:
-            if self.zero_point != 0:
-                raise FormatError("a zero point needs a scale: write e.g. int8(0.0235,-3)")
-            return
-        scale = self.scale
-        if isinstance(scale, bool) or not isinstance(scale, (int, float, np.integer, np.floating)):
-            raise FormatError(f"scale must be a number, got {scale!r}")
-        scale = float(scale)
-        if not (math.isfinite(scale) and scale > 0):
-            raise FormatError(f"scale must be a positive finite number, got {scale!r}")
-        object.__setattr__(self, "scale", scale)
-        if (self.signed, self.bits) not in _AFFINE_NAMES:
-            raise FormatError(
-                f"an affine format's storage is one of {', '.join(AFFINE_STORAGE)}; "
-                f"got {'signed' if self.signed else 'unsigned'} {self.bits} bits"
-            )
-        if self.frac != 0:
-            raise FormatError(f"an affine format has frac 0 (its scale says the rest), "
-                              f"got {self.frac}")
-        if not self.min_code <= self.zero_point <= self.max_code:
-            raise FormatError(
-                f"zero point {self.zero_point} is outside {_AFFINE_NAMES[(self.signed, self.bits)]}"
-                f" ({self.min_code}..{self.max_code})"
-            )
 
     @classmethod
     def affine(cls, storage: str, scale: float, zero_point: int = 0, rounding=None,
@@ -307,29 +273,13 @@ class FixedFormat:
                 return cls(m.group(1) == "", int(m.group(2)), 0, Rounding.TOWARD_ZERO,
                            Overflow.WRAP)
             if kind == "affine":
-                return cls._parse_affine(m, raw)
+                return cls.affine(*parse_affine(m, raw))
             if kind == "fixdt":
                 s, w, f = (int(g) for g in m.groups())
                 if s not in (0, 1):
                     raise FormatError(f"fixdt signedness must be 0 or 1, got {s} in {raw!r}")
                 return cls(bool(s), w, f)
         raise FormatError(f"cannot parse format {raw!r}; write one of: {_NOTATIONS}")
-
-    @classmethod
-    def _parse_affine(cls, m, raw) -> "FixedFormat":
-        storage = (m.group(1) + m.group(2)).lower()
-        if storage not in AFFINE_STORAGE:
-            raise FormatError(f"unknown storage type {storage!r} in {raw!r}; allowed: "
-                              + ", ".join(AFFINE_STORAGE))
-        try:
-            scale = float(m.group(3))
-        except ValueError:
-            raise FormatError(f"scale {m.group(3)!r} in {raw!r} is not a number; "
-                              "write e.g. int8(0.0235,-3)") from None
-        if not re.fullmatch(r"[+-]?\d+", m.group(4)):
-            raise FormatError(f"zero point {m.group(4)!r} in {raw!r} is not an integer; "
-                              "write e.g. int8(0.0235,-3)")
-        return cls.affine(storage, scale, int(m.group(4)))
 
     @classmethod
     def _parse_ap(cls, m, raw) -> "FixedFormat":
@@ -359,7 +309,7 @@ class FixedFormat:
 
     def __str__(self) -> str:
         if self.is_affine:  # repr(float): the shortest text that reads back the same scale
-            text = f"{_AFFINE_NAMES[(self.signed, self.bits)]}({self.scale!r},{self.zero_point})"
+            text = f"{AFFINE_NAMES[(self.signed, self.bits)]}({self.scale!r},{self.zero_point})"
             default = Rounding.NEAREST_EVEN
         else:
             text = f"{'s' if self.signed else 'u'}{self.bits}.{self.frac}"
@@ -437,7 +387,7 @@ class FixedFormat:
         if self.is_affine:
             # ONNX QuantizeLinear: round x / scale, then add the zero point (an odd zero point
             # must not move a tie to the other even neighbour)
-            scaled = _scale_affine(arr, self.scale, wraps)
+            scaled = scale_affine(arr, self.scale, wraps)
             r = _round(scaled, rounding) + self.zero_point
             scaled = scaled + self.zero_point
         else:
@@ -514,16 +464,6 @@ def _scale(x: np.ndarray, frac: int, wraps: bool) -> np.ndarray:
     if frac < 0:
         y = np.where((y == 0) & (x != 0), np.copysign(np.nextafter(0.0, 1.0), x), y)
     elif wraps:
-        y = np.where(np.isinf(y) & np.isfinite(x), 0.0, y)
-    return y
-
-
-def _scale_affine(x: np.ndarray, scale: float, wraps: bool) -> np.ndarray:
-    """``x / scale`` in float64, as :func:`_scale` keeps what rounding and overflow need."""
-    with np.errstate(over="ignore", under="ignore"):
-        y = x / scale
-    y = np.where((y == 0) & (x != 0), np.copysign(np.nextafter(0.0, 1.0), x), y)
-    if wraps:  # a finite value too large for float64 has no meaningful low bits: call it 0
         y = np.where(np.isinf(y) & np.isfinite(x), 0.0, y)
     return y
 

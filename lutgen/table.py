@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import _entries
+from ._affine import ceil_code, floor_code
 from . import _kernels as K
 from ._entries import ACC_LIMIT_BITS, Layout
 from .errors import DomainError, RangeError, SpecError
@@ -298,7 +298,7 @@ class _Compiler:
         right = self._tail(sides[1], "pos", fout, guard)
         fold_code = 0
         if fold.negates:
-            fold_code = self._fold_centre(fout, guard)
+            fold_code = _entries.fold_constant(float(self.traits.center), fout, guard)
         prog = K.pack_program(
             lo=lo_code, shift=shift, entries=entries, interp=_INTERP_CODE[interp],
             fold=_FOLD_CODE[fold], fold_f=fold_code, guard=guard, ymin=fout.min_code,
@@ -375,8 +375,8 @@ class _Compiler:
 
     def _align(self, lo, hi):
         fin = self.fin
-        lo_code = _floor_code(fin.real_to_codes(lo))
-        hi_code = _ceil_code(fin.real_to_codes(hi))
+        lo_code = floor_code(fin.real_to_codes(lo))
+        hi_code = ceil_code(fin.real_to_codes(hi))
         span = hi_code - lo_code
         entries = self.spec.entries
         if entries is None:
@@ -506,39 +506,6 @@ class _Compiler:
                 "use fewer guard bits, narrower formats or more entries"
             )
         return bits
-
-    def _fold_centre(self, fout, guard):
-        """F: twice the centre's output code, in the stored format (guard bits)."""
-        center = float(self.traits.center)
-        scaled = 2.0 * math.ldexp(float(fout.real_to_codes(center)), guard)
-        if scaled != math.floor(scaled) or abs(scaled) >= 2.0**61:
-            if fout.is_affine:
-                raise SpecError(
-                    f"the fold centre {center:g} lies between two codes of {fout} (code "
-                    f"{float(fout.real_to_codes(center)):g}): the mirrored half cannot be exact; "
-                    "drop --fold or choose an output scale that makes it a code or a half code"
-                )
-            raise SpecError(f"the fold centre {center:g} is not representable with "
-                            f"{fout.frac + guard} fraction bits")
-        return int(scaled)
-
-
-# a real range bound that lands within this many codes of a code is that code (the division
-# by a non-power-of-two scale is inexact)
-_CODE_SNAP = 1e-9
-
-
-def _floor_code(v) -> int:
-    v = float(v)
-    r = round(v)
-    return int(r) if abs(v - r) <= _CODE_SNAP * max(1.0, abs(v)) else math.floor(v)
-
-
-def _ceil_code(v) -> int:
-    v = float(v)
-    r = round(v)
-    return int(r) if abs(v - r) <= _CODE_SNAP * max(1.0, abs(v)) else math.ceil(v)
-
 
 def _line(tail: Tail | None):
     """The (M, C, K) a kernel program takes for an asymptote tail, else None."""

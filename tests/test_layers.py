@@ -13,6 +13,7 @@ PKG = Path(__file__).resolve().parent.parent / "lutgen"
 # module (dotted, relative to lutgen) -> lutgen modules it may import, and third parties it may not
 RANK = {
     "errors": 0, "_json": 0, "_text": 0,
+    "_affine": 0.5,  # affine (scale, zero point) format helpers of fixedpoint
     "fixedpoint": 1, "_kernels": 1, "activations": 1,
     "spec": 1.5,  # the table spec and its one option table: no numba
     "_reference": 1.6, "_entries": 1.7,  # the reference cache; choosing the stored integers

@@ -71,7 +71,7 @@ class _Module:
             si = t.in_format.signed
             self.w(f"// u = x < Z ? 2Z - x : x about Z = {z}, x widened by two bits first")
             self.wire(f"signed [{bi + 1}:0] x_wide", ext("x", bi, si, bi + 2) if si
-                      else f"{{2'b00, x}}")
+                      else "{2'b00, x}")
             self.wire("below", f"x_wide < {lit(z, bi + 2)}")
             self.wire(f"signed [{bi + 1}:0] u", f"below ? {lit(2 * z, bi + 2)} - x_wide : x_wide")
             self.u, self.uw, self.us = "u", bi + 2, True
