@@ -182,10 +182,15 @@ def test_kernel_matches_the_naive_pipeline(affine_table):
                                   naive.naive_eval_codes(affine_table, codes))
 
 
-def test_sample_entries_are_the_rounded_reference_in_output_codes(affine_table):
-    if affine_table.spec.coeffs.value != "sample" or affine_table.interp.value != "linear":
-        pytest.skip("minimax entries, or none/nearest entries clipped to the output")
-    assert [int(v) for v in affine_table.values] == naive.naive_sample_values(affine_table)
+# sampled linear knots: minimax entries are chosen otherwise, none/nearest ones are clipped
+SAMPLED_LINEAR = sorted(k for k, v in TABLES.items() if v.get("coeffs", "sample") == "sample"
+                        and v.get("interp", "linear") == "linear")
+
+
+@pytest.mark.parametrize("case", SAMPLED_LINEAR)
+def test_sample_entries_are_the_rounded_reference_in_output_codes(case):
+    table = compile_table(**TABLES[case])
+    assert [int(v) for v in table.values] == naive.naive_sample_values(table)
 
 
 def test_analysis_reports_errors_in_output_codes_and_real_units(affine_table):

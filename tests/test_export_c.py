@@ -587,7 +587,7 @@ def test_accumulator_is_the_narrowest_type_acc_bits_proves(matrix):
             table.in_format.bits >= 16 and width == 32), case_id
         assert _acc_of(render(table, None, ["c"], name="m")[0].text, "m") == f"int{width}_t"
         seen.add(width)
-    assert seen == {16, 32}  # the matrix runs both narrow types bit-exact under -Wconversion
+    assert {16, 32} <= seen  # the matrix runs both narrow types bit-exact under -Wconversion
     big = compile_table("sigmoid", in_format="s16.12", out_format="s32.30", entries=64)
     assert big.acc_bits > 32 and acc_width(big) == 64
     # a 16-bit input that is folded needs 17 bits for -x, whatever acc_bits says
