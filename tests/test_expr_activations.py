@@ -5,7 +5,7 @@ import pytest
 
 from lutgen import compile_table
 from lutgen.activations import activation, activations, from_expression, get, unregister
-from lutgen.activations.user import _FUNCTIONS
+from lutgen.activations.expression import _FUNCTIONS
 from lutgen.errors import ExpressionError, SpecError
 from lutgen.spec import make_spec
 

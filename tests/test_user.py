@@ -12,7 +12,8 @@ import pytest
 import lutgen
 from lutgen.activations import Param, Traits, get
 from lutgen.activations._registry import unregister
-from lutgen.activations.user import _FUNCTIONS, activation, from_expression, load_points
+from lutgen.activations.expression import _FUNCTIONS
+from lutgen.activations.user import activation, from_expression, load_points
 from lutgen.errors import (
     ExpressionError,
     ParameterError,

@@ -16,7 +16,7 @@ from ._registry import (
     register,
     unregister,
 )
-from . import classic, relu, smooth, gated, piecewise, user  # noqa: F401  (they register)
+from . import classic, relu, smooth, gated, piecewise, expression, lut, user  # noqa: F401  (they register)
 from .user import activation, from_expression, load_points
 
 __all__ = [

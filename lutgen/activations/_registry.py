@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ParameterError, SpecError, UnknownActivationError, did_you_mean
+from ..errors import ParameterError, RangeError, SpecError, UnknownActivationError, did_you_mean
 
 __all__ = [
     "Activation",
@@ -30,6 +30,8 @@ __all__ = [
     "reference",
     "derivative",
     "CATEGORIES",
+    "check_name",
+    "check_range",
 ]
 
 CATEGORIES = ("classic", "relu", "smooth", "gated", "piecewise", "user")
@@ -336,3 +338,22 @@ def reference(name, x, **params) -> np.ndarray:
 def derivative(name, x, **params) -> np.ndarray:
     """The analytic derivative of activation ``name`` at ``x`` (float64)."""
     return get(name).evaluate(x, params, derivative=True)
+
+
+def check_name(name, what: str = "activation name") -> str:
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ParameterError(
+            f"{what} {name!r} is not a valid identifier; use letters, digits and '_', "
+            "e.g. name='my_act'"
+        )
+    return name.lower()  # the registry looks names up in lower case
+
+
+def check_range(rng, owner: str) -> tuple[float, float]:
+    try:
+        lo, hi = (float(v) for v in rng)
+    except (TypeError, ValueError):
+        raise RangeError(f"range {rng!r} of '{owner}' must be two numbers (lo, hi)") from None
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise RangeError(f"range {rng!r} of '{owner}' must be finite with lo < hi")
+    return lo, hi
