@@ -135,15 +135,38 @@ def _run(args, cwd, timeout=120) -> subprocess.CompletedProcess:
     return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
-def simulate(folder: Path, name: str = "t") -> str:
-    """Compile the testbench and module with iverilog -g2005, run vvp; its output."""
+def run_testbench(folder: Path, name: str = "t", cwd: Path | None = None, params=(),
+                  extra=()) -> subprocess.CompletedProcess:
+    """Compile the testbench and module with iverilog -g2005 (in ``folder``), run vvp in ``cwd``.
+
+    ``params``: (parameter, value) overrides of the testbench (``-P``); ``extra``:
+    more Verilog files (their modules become extra roots).
+    """
     iverilog, vvp = require_tool("iverilog"), require_tool("vvp")
-    out = _run([iverilog, "-g2005", "-o", "tb.vvp", f"tb_lutgen_{name}.v", f"lutgen_{name}.v"],
-               folder)
+    args = [iverilog, "-g2005", "-o", str(folder / "tb.vvp")]
+    args += [f"-Ptb_lutgen_{name}.{p}={v}" for p, v in params]
+    if extra:
+        args += [f"-stb_lutgen_{name}"] + [f"-s{Path(f).stem}" for f in extra]
+    args += [str(folder / f"tb_lutgen_{name}.v"), str(folder / f"lutgen_{name}.v"), *map(str, extra)]
+    out = _run(args, folder)
     assert out.returncode == 0 and out.stderr == "", out.stderr
-    out = _run([vvp, "-n", "tb.vvp"], folder)
-    assert out.returncode == 0, out.stderr
+    return _run([vvp, "-n", str(folder / "tb.vvp")], cwd or folder)
+
+
+def simulate(folder: Path, name: str = "t") -> str:
+    """The testbench's output; it must exit 0 (and so have printed PASS)."""
+    out = run_testbench(folder, name)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr
     return out.stdout
+
+
+def simulate_fail(folder: Path, **kwargs) -> str:
+    """The output of a testbench that must fail: a non-zero exit and a FAIL line."""
+    out = run_testbench(folder, **kwargs)
+    assert out.returncode != 0, out.stdout[-2000:]
+    assert "PASS" not in out.stdout, out.stdout[-2000:]
+    assert "FATAL: " in out.stdout, out.stdout[-2000:]  # $fatal, not $finish
+    return out.stdout.split("FATAL: ")[0]  # what the testbench printed before $fatal
 
 
 def yosys_stats(folder: Path, top: str, memories: int) -> dict[str, int]:
@@ -224,12 +247,12 @@ def test_corrupted_vectors_make_the_testbench_fail(tmp_path):
         x, y = lines[k].split()
         lines[k] = f"{x} {int(y, 16) ^ 1:0{len(y)}x}"
     path.write_text("\n".join(lines) + "\n")
-    stdout = simulate(tmp_path)
+    stdout = simulate_fail(tmp_path)
     assert stdout.strip().splitlines()[-1] == "FAIL 2 of 256", stdout
     assert "mismatch 3:" in stdout and "mismatch 200:" in stdout
 
 
-def test_a_corrupted_rom_word_makes_the_testbench_fail(tmp_path):
+def test_a_flipped_rom_bit_makes_the_testbench_fail(tmp_path):
     # word 4 of the even bank is knot 8, which serves inputs of segments 7 and 8
     table = compile_table(**CASES["sigmoid_s8_linear"])
     _write(tmp_path, table, "t")
@@ -238,8 +261,59 @@ def test_a_corrupted_rom_word_makes_the_testbench_fail(tmp_path):
     k = [j for j, line in enumerate(lines) if not line.startswith("//")][4]
     lines[k] = f"{int(lines[k], 16) ^ 0x100:03x}"
     path.write_text("\n".join(lines) + "\n")
-    last = simulate(tmp_path).strip().splitlines()[-1]
+    last = simulate_fail(tmp_path).strip().splitlines()[-1]
     assert last.startswith("FAIL ") and last.endswith(" of 256")
+
+
+@pytest.mark.parametrize("case", ["sigmoid_s8_linear", "tanh_s8_none_fold"])
+def test_run_from_another_folder_fails_unless_given_the_paths(tmp_path, case):
+    # $readmemh resolves names from the working directory: from elsewhere the memories
+    # and vectors are X, which the testbench reports instead of passing
+    table = compile_table(**CASES[case])
+    folder, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    arts = _write(folder, table, "t")
+    stdout = simulate_fail(folder, cwd=elsewhere)
+    assert "FAIL vector file missing or short" in stdout, stdout
+    files = re.findall(r'parameter (\w+) = "([^"]+)"', arts["tb_lutgen_t.v"])
+    assert [p for p, _ in files][0] == "VECFILE" and len(files) >= 2
+    # the vectors found, a memory still missing: the ROM check fails
+    only_vec = [("VECFILE", f'"{folder / files[0][1]}"')]
+    stdout = simulate_fail(folder, cwd=elsewhere, params=only_vec)
+    assert "FAIL memory file missing or short" in stdout, stdout
+    every = [(p, f'"{folder / f}"') for p, f in files]
+    out = run_testbench(folder, cwd=elsewhere, params=every)
+    assert out.returncode == 0 and out.stdout.strip().splitlines()[-1] == "PASS 256 vectors"
+
+
+def test_a_short_memory_file_makes_the_testbench_fail(tmp_path):
+    table = compile_table(**CASES["tanh_s8_none_fold"])
+    _write(tmp_path, table, "t")
+    path = tmp_path / "t.mem"
+    path.write_text("\n".join(path.read_text().splitlines()[:-1]) + "\n")  # last word gone
+    assert "FAIL memory file missing or short" in simulate_fail(tmp_path)
+
+
+def test_x_on_the_output_makes_the_testbench_fail(tmp_path):
+    table = compile_table(**CASES["sigmoid_s8_linear"])
+    _write(tmp_path, table, "t")
+    bits = table.out_format.bits
+    force = tmp_path / "force_x.v"
+    force.write_text(f"module force_x; initial begin #1000 force tb_lutgen_t.dut.y = "
+                     f"{{{bits}{{1'bx}}}}; #20 release tb_lutgen_t.dut.y; end endmodule\n")
+    stdout = simulate_fail(tmp_path, extra=[force])
+    assert "FAIL an output is X or Z" in stdout, stdout
+
+
+def test_a_lost_output_makes_the_testbench_fail(tmp_path):
+    # out_valid held low for one cycle: one output fewer than vectors, no mismatch
+    table = compile_table(**CASES["sigmoid_s8_linear"])
+    _write(tmp_path, table, "t")
+    force = tmp_path / "drop_one.v"
+    force.write_text("module drop_one; initial begin #1003 force tb_lutgen_t.dut.out_valid = "
+                     "1'b0; #10 release tb_lutgen_t.dut.out_valid; end endmodule\n")
+    stdout = simulate_fail(tmp_path, extra=[force])
+    assert stdout.strip().splitlines()[-1] == "FAIL 255 outputs for 256 inputs", stdout
 
 
 # ---- ROM files read back by parsers written here ----------------------------------------

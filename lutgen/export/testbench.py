@@ -5,8 +5,12 @@ The vectors are (input code, expected output code) pairs from
 testbench streams them into ``lutgen_<name>`` (one per clock, with a
 deterministic one-in-seven gap in ``in_valid`` so the valid pipeline is
 exercised), compares every ``y`` that comes out with ``out_valid`` against the
-expected code, and prints ``PASS <n> vectors`` or ``FAIL <bad> of <n>`` after
-the first mismatches, then calls ``$finish``.
+expected code, and prints ``PASS <n> vectors`` and calls ``$finish``, or prints
+``FAIL ...`` and calls ``$fatal`` (a non-zero exit of the simulator). It cannot
+pass by accident: a memory file that is missing or short leaves X words, and
+every ROM word, every vector and every output is checked for X/Z; the number of
+outputs must equal the number of vectors. The file paths are parameters
+(``VECFILE`` and the module's ``MEMFILE*``), so it runs from any directory.
 
 Inputs of up to 16 bits are tested exhaustively. Wider ones get every segment
 boundary (and the boundaries of the folded half) +/- 1, both format extremes,
@@ -18,8 +22,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._common import Artifact, provenance_lines
-from .mem import comment_block, hex_word
-from .verilog import LATENCY
+from .mem import comment_block, hex_word, rom_banks
+from .verilog import latency
 
 __all__ = ["render", "vector_codes"]
 
@@ -76,20 +80,29 @@ def render(table, report, name: str) -> list[Artifact]:
     )
     xs = "signed " if fi.signed else ""
     ys = "signed " if fo.signed else ""
+    mems = [(suffix.lstrip("_") or "rom", "MEMFILE" + suffix.upper(), f"{name}{suffix}.mem",
+             len(words)) for suffix, _, words in rom_banks(table)]
+    lat = latency(table)
+    overrides = ",\n".join(f"        .{p}({p})" for _, p, _, _ in mems)
     tb = comment_block(head + [
         "",
         f"Self-checking testbench of lutgen_{name}: drives {how} from",
         f"{name}_vectors.mem and compares every output with lutgen's bit-exact model.",
-        f"Run: iverilog -g2005 -o tb tb_lutgen_{name}.v lutgen_{name}.v && vvp tb",
-        "(from this folder: $readmemh paths are relative to the working directory).",
-        f"Prints 'PASS {n} vectors' or 'FAIL <bad> of {n}' after the first mismatches.",
+        f"Run: iverilog -g2005 -o tb tb_lutgen_{name}.v lutgen_{name}.v && vvp -n tb",
+        "From another folder, give the file paths: iverilog -P tb_lutgen_"
+        f"{name}.VECFILE='\"DIR/{name}_vectors.mem\"' ...",
+        "(and the same for each MEMFILE* parameter).",
+        f"Prints 'PASS {n} vectors' and finishes, or prints 'FAIL ...' and calls $fatal",
+        "(non-zero exit): on a missing or short memory file (X words), an X/Z output,",
+        f"a mismatch, or a number of outputs other than {n}.",
     ], "//") + f"""
 `default_nettype none
 
 module tb_lutgen_{name};
     parameter VECFILE = "{name}_vectors.mem";
+{"".join(f'    parameter {p} = "{f}";{chr(10)}' for _, p, f, _ in mems)}\
     localparam N = {n};
-    localparam LATENCY = {LATENCY};
+    localparam LATENCY = {lat};
 
     reg [{vw - 1}:0] vectors [0:2*N-1];
     reg clk = 1'b0;
@@ -102,12 +115,22 @@ module tb_lutgen_{name};
     integer got = 0;
     integer bad = 0;
     integer cycle = 0;
+    integer k;
 
-    lutgen_{name} dut (
+    lutgen_{name} #(
+{overrides}
+    ) dut (
         .clk(clk), .rst(rst), .in_valid(in_valid), .x(x), .out_valid(out_valid), .y(y)
     );
 
     always #5 clk = ~clk;
+
+    task fail(input [8*64-1:0] why);
+        begin
+            $display("FAIL %0s", why);
+            $fatal(1, "FAIL %0s", why);
+        end
+    endtask
 
     // drive on the falling edge: one vector per cycle, no vector every 7th cycle
     always @(negedge clk) begin
@@ -123,7 +146,12 @@ module tb_lutgen_{name};
 
     // check on the rising edge: outputs arrive in order, LATENCY cycles after their input
     always @(posedge clk) begin
-        if (out_valid) begin
+        if (!rst && ^out_valid === 1'bx) fail("out_valid is X or Z");
+        if (out_valid === 1'b1) begin
+            if (^y === 1'bx) begin
+                $display("output %0d is X or Z: y=%b", got, y);
+                fail("an output is X or Z");
+            end
             if (got >= N) begin
                 bad = bad + 1;
                 $display("extra output %0d: y=%0d", got, y);
@@ -140,17 +168,25 @@ module tb_lutgen_{name};
 
     initial begin
         $readmemh(VECFILE, vectors);
+        #1;  // after the module's $readmemh
+        for (k = 0; k < 2*N; k = k + 1)
+            if (^vectors[k] === 1'bx) begin
+                $display("vector word %0d of %0s is X: missing or short file", k, VECFILE);
+                fail("vector file missing or short");
+            end
+{"".join(_rom_check(label, p, words) for label, p, _, words in mems)}\
         repeat (3) @(posedge clk);
         rst <= 1'b0;
         wait (sent == N);
         repeat (LATENCY + 2) @(posedge clk);
         if (got != N) begin
             $display("FAIL %0d outputs for %0d inputs", got, N);
+            $fatal(1, "FAIL %0d outputs for %0d inputs", got, N);
         end else if (bad != 0) begin
             $display("FAIL %0d of %0d", bad, N);
-        end else begin
-            $display("PASS %0d vectors", N);
+            $fatal(1, "FAIL %0d of %0d", bad, N);
         end
+        $display("PASS %0d vectors", got);
         $finish;
     end
 endmodule
@@ -162,3 +198,14 @@ endmodule
 
 def _show(signed: bool, expr: str) -> str:
     return f"$signed({expr})" if signed else expr
+
+
+def _rom_check(label: str, param: str, words: int) -> str:
+    """Initial-block lines failing on an X/Z word of the module's memory ``label``."""
+    return f"""\
+        for (k = 0; k < {words}; k = k + 1)
+            if (^dut.{label}_mem[k] === 1'bx) begin
+                $display("word %0d of %0s is X: missing or short memory file", k, {param});
+                fail("memory file missing or short");
+            end
+"""

@@ -12,9 +12,14 @@ from __future__ import annotations
 from ._common import Artifact, provenance_lines
 from .mem import comment_block, rom_banks
 
-__all__ = ["render", "LATENCY"]
+__all__ = ["render", "LATENCY", "latency"]
 
 LATENCY = 2  # cycles from in_valid to out_valid
+
+
+def latency(table) -> int:
+    """Cycles from ``in_valid`` to ``out_valid`` of ``table``'s module."""
+    return LATENCY
 
 
 def lit(value: int, width: int, signed: bool = True) -> str:
