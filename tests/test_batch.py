@@ -323,7 +323,7 @@ def test_a_build_that_fails_at_any_rename_leaves_the_folder_as_it_was(tmp_path, 
 V1 = '[[tables]]\nactivation = "sigmoid"\nin_format = "s8.4"\n' \
      '[[tables]]\nactivation = "tanh"\nin_format = "s8.4"\n'
 V2 = 'emit = ["mem"]\n[[tables]]\nactivation = "relu"\nin_format = "s8.4"\n'
-V2_FILES = ["manifest.json", "relu.bin", "relu.json", "relu.mem", "report.md"]
+V2_FILES = ["manifest.json", "relu.bin", "relu.json", "relu.mem", "relu_rom.txt", "report.md"]
 
 
 @pytest.mark.parametrize("step", range(2))

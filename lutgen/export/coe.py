@@ -2,14 +2,16 @@
 
 ``memory_initialization_radix=16``; the vector holds ``table.values`` in
 order, each the ``store_bits``-bit two's complement in hex, separated by
-commas and ended by ``;``. Provenance goes in ``;`` comment lines, which COE
+commas and ended by ``;``. A ``linear`` table read as an even and an odd knot
+bank (:func:`lutgen.export.mem.rom_banks`) also gets ``<name>_even.coe`` and
+``<name>_odd.coe``, the very banks the Verilog module reads. Provenance goes in ``;`` comment lines, which COE
 files allow before the keywords.
 """
 
 from __future__ import annotations
 
 from ._common import Artifact, provenance_lines
-from .mem import comment_block, hex_word, word_kind
+from .mem import comment_block, hex_word, rom_banks, word_kind
 
 __all__ = ["render"]
 
@@ -17,11 +19,20 @@ WORDS_PER_LINE = 8
 
 
 def render(table, report, name: str) -> list[Artifact]:
+    """``<name>.coe`` (the whole table) and, for a banked linear table, one per bank."""
+    values = [int(v) for v in table.values]
+    arts = [_coe(table, report, name, "", "the whole table: word k is T[k]", values)]
+    arts += [_coe(table, report, name, suffix, f"bank of lutgen_{name}.v: {what}", words)
+             for suffix, what, words in rom_banks(table) if suffix]
+    return arts
+
+
+def _coe(table, report, name, suffix, what, values) -> Artifact:
     bits = table.store_bits
-    words = [hex_word(int(v), bits) for v in table.values]
+    words = [hex_word(v, bits) for v in values]
     head = provenance_lines(table, report, name) + [
         "",
-        f"{len(words)} {word_kind(table)}: ROM width {bits}, depth {len(words)}",
+        f"{what}; {len(words)} {word_kind(table)}: ROM width {bits}, depth {len(words)}",
     ]
     rows = [
         ", ".join(words[k : k + WORDS_PER_LINE]) for k in range(0, len(words), WORDS_PER_LINE)
@@ -33,4 +44,4 @@ def render(table, report, name: str) -> list[Artifact]:
         + ",\n".join(rows)
         + ";\n"
     )
-    return [Artifact(f"{name}.coe", text)]
+    return Artifact(f"{name}{suffix}.coe", text)

@@ -1,9 +1,12 @@
 """``<name>.mem`` / ``<name>.bin``: the stored table for ``$readmemh`` / ``$readmemb``.
 
-One word per line, word ``k`` on line ``k`` (after the ``//`` header, which
-``$readmemh`` skips as a comment): the ``store_bits``-bit two's complement of
-``table.values[k]``, in ``ceil(store_bits / 4)`` hex digits (zero-padded; the
-top digit only uses the bits that exist) or ``store_bits`` binary digits.
+One word per line, word ``k`` on line ``k``, nothing else: the
+``store_bits``-bit two's complement of ``table.values[k]``, in
+``ceil(store_bits / 4)`` hex digits (zero-padded; the top digit only uses the
+bits that exist) or ``store_bits`` binary digits. The data files carry no
+comments (Vivado's synthesis guide does not allow them in its data files); the
+provenance and the layout of each file are in the sidecar ``<name>_rom.txt``
+(and in the Verilog module's header).
 
 The Verilog module (:mod:`lutgen.export.verilog`) loads these very words. A
 ``linear`` table whose segments are wider than one code reads two knots per
@@ -71,19 +74,14 @@ def _layout(table) -> str:
 def _real_value(table) -> str:
     fout = table.out_format
     if fout.is_affine:
-        return f"word: {stored_meaning(table)}"
-    return (f"real value = word * 2^-{fout.frac + table.guard_bits} "
-            f"({fout.frac} output fraction bits + {table.guard_bits} guard bits)")
+        return f"Word: {stored_meaning(table)}."
+    return (f"Real value = word * 2^-{fout.frac + table.guard_bits} "
+            f"({fout.frac} output fraction bits + {table.guard_bits} guard bits).")
 
 
-def _file(table, report, name, what, words, fmt, digits) -> str:
-    head = provenance_lines(table, report, name) + [
-        "",
-        f"{what}; {len(words)} {word_kind(table)}, {digits} per line",
-        _real_value(table),
-    ]
-    body = "".join(fmt(v) + "\n" for v in words)
-    return comment_block(head, "//") + body
+def data_text(words, fmt) -> str:
+    """One formatted word per line, nothing else."""
+    return "".join(fmt(v) + "\n" for v in words)
 
 
 def render(table, report, name: str) -> list[Artifact]:
@@ -92,16 +90,21 @@ def render(table, report, name: str) -> list[Artifact]:
     hexd = lambda v: hex_word(v, bits)  # noqa: E731
     bind = lambda v: format(twos_complement(v, bits), f"0{bits}b")  # noqa: E731
     layout = _layout(table)
-    arts = [
-        Artifact(f"{name}.mem", _file(table, report, name, f"$readmemh: {layout}", words, hexd,
-                                      "one hex word")),
-        Artifact(f"{name}.bin", _file(table, report, name, f"$readmemb: {layout}", words, bind,
-                                      "one binary word")),
+    arts = [Artifact(f"{name}.mem", data_text(words, hexd)),
+            Artifact(f"{name}.bin", data_text(words, bind))]
+    about = [
+        f"{name}.mem: $readmemh, one hex word per line; {name}.bin: $readmemb, one binary",
+        f"word per line. {layout}; {len(words)} {word_kind(table)}.",
     ]
     for suffix, what, bank in rom_banks(table):
         if suffix:
-            text = _file(table, report, name,
-                         f"$readmemh bank of lutgen_{name}.v ({what} of {name}.mem)",
-                         bank, hexd, "one hex word")
-            arts.append(Artifact(f"{name}{suffix}.mem", text))
+            arts.append(Artifact(f"{name}{suffix}.mem", data_text(bank, hexd)))
+            about.append(f"{name}{suffix}.mem: $readmemh bank of lutgen_{name}.v, {what} "
+                         f"({len(bank)} words).")
+    about += [
+        _real_value(table),
+        "The data files hold only the words (no comment lines), so every tool loads them.",
+    ]
+    head = provenance_lines(table, report, name) + [""] + about
+    arts.append(Artifact(f"{name}_rom.txt", "".join(f"{line}\n" for line in head)))
     return arts

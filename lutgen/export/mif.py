@@ -1,29 +1,39 @@
 """``<name>.mif``: the stored table as an Intel (Altera) memory initialization file.
 
 ``WIDTH`` is ``store_bits``, ``DEPTH`` the number of stored words; addresses
-and data are hex, data the two's complement of ``table.values``. Provenance
+and data are hex, data the two's complement of ``table.values``. A banked
+``linear`` table also gets ``<name>_even.mif`` and ``<name>_odd.mif``, the
+banks the Verilog module reads. Provenance
 goes in ``--`` comment lines, which Quartus accepts anywhere in the file.
 """
 
 from __future__ import annotations
 
 from ._common import Artifact, provenance_lines
-from .mem import comment_block, hex_word, word_kind
+from .mem import comment_block, hex_word, rom_banks, word_kind
 
 __all__ = ["render"]
 
 
 def render(table, report, name: str) -> list[Artifact]:
+    """``<name>.mif`` (the whole table) and, for a banked linear table, one per bank."""
+    values = [int(v) for v in table.values]
+    arts = [_mif(table, report, name, "", "the whole table: word k is T[k]", values)]
+    arts += [_mif(table, report, name, suffix, f"bank of lutgen_{name}.v: {what}", words)
+             for suffix, what, words in rom_banks(table) if suffix]
+    return arts
+
+
+def _mif(table, report, name, suffix, what, values) -> Artifact:
     bits = table.store_bits
-    depth = int(table.values.size)
+    depth = len(values)
     adigits = max(1, (max(depth - 1, 1).bit_length() + 3) // 4)
     head = provenance_lines(table, report, name) + [
         "",
-        f"{depth} {word_kind(table)}",
+        f"{what}; {depth} {word_kind(table)}",
     ]
     body = "".join(
-        f"    {format(k, f'0{adigits}x')} : {hex_word(int(v), bits)};\n"
-        for k, v in enumerate(table.values)
+        f"    {format(k, f'0{adigits}x')} : {hex_word(v, bits)};\n" for k, v in enumerate(values)
     )
     text = (
         comment_block(head, "--")
@@ -32,4 +42,4 @@ def render(table, report, name: str) -> list[Artifact]:
         + body
         + "END;\n"
     )
-    return [Artifact(f"{name}.mif", text)]
+    return Artifact(f"{name}{suffix}.mif", text)

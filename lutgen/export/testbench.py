@@ -69,12 +69,8 @@ def render(table, report, name: str) -> list[Artifact]:
     head = provenance_lines(table, report, name)
     vw = max(fi.bits, fo.bits)
     n = int(codes.size)
-    vectors = comment_block(head + [
-        "",
-        f"Test vectors of tb_lutgen_{name}.v: {how}.",
-        f"One vector per line: input code ({fi}) and expected output code ({fo}),",
-        "each as two's complement hex; expected = lutgen's bit-exact model (Table.eval_int).",
-    ], "//") + "".join(
+    # data only (no comment lines); its layout is described in the testbench's header
+    vectors = "".join(
         f"{hex_word(int(x), fi.bits)} {hex_word(int(y), fo.bits)}\n"
         for x, y in zip(codes, expected)
     )
@@ -88,6 +84,9 @@ def render(table, report, name: str) -> list[Artifact]:
         "",
         f"Self-checking testbench of lutgen_{name}: drives {how} from",
         f"{name}_vectors.mem and compares every output with lutgen's bit-exact model.",
+        f"{name}_vectors.mem holds one vector per line, nothing else: the input code ({fi})",
+        f"and the expected output code ({fo}), each as two's complement hex;",
+        "expected = lutgen's bit-exact model (Table.eval_int).",
         f"Run: iverilog -g2005 -o tb tb_lutgen_{name}.v lutgen_{name}.v && vvp -n tb",
         "From another folder, give the file paths: iverilog -P tb_lutgen_"
         f"{name}.VECFILE='\"DIR/{name}_vectors.mem\"' ...",

@@ -288,7 +288,8 @@ lutgen_{name}: y = f(x) exactly as docs/ARITHMETIC.md computes it.
   saturation, registered y.
   Constants: LO = {t.lo_code}, HI = {t.hi_code}, S = {t.shift}, N = {t.entries}, \
 G = {t.guard_bits}, F = {t.fold_f}; accumulator {acc} bits (acc_bits).
-  Memories: {mems}; see {name}.mem.
+  Memories: {mems}; the data files hold only
+  the words, described in {name}_rom.txt.
 {why}\
   $readmemh resolves file names from the tool's working directory: run the
   simulator or synthesis there, or override the MEMFILE parameters with full paths.
