@@ -90,7 +90,8 @@ def click_option(o):
         extra = {"type": click.Choice([m.value for m in o.choices])}
     else:
         extra = {"int": {"type": int}, "range": {"type": (float, float), "metavar": "LO HI"},
-                 "format": {"metavar": "FORMAT"}, "text": {"metavar": o.name.upper()}}[o.kind]
+                 "format": {"metavar": "FORMAT"}, "text": {"metavar": o.name.upper()},
+                 "stages": {"metavar": "N|max"}}[o.kind]
     return click.option(o.flag, o.name, default=None, help=help_text, **extra)
 
 

@@ -140,6 +140,20 @@ def _parse_guard(value, name):
     return g
 
 
+MAX_PIPELINE = 16
+
+
+def _parse_pipeline(value, name):
+    """Verilog pipeline stages: an integer 2..16 or "max" (the module's deepest)."""
+    if isinstance(value, str) and value.strip().lower() == "max":
+        return "max"
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not 2 <= value <= MAX_PIPELINE:
+        raise SpecError(f"pipeline must be an integer 2..{MAX_PIPELINE} or 'max', got {value!r}")
+    return int(value)
+
+
 def _parse_output(value, name):
     return None if value is None else _check_int(value, name)
 
@@ -190,7 +204,7 @@ class Option:
     """One table option: declared once, read by the CLI, TOML, JSON and the compiler."""
 
     name: str  # keyword, JSON and TOML key; the CLI flag is --kebab-case
-    kind: str  # text | params | bool | int | format | range | choice
+    kind: str  # text | params | bool | int | format | range | choice | stages
     default: object
     help: str
     choices: type | None = None  # the enum of a choice
@@ -223,6 +237,8 @@ class Option:
                 isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
         if kind == "params":
             return isinstance(value, dict)
+        if kind == "stages":
+            return isinstance(value, (int, str)) and not isinstance(value, bool)
         return isinstance(value, str)
 
     def to_json(self, value):
@@ -252,7 +268,7 @@ class Option:
 
 
 _PARSERS = {"text": _parse_text, "params": _parse_params, "bool": _parse_bool,
-            "format": _parse_format, "range": _parse_range}
+            "format": _parse_format, "range": _parse_range, "stages": _parse_pipeline}
 _INT_PARSERS = {"entries": _parse_entries, "guard_bits": _parse_guard, "output": _parse_output}
 
 OPTIONS: tuple[Option, ...] = (
@@ -293,6 +309,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("saturation", "choice", Saturation.COUNTED,
            "counted: clipping to the output range is error; allowed: measure against the "
            "reference clipped to it.", choices=Saturation, toml_hint="text: counted or allowed"),
+    Option("pipeline", "stages", 2, "Verilog pipeline stages (the latency), 2..16 or max; "
+           "the table's integers do not change.", toml_hint='an integer 2..16 or "max"'),
 )
 OPTION = {o.name: o for o in OPTIONS}
 OLD_NAMES = {old: o.name for o in OPTIONS for old in o.old_names}
@@ -338,6 +356,7 @@ class TableSpec:
     coeffs: Coeffs = Coeffs.SAMPLE
     guard_bits: int | None = None
     saturation: Saturation = Saturation.COUNTED
+    pipeline: int | str = 2
 
     @property
     def clips_reference(self) -> bool:

@@ -5,6 +5,13 @@ Verilator ``-Wall`` sees no implicit extension or truncation: values are
 extended explicitly to ``table.acc_bits``, in which every step of the contract
 is exact (the compiler's bound), so no wider temporaries are needed. The
 memory layout is :func:`lutgen.export.mem.rom_banks`.
+
+The datapath is written as a sequence of steps with a possible register cut
+between neighbours (:data:`CUTS`); ``table.spec.pipeline`` says how many cuts
+exist. Two always do: the ROM read (synchronous, the block-RAM template) and
+``y``. Each further stage enables the next cut of :func:`cut_order`, so the
+latency is ``min(pipeline, deepest(table))`` cycles and the integers computed
+never change.
 """
 
 from __future__ import annotations
@@ -12,14 +19,49 @@ from __future__ import annotations
 from ._common import Artifact, provenance_lines
 from .mem import comment_block, rom_banks
 
-__all__ = ["render", "LATENCY", "latency"]
+__all__ = ["render", "LATENCY", "latency", "deepest", "cut_order", "CUTS"]
 
-LATENCY = 2  # cycles from in_valid to out_valid
+LATENCY = 2  # cycles from in_valid to out_valid at the default pipeline setting
+
+# the optional register cuts, by name: where each sits in the datapath
+CUTS = {
+    "fold": "after the input stage: |x| of a folded table (its negate), or x itself",
+    "addr": "after the tail comparisons, the offset and the ROM addresses (the line "
+            "tails' constant multiply)",
+    "rom": "the ROM data again, before the even/odd swap (and the line tails' rounding)",
+    "diff": "after the swap and the knot difference T[i+1] - T[i] (the DSP's input registers)",
+    "mul": "after the multiply (the DSP's MREG)",
+    "acc": "after the accumulate (T[i] << S) + product (the DSP's PREG)",
+    "round": "after the unfold and the rounding, before the saturation",
+}
+
+
+def banked(table) -> bool:
+    """Does the module read an even and an odd knot bank (and multiply)?"""
+    return table.interp.value == "linear" and table.shift > 0
+
+
+def cut_order(table) -> list[str]:
+    """The optional cuts in the order further pipeline stages enable them."""
+    if banked(table):
+        return ["mul", "rom", "acc", "fold", "addr", "diff", "round"]
+    return ["rom", "fold", "addr", "round"]
+
+
+def deepest(table) -> int:
+    """The latency of ``pipeline = "max"``: every cut registered."""
+    return LATENCY + len(cut_order(table))
 
 
 def latency(table) -> int:
     """Cycles from ``in_valid`` to ``out_valid`` of ``table``'s module."""
-    return LATENCY
+    setting = getattr(table.spec, "pipeline", LATENCY)
+    return deepest(table) if setting == "max" else min(int(setting), deepest(table))
+
+
+def cuts_of(table) -> set[str]:
+    """The optional cuts registered at ``table.spec.pipeline``."""
+    return set(cut_order(table)[: latency(table) - LATENCY])
 
 
 def lit(value: int, width: int, signed: bool = True) -> str:
@@ -43,22 +85,43 @@ def vec(width: int, signed: bool = False) -> str:
     return ("signed " if signed else "") + f"[{width - 1}:0] "
 
 
+def knot_diff_range(table) -> tuple[int, int]:
+    """The least and greatest ``T[i+1] - T[i]`` of a linear table."""
+    v = [int(x) for x in table.values]
+    diffs = [b - a for a, b in zip(v, v[1:])] or [0]
+    return min(diffs), max(diffs)
+
+
+def knot_diff_bits(table) -> int:
+    """Two's complement bits holding every ``T[i+1] - T[i]`` (at least 2)."""
+    lo, hi = knot_diff_range(table)
+    return max(2, (-lo - 1).bit_length() + 1 if lo < 0 else 1, hi.bit_length() + 1)
+
+
 def render(table, report, name: str) -> list[Artifact]:
     return [Artifact(f"lutgen_{name}.v", _Module(table, report, name).text())]
 
 
 class _Module:
-    """Builds the module text, stage by stage, with every width resolved."""
+    """Builds the module text, step by step, with every width resolved.
+
+    ``live`` maps each value later steps still read to its current signal and
+    declaration; a register cut registers every live value (and renames it).
+    """
 
     def __init__(self, table, report, name):
         self.t, self.report, self.name, self.acc = table, report, name, table.acc_bits
         self.lines: list[str] = []
-        self.regs: list[tuple[str, str, str]] = []  # (declaration, name, next value)
+        self.regs: list[str] = []  # register declarations
         self.unused: list[str] = []  # bits the arithmetic provably never reads
         self.mems: list[tuple[str, str, str, int]] = []  # (label, parameter, file, words)
-        self.banked = table.interp.value == "linear" and table.shift > 0
+        self.banked = banked(table)
         self.negates = table.fold.negates
         self.iw = (table.entries - 1).bit_length()  # bits of the segment index i
+        self.cuts = cuts_of(table)
+        self.latency = latency(table)
+        self.live: dict[str, tuple[str, str]] = {}  # value -> (signal, declaration)
+        self.stage = 1
 
     def w(self, line: str = "") -> None:
         self.lines.append(f"    {line}" if line else "")
@@ -66,11 +129,38 @@ class _Module:
     def wire(self, decl: str, expr: str, note: str = "") -> None:
         self.w(f"wire {decl} = {expr};" + (f"  // {note}" if note else ""))
 
-    # -- stage 1: fold, path selection, ROM read, line tails -----------------------------
-    def stage1(self) -> None:
+    def put(self, value: str, sig: str, decl: str) -> None:
+        self.live[value] = (sig, decl)
+
+    def get(self, value: str, keep: bool = False) -> str:
+        sig = self.live[value][0]
+        if not keep:
+            del self.live[value]
+        return sig
+
+    def cut(self, name: str, extra=()) -> None:
+        """Register every live value (and ``extra`` (declaration, reg, next) triples)."""
+        if name != "read" and name not in self.cuts:
+            return
+        self.stage += 1
+        self.w()
+        self.w(f"// ---- register cut '{name}': stage {self.stage} begins")
+        assigns = []
+        for value, (sig, decl) in list(self.live.items()):
+            reg = f"{value}_s{self.stage}"
+            self.regs.append(f"reg {decl}{reg};")
+            assigns.append(f"{reg} <= {sig};")
+            self.live[value] = (reg, decl)
+        for decl, reg, nxt in extra:
+            self.regs.append(f"reg {decl}{reg};")
+            assigns.append(f"{reg} <= {nxt};")
+        self.w("always @(posedge clk) begin")
+        self.lines += [f"        {a}" for a in assigns] + ["    end"]
+
+    # -- input stage: fold --------------------------------------------------------------
+    def front(self) -> None:
         t, bi = self.t, self.t.in_format.bits
-        self.w("// ---- stage 1: fold, path selection, ROM address (the ROM registers the data)")
-        self.u, self.uw, self.us = "x", bi, t.in_format.signed
+        self.w("// ---- stage 1: fold, path selection, ROM address")
         z = t.in_format.zero_point
         if t.fold and z != 0:  # mirror about the zero point Z, the code of real 0
             si = t.in_format.signed
@@ -79,30 +169,53 @@ class _Module:
                       else "{2'b00, x}")
             self.wire("below", f"x_wide < {lit(z, bi + 2)}")
             self.wire(f"signed [{bi + 1}:0] u", f"below ? {lit(2 * z, bi + 2)} - x_wide : x_wide")
-            self.u, self.uw, self.us = "u", bi + 2, True
+            self.put("u", "u", f"signed [{bi + 1}:0] ")
             if self.negates:
                 self.wire("neg", "below", f"f(x) = F - f(2Z - x) for x < Z (fold {t.fold.value})")
-                self.regs.append(("", "neg_q", "neg"))
+                self.put("neg", "neg", "")
+            self.uw, self.us = bi + 2, True
         elif t.fold:
             self.w(f"// |x| with x widened by one bit first, so -x of {t.in_format.min_code} fits")
             self.wire(f"signed [{bi}:0] x_wide", f"{{x[{bi - 1}], x}}")
             self.wire(f"signed [{bi}:0] u", f"x[{bi - 1}] ? -x_wide : x_wide")
-            self.u, self.uw, self.us = "u", bi + 1, True
+            self.put("u", "u", f"signed [{bi}:0] ")
             if self.negates:
                 self.wire("neg", f"x[{bi - 1}]", f"f(x) = F - f(|x|) for x < 0 (fold {t.fold.value})")
-                self.regs.append(("", "neg_q", "neg"))
-        # (tail, condition wire, offset it clamps to) of the sides that have inputs
+                self.put("neg", "neg", "")
+            self.uw, self.us = bi + 1, True
+        else:
+            self.put("u", "x", vec(bi, t.in_format.signed))
+            self.uw, self.us = bi, t.in_format.signed
+        self.cut("fold")
+
+    # -- path selection, ROM address, line tails ----------------------------------------
+    def select(self) -> None:
+        t = self.t
+        u = self.get("u")
+        uw, us = self.uw, self.us
         sides = [(tail, cond, code, end) for tail, cond, code, end in zip(
             t.tails, ("below", "above"), (t.lo_code, t.hi_code), (0, -1)) if tail]
-        for _, cond, code, _ in sides:
-            op = "<" if cond == "below" else ">="
-            self.wire(cond, f"{self.u} {op} {lit(code, self.uw, self.us)}", f"u {op} "
-                      + ("LO" if cond == "below" else "HI"))
-        clamps = [(cond, end) for tail, cond, _, end in sides if not tail.is_line]
+        # one subtraction serves the tails and the offset: d = u - LO (exact in uw + 1 bits);
+        # u < LO is its sign, u >= HI = LO + (N << S) a set bit at or above bit N + S
         ow = self.iw + t.shift
+        dw = uw + 1
+        self.wire(f"{vec(dw)}d", f"{ext(u, uw, us, dw)} - {lit(t.lo_code, dw, us)}",
+                  "d = u - LO")
+        used = ow  # bits of d read so far
+        for _, cond, code, _ in sides:
+            if cond == "below":
+                expr = f"d[{dw - 1}]"
+            elif ow < dw - 1:
+                expr = f"~d[{dw - 1}] & |d[{dw - 2}:{ow}]"
+            else:  # pragma: no cover - a right tail means codes exist at HI = LO + 2^ow
+                expr = f"{u} >= {lit(code, uw, us)}"
+            used = dw
+            self.wire(cond, expr, "u < LO" if cond == "below" else "u >= HI")
+        if used < dw:
+            self.unused.append(f"d[{dw - 1}:{used}]")
+        clamps = [(cond, end) for tail, cond, _, end in sides if not tail.is_line]
         if ow:
-            off = ext(self.u, self.uw, self.us, ow)
-            off += f" - {lit(t.lo_code, ow, False)}" if t.lo_code % (1 << ow) else ""
+            off = f"d[{ow - 1}:0]"
             for cond, end in reversed(clamps):
                 off = f"{cond} ? {lit(end, ow, False)} : {off}"
             self.wire(f"{vec(ow)}off", off, "off = u - LO; clamp tails hold the table's ends")
@@ -110,139 +223,216 @@ class _Module:
             self.unused += [cond for cond, _ in clamps]
         if self.iw:
             self.wire(f"{vec(self.iw)}seg", f"off[{ow - 1}:{t.shift}]", "i = off >> S")
-        self.roms()
+        self.addresses()
         line_sides = [(tail, cond) for tail, cond, _, _ in sides if tail.is_line]
+        self.line_sides = line_sides
         if line_sides:
-            self.line_tails(line_sides)
+            self.line_accs(line_sides, u)
+        self.cut("addr")
+        reads = [(vec(self.t.store_bits), f"{label}_q", f"{label}_mem[{self.get(label + '_addr')}]")
+                 for label in self.reads]
+        self.cut("read", reads)  # the ROM's synchronous read: always registered
+        for label in self.reads:
+            self.put(label, f"{label}_q", vec(self.t.store_bits))
 
-    def roms(self) -> None:
+    def addresses(self) -> None:
         s, iw = self.t.shift, self.iw
         seg = "seg" if iw else "1'b0"
+        self.reads = []
         if self.banked:
             even, odd = seg, "1'b0"
             if iw >= 2:
                 even = f"{{1'b0, seg[{iw - 1}:1]}} + {ext('seg[0]', 1, False, iw)}"
                 odd = f"seg[{iw - 1}:1]"
             self.w("// knot k sits in bank k & 1 at word k >> 1: T[i] and T[i+1] in one cycle")
-            self.rom(0, even, "(i + 1) >> 1")
-            self.rom(1, odd, "i >> 1")
-            self.regs.append((vec(s), "frac_q", f"off[{s - 1}:0]"))
-            self.regs += [("", "swap_q", "seg[0]")] if iw else []
+            self.rom(0, even, max(iw, 1), "(i + 1) >> 1")
+            self.rom(1, odd, max(iw - 1, 1), "i >> 1")
+            self.wire(f"{vec(s)}frac", f"off[{s - 1}:0]", "w = off & (2^S - 1)")
+            self.put("frac", "frac", vec(s))
+            if iw:
+                self.wire("swap", "seg[0]", "i odd: T[i] is in the odd bank")
+                self.put("swap", "swap", "")
         elif self.t.interp.value == "nearest" and s:
             addr = f"{{1'b0, seg}} + {ext(f'off[{s - 1}]', 1, False, iw + 1)}" \
                 if iw else f"off[{s - 1}]"
             self.unused += [f"off[{s - 2}:0]"] if s > 1 else []
-            self.rom(0, addr, "j = (off + 2^(S-1)) >> S = i + off[S-1]")
+            self.rom(0, addr, iw + 1 if iw else 1, "j = (off + 2^(S-1)) >> S = i + off[S-1]")
         else:
-            addr = seg if self.t.interp.value == "none" or not iw else f"{{1'b0, {seg}}}"
+            plain = self.t.interp.value == "none" or not iw
+            addr = seg if plain else f"{{1'b0, {seg}}}"
             self.unused += [f"off[{s - 1}:0]"] if s else []
-            self.rom(0, addr, "i")
+            self.rom(0, addr, max(iw, 1) if plain else iw + 1, "i")
 
-    def rom(self, bank: int, addr: str, note: str) -> None:
+    def rom(self, bank: int, addr: str, aw: int, note: str) -> None:
         suffix, _, words = rom_banks(self.t)[bank]
         label, param = suffix.lstrip("_") or "rom", "MEMFILE" + suffix.upper()
         sb = self.t.store_bits
         self.mems.append((label, param, f"{self.name}{suffix}.mem", len(words)))
-        self.w(f"reg {vec(sb)}{label}_mem [0:{len(words) - 1}];")
+        self.w(f"reg {vec(sb)}{label}_mem [0:{len(words) - 1}];  // read: {note}")
         self.w(f"initial $readmemh({param}, {label}_mem);")
-        self.w(f"reg {vec(sb)}{label}_q;")
-        self.w(f"always @(posedge clk) {label}_q <= {label}_mem[{addr}];  // {note}")
+        self.wire(f"{vec(aw)}{label}_addr", addr)
+        self.put(f"{label}_addr", f"{label}_addr", vec(aw))
+        self.reads.append(label)
 
-    def line_tails(self, lines) -> None:
+    def line_accs(self, lines, u) -> None:
         acc = self.acc
-        self.w("// line tails (asymptotes): acc = u*M + C, R = K; computed in stage 1")
+        self.w("// line tails (asymptotes): acc = u*M + C, R = K")
         if any(tail.m for tail, _ in lines):
-            self.wire(f"signed [{acc - 1}:0] u_acc", ext(self.u, self.uw, self.us, acc))
-        ys = []
+            self.wire(f"signed [{acc - 1}:0] u_acc", ext(u, self.uw, self.us, acc))
         for tail, cond in lines:
             side = "left" if cond == "below" else "right"
             m, c, k = tail.m, tail.c, tail.k
             expr = lit(c, acc)
             if m:
-                expr = f"u_acc * {'(' * (m < 0)}{lit(m, acc)}{')' * (m < 0)}" + (
+                # a power-of-two slope is a shift, so synthesis spends no multiplier on it
+                mag = abs(m)
+                prod = f"(u_acc <<< {mag.bit_length() - 1})" if mag & (mag - 1) == 0 else \
+                    f"u_acc * {lit(mag, acc)}"
+                expr = ("-" if m < 0 else "") + prod + (
                     f" {'-' if c < 0 else '+'} {lit(abs(c), acc)}" if c else "")
             self.wire(f"signed [{acc - 1}:0] {side}_acc", expr, f"M = {m}, C = {c}, K = {k}")
-            ys.append(self.round_unfold(f"{side}_acc", f"{side}_y", k, "neg"))
-        if len(ys) == 2:
-            self.wire(f"signed [{acc - 1}:0] line_y", f"below ? {ys[0]} : {ys[1]}")
-        self.saturate("line_y" if len(ys) == 2 else ys[0], "line_sat")
-        self.regs += [("", "line_q", " | ".join(cond for _, cond in lines)),
-                      (vec(self.t.out_format.bits), "line_sat_q", "line_sat")]
+            self.put(f"{side}_acc", f"{side}_acc", f"signed [{acc - 1}:0] ")
+        self.wire("line", " | ".join(cond for _, cond in lines), "u is in a line tail")
+        self.put("line", "line", "")
+        if len(lines) == 2:
+            self.put("below", "below", "")
 
-    # -- the contract's steps 5 and 6, shared by both stages -----------------------------
+    def line_tails(self) -> None:
+        """The line tails' unfold, rounding and saturation (their own stage)."""
+        acc, ys = self.acc, []
+        neg = self.get("neg", keep=True) if self.negates else ""
+        for tail, cond in self.line_sides:
+            side = "left" if cond == "below" else "right"
+            ys.append(self.round_unfold(self.get(f"{side}_acc"), f"{side}_y", tail.k, neg))
+        if len(ys) == 2:
+            self.wire(f"signed [{acc - 1}:0] line_y", f"{self.get('below')} ? {ys[0]} : {ys[1]}")
+        self.saturate("line_y" if len(ys) == 2 else ys[0], "line_sat")
+        self.put("line_sat", "line_sat", vec(self.t.out_format.bits))
+
+    # -- the contract's steps 5 and 6 ----------------------------------------------------
     def round_unfold(self, src: str, dst: str, r: int, neg: str) -> str:
+        """Unfold and round_shift in one adder: ((F' - acc) + h) >> r = ((F' + h) - acc) >> r."""
         acc = self.acc
+        half = 1 << (r - 1) if r else 0
         if self.negates:
             f = self.t.fold_f << (r - self.t.guard_bits)
-            minus = f"{lit(f, acc)} - {src}" if f else f"-{src}"
-            self.wire(f"signed [{acc - 1}:0] {src}_unf", f"{neg} ? {minus} : {src}",
-                      f"unfold: (F << (R - G)) - acc, F = {self.t.fold_f}")
-            src += "_unf"
-        if r == 0:
+            minus = f"{lit(f + half, acc)} - {src}" if f + half else f"-{src}"
+            plus = f"{src} + {lit(half, acc)}" if half else src
+            self.wire(f"signed [{acc - 1}:0] {dst}_sum", f"{neg} ? {minus} : {plus}",
+                      f"unfold, add half: (F << (R - G)) - acc + 2^(R-1), F = {self.t.fold_f}")
+        elif r:
+            self.wire(f"signed [{acc - 1}:0] {dst}_sum", f"{src} + {lit(half, acc)}",
+                      "add half")
+        else:
             return src
-        self.wire(f"signed [{acc - 1}:0] {dst}", f"({src} + {lit(1 << (r - 1), acc)}) >>> {r}",
-                  f"round_shift(acc, {r}): add half, arithmetic shift")
+        if r == 0:
+            return f"{dst}_sum"
+        self.wire(f"signed [{acc - 1}:0] {dst}", f"{dst}_sum >>> {r}",
+                  f"round_shift(acc, {r}): arithmetic shift")
         return dst
 
     def saturate(self, src: str, dst: str) -> None:
+        """Saturate by bit tests (no comparator): in range iff the bits above agree."""
         fo, acc = self.t.out_format, self.acc
-        bo, pw = fo.bits, max(acc, fo.bits + 2)  # wide enough for both limits and beyond
+        bo, pw = fo.bits, max(acc, fo.bits + 1)
         if pw > acc:
             self.wire(f"signed [{pw - 1}:0] {dst}_wide", ext(src, acc, True, pw))
             src = f"{dst}_wide"
-        self.w(f"wire {vec(bo)}{dst} = {src} > {lit(fo.max_code, pw)} ? "
-               f"{lit(fo.max_code, bo, False)} :")
-        self.w(f"    {src} < {lit(fo.min_code, pw)} ? {lit(fo.min_code, bo, False)} : "
-               f"{src}[{bo - 1}:0];  // saturate to {fo}")
+        top = f"{src}[{pw - 1}:{bo - 1 if fo.signed else bo}]"
+        fits = f"(&{top} | ~|{top})" if fo.signed else f"~|{top}"
+        self.w(f"wire {vec(bo)}{dst} = {fits} ? {src}[{bo - 1}:0] :")
+        self.w(f"    {src}[{pw - 1}] ? {lit(fo.min_code, bo, False)} : "
+               f"{lit(fo.max_code, bo, False)};  // saturate to {fo}")
 
-    # -- stage 2: interpolation, unfold, rounding, saturation ----------------------------
-    def stage2(self) -> None:
+    # -- the table value: swap, difference, multiply, accumulate -------------------------
+    def table_value(self) -> None:
         t, acc = self.t, self.acc
         sb, ss, s = t.store_bits, t.store_signed, t.shift
-        self.w()
-        self.w("// ---- stage 2: table value, unfold, round once, saturate, register y")
-        if self.banked:
-            swap = "swap_q" if self.iw else "1'b0"
-            self.wire(f"{vec(sb)}knot_a", f"{swap} ? odd_q : even_q", "T[i]")
-            self.wire(f"{vec(sb)}knot_b", f"{swap} ? even_q : odd_q", "T[i+1]")
-            self.wire(f"signed [{sb}:0] knot_d",
-                      f"{ext('knot_b', sb, ss, sb + 1)} - {ext('knot_a', sb, ss, sb + 1)}")
-            self.w(f"wire signed [{acc - 1}:0] tab_acc = ({ext('knot_a', sb, ss, acc)} <<< {s}) +")
-            self.w(f"    {ext('knot_d', sb + 1, True, acc)} * {ext('frac_q', s, False, acc)};"
-                   "  // (T[i] << S) + (T[i+1] - T[i]) * w")
-            r = t.guard_bits + s
-        else:
-            self.wire(f"signed [{acc - 1}:0] tab_acc", ext("rom_q", sb, ss, acc))
-            r = t.guard_bits
-        self.saturate(self.round_unfold("tab_acc", "tab_y", r, "neg_q"), "tab_sat")
-        pick = "line_q ? line_sat_q : tab_sat" if any(n == "line_q" for _, n, _ in self.regs) \
-            else "tab_sat"
-        self.w(f"always @(posedge clk) y <= {pick};")
+        if self.line_sides:
+            self.line_tails()
+        self.cut("rom")
+        if not self.banked:
+            self.wire(f"signed [{acc - 1}:0] tab_acc", ext(self.get("rom"), sb, ss, acc))
+            self.put("tab_acc", "tab_acc", f"signed [{acc - 1}:0] ")
+            return
+        swap = self.get("swap") if self.iw else "1'b0"
+        even, odd = self.get("even"), self.get("odd")
+        self.wire(f"{vec(sb)}knot_a", f"{swap} ? {odd} : {even}", "T[i]")
+        self.wire(f"{vec(sb)}knot_b", f"{swap} ? {even} : {odd}", "T[i+1]")
+        # the differences of neighbouring knots need dw bits (the ROM holds no other pairs),
+        # so the multiplier's operands are dw and S + 1 bits: one DSP block
+        dw = knot_diff_bits(t)
+        diff = f"{ext('knot_b', sb, ss, sb + 1)} - {ext('knot_a', sb, ss, sb + 1)}"
+        if dw < sb + 1:
+            self.wire(f"signed [{sb}:0] knot_d_full", diff)
+            self.unused.append(f"knot_d_full[{sb}:{dw}]")
+            diff = f"knot_d_full[{dw - 1}:0]"
+        self.wire(f"signed [{dw - 1}:0] knot_d", diff,
+                  "T[i+1] - T[i], in [{}, {}]".format(*knot_diff_range(t)))
+        self.put("knot_a", "knot_a", vec(sb))
+        self.put("knot_d", "knot_d", f"signed [{dw - 1}:0] ")
+        self.cut("diff")
+        # a signed dw-bit times a signed (S+1)-bit factor; the product fits acc_bits
+        pw = min(dw + s + 1, acc)
+        d, w = self.get("knot_d"), self.get("frac")
+        self.wire(f"signed [{s}:0] frac_signed", f"{{1'b0, {w}}}", "w >= 0 as a signed factor")
+        self.wire(f"signed [{pw - 1}:0] prod",
+                  f"{d} * frac_signed", "(T[i+1] - T[i]) * w: one signed multiplier "
+                  "(narrow operands, extended by the context)")
+        self.put("prod", "prod", f"signed [{pw - 1}:0] ")
+        self.cut("mul")
+        a, p = self.get("knot_a"), self.get("prod")
+        self.wire(f"signed [{acc - 1}:0] tab_acc",
+                  f"({ext(a, sb, ss, acc)} <<< {s}) + {ext(p, pw, True, acc)}",
+                  "(T[i] << S) + (T[i+1] - T[i]) * w")
+        self.put("tab_acc", "tab_acc", f"signed [{acc - 1}:0] ")
+        self.cut("acc")
+
+    def finish(self) -> None:
+        t = self.t
+        r = t.guard_bits + (t.shift if self.banked else 0)
+        neg = self.get("neg") if self.negates else ""
+        self.put("tab_r", self.round_unfold(self.get("tab_acc"), "tab_y", r, neg),
+                 f"signed [{self.acc - 1}:0] ")
+        self.cut("round")
+        self.saturate(self.get("tab_r"), "tab_sat")
+        pick = "tab_sat"
+        if self.line_sides:
+            pick = f"{self.get('line')} ? {self.get('line_sat')} : tab_sat"
+        assert not self.live, self.live
+        self.w(f"always @(posedge clk) y <= {pick};  // stage {self.stage} ends: y registered")
 
     def text(self) -> str:
-        self.stage1()
-        self.w("always @(posedge clk) begin")
-        self.lines += [f"        {n} <= {v};" for _, n, v in self.regs] + ["    end"]
-        self.stage2()
+        self.front()
+        self.select()
+        self.table_value()
+        self.finish()
         if self.unused:
             self.lines += ["", "    // never read: the offset inside a segment (none/nearest), clamps",
                            "    // of a one-code table; Verilator's --unused-regexp knows the name",
                            f"    wire _unused_ok = &{{1'b0, {', '.join(self.unused)}, 1'b0}};"]
         fi, fo = self.t.in_format, self.t.out_format
         doc = provenance_lines(self.t, self.report, self.name) + [""] + self.header()
+        lat = self.latency
+        valid = ("valid_q <= in_valid;" if lat == 2
+                 else f"valid_q <= {{valid_q[{lat - 3}:0], in_valid}};")
         return comment_block(doc, "//") + _MODULE.format(
             name=self.name, x=vec(fi.bits, fi.signed), y=vec(fo.bits, fo.signed),
             params=",\n".join(f'    parameter {p} = "{f}"' for _, p, f, _ in self.mems),
-            regs="".join(f"    reg {d}{n};\n" for d, n, _ in self.regs),
-            body="\n".join(self.lines))
+            regs="".join(f"    {d}\n" for d in self.regs), vw=lat - 2, vw1=lat - 1,
+            valid=valid, body="\n".join(self.lines))
 
     def header(self) -> list[str]:
         t, fi, fo = self.t, self.t.in_format, self.t.out_format
         mems = ", ".join(f"{label}_mem ({n} x {t.store_bits} bits, {p})"
                          for label, p, _, n in self.mems)
+        order = cut_order(t)
+        cuts = "".join(f"    {k + 3}: + '{c}' {CUTS[c]}{' (here)' if c in self.cuts else ''}\n"
+                       for k, c in enumerate(order))
         text = _HEADER.format(
             name=self.name, fi=fi, fo=fo, sign="signed" if fi.signed else "unsigned", t=t,
-            lat=LATENCY, acc=self.acc, mems=mems, why=_WHY_BANKS if self.banked else "")
+            lat=self.latency, acc=self.acc, mems=mems, why=_WHY_BANKS if self.banked else "",
+            setting=getattr(t.spec, "pipeline", LATENCY), deepest=deepest(t), cuts=cuts)
         return text.splitlines()
 
 
@@ -259,15 +449,15 @@ module lutgen_{name} #(
     output reg  out_valid,
     output reg  {y}y
 );
-    reg valid_q;
+    reg [{vw}:0] valid_q;  // valid_q[k]: the value in stage k + 2 is valid
 {regs}
     always @(posedge clk) begin  // synchronous reset of the valid bits only
         if (rst) begin
-            valid_q <= 1'b0;
+            valid_q <= {vw1}'d0;
             out_valid <= 1'b0;
         end else begin
-            valid_q <= in_valid;
-            out_valid <= valid_q;
+            {valid}
+            out_valid <= valid_q[{vw}];
         end
     end
 
@@ -279,13 +469,17 @@ endmodule
 _HEADER = """\
 lutgen_{name}: y = f(x) exactly as docs/ARITHMETIC.md computes it.
   x: input code, {fi} ({sign} {fi.bits} bits); y: output code, {fo}.
-  Latency: {lat} cycles. x is sampled on a rising edge with in_valid high; its y is
-  on the output while out_valid is high, {lat} rising edges later. One input per
-  cycle; rst (synchronous, active high) clears the valid bits only.
-  Stage 1: fold, tail selection, ROM address; the ROM data is registered (the
-  block-RAM template: synchronous read). Line tails are computed here.
-  Stage 2: the table value (one multiply for linear), unfold, one rounding,
-  saturation, registered y.
+  Latency: {lat} cycles (pipeline = {setting}; the latency is min(pipeline, {deepest})).
+  x is sampled on a rising edge with in_valid high; its y is on the output while
+  out_valid is high, {lat} rising edges later. One input per cycle; rst
+  (synchronous, active high) clears the valid bits only.
+  Datapath: fold |x|; tail comparisons, offset, ROM addresses (line tails:
+  u*M + C); ROM read; line tails' unfold, rounding, saturation; the even/odd
+  swap and knot difference; one signed multiply; accumulate; unfold and one
+  rounding; saturation; y. Two registers always exist: the ROM's synchronous
+  read (the block-RAM template) and y (latency 2). Each further stage of the
+  pipeline setting adds the next of these register cuts:
+{cuts}\
   Constants: LO = {t.lo_code}, HI = {t.hi_code}, S = {t.shift}, N = {t.entries}, \
 G = {t.guard_bits}, F = {t.fold_f}; accumulator {acc} bits (acc_bits).
   Memories: {mems}; the data files hold only
