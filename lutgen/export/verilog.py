@@ -98,6 +98,32 @@ def knot_diff_bits(table) -> int:
     return max(2, (-lo - 1).bit_length() + 1 if lo < 0 else 1, hi.bit_length() + 1)
 
 
+def _bits(bounds) -> int:
+    """Two's complement bits holding every integer in ``[lo, hi]`` (at least 2)."""
+    lo, hi = bounds
+    return max(2, (-lo - 1).bit_length() + 1 if lo < 0 else 1, hi.bit_length() + 1)
+
+
+def banked_ranges(table) -> dict:
+    """Bounds of the banked datapath's values: ``a`` (A), ``d`` (D), ``acc`` ((A << S) + D*w).
+
+    From the stored knots, for both halves of a negating fold (see ``table_value``).
+    """
+    v = [int(x) for x in table.values]
+    hg = 1 << (table.guard_bits - 1) if table.guard_bits else 0
+    knots, diffs = v[:-1] or v, [b - a for a, b in zip(v, v[1:])] or [0]
+    a = [k + hg for k in knots]
+    d = list(diffs)
+    if table.fold.negates:
+        a += [table.fold_f + hg - k for k in knots]
+        d += [-x for x in diffs]
+    s = table.shift
+    dabs = max(abs(min(d)), abs(max(d))) * ((1 << s) - 1)
+    low = 0 if table.guard_bits else 1 << (s - 1)
+    return {"a": (min(a), max(a)), "d": (min(d), max(d)),
+            "acc": ((min(a) << s) - dabs, (max(a) << s) + low + dabs)}
+
+
 def render(table, report, name: str) -> list[Artifact]:
     return [Artifact(f"lutgen_{name}.v", _Module(table, report, name).text())]
 
@@ -331,9 +357,9 @@ class _Module:
                   f"round_shift(acc, {r}): arithmetic shift")
         return dst
 
-    def saturate(self, src: str, dst: str) -> None:
+    def saturate(self, src: str, dst: str, acc: int | None = None) -> None:
         """Saturate by bit tests (no comparator): in range iff the bits above agree."""
-        fo, acc = self.t.out_format, self.acc
+        fo, acc = self.t.out_format, acc or self.acc
         bo, pw = fo.bits, max(acc, fo.bits + 1)
         if pw > acc:
             self.wire(f"signed [{pw - 1}:0] {dst}_wide", ext(src, acc, True, pw))
@@ -357,45 +383,78 @@ class _Module:
             return
         swap = self.get("swap") if self.iw else "1'b0"
         even, odd = self.get("even"), self.get("odd")
-        self.wire(f"{vec(sb)}knot_a", f"{swap} ? {odd} : {even}", "T[i]")
-        self.wire(f"{vec(sb)}knot_b", f"{swap} ? {even} : {odd}", "T[i+1]")
+        rg = banked_ranges(t)
+        neg = self.get("neg") if self.negates else ""
+        # the unfold and the rounding half move to the knots (narrow adders, exact integers):
+        #   acc' = (A << S) + D * w (+ 2^(S-1) if G = 0),  y = sat(acc' >> (G + S)), with
+        #   A = T[i] + 2^(G-1), D = T[i+1] - T[i]                  (no negation)
+        #   A = F + 2^(G-1) - T[i], D = T[i] - T[i+1]              (neg: the mirrored half)
+        aw, dw = _bits(rg["a"]), _bits(rg["d"])
+        hg = 1 << (t.guard_bits - 1) if t.guard_bits else 0
+        a_src = f"{swap} ? {odd} : {even}"
+        self.wire(f"{vec(sb)}knot_a", a_src, "T[i]")
+        plus = f"{ext('knot_a', sb, ss, aw)} + {lit(hg, aw, False)}" if hg else \
+            ext("knot_a", sb, ss, aw)
+        if neg:
+            flip = f"{swap} ^ {neg}"
+            self.wire(f"{vec(sb)}knot_p", f"{flip} ? {even} : {odd}", "neg ? T[i] : T[i+1]")
+            self.wire(f"{vec(sb)}knot_q", f"{flip} ? {odd} : {even}", "neg ? T[i+1] : T[i]")
+            # (F + h) - T = (F + h + 1) + ~T: one adder after an XOR (no second adder, no mux)
+            self.wire(f"{vec(aw)}knot_x", f"{{{aw}{{{neg}}}}} ^ {ext('knot_a', sb, ss, aw)}",
+                      "neg ? ~T[i] : T[i]")
+            self.wire(f"{vec(aw)}base", f"knot_x + ({neg} ? "
+                      f"{lit((t.fold_f + hg + 1) % (1 << aw), aw, False)} : {lit(hg, aw, False)})",
+                      f"A: the knot unfolded (F = {t.fold_f}) plus 2^(G-1)")
+            p, q = "knot_p", "knot_q"
+        else:
+            self.wire(f"{vec(sb)}knot_b", f"{swap} ? {even} : {odd}", "T[i+1]")
+            self.wire(f"{vec(aw)}base", plus, "A = T[i] + 2^(G-1)")
+            p, q = "knot_b", "knot_a"
         # the differences of neighbouring knots need dw bits (the ROM holds no other pairs),
         # so the multiplier's operands are dw and S + 1 bits: one DSP block
-        dw = knot_diff_bits(t)
-        diff = f"{ext('knot_b', sb, ss, sb + 1)} - {ext('knot_a', sb, ss, sb + 1)}"
+        diff = f"{ext(p, sb, ss, sb + 1)} - {ext(q, sb, ss, sb + 1)}"
         if dw < sb + 1:
-            self.wire(f"signed [{sb}:0] knot_d_full", diff)
+            self.wire(f"{vec(sb + 1)}knot_d_full", diff)
             self.unused.append(f"knot_d_full[{sb}:{dw}]")
             diff = f"knot_d_full[{dw - 1}:0]"
         self.wire(f"signed [{dw - 1}:0] knot_d", diff,
-                  "T[i+1] - T[i], in [{}, {}]".format(*knot_diff_range(t)))
-        self.put("knot_a", "knot_a", vec(sb))
+                  "D, in [{}, {}]".format(*rg["d"]))
+        self.put("base", "base", vec(aw))
         self.put("knot_d", "knot_d", f"signed [{dw - 1}:0] ")
         self.cut("diff")
-        # a signed dw-bit times a signed (S+1)-bit factor; the product fits acc_bits
-        pw = min(dw + s + 1, acc)
+        cw = self.accw = _bits(rg["acc"])
+        pw = min(dw + s + 1, cw)  # a signed dw-bit times a signed (S+1)-bit factor
         d, w = self.get("knot_d"), self.get("frac")
         self.wire(f"signed [{s}:0] frac_signed", f"{{1'b0, {w}}}", "w >= 0 as a signed factor")
         self.wire(f"signed [{pw - 1}:0] prod",
-                  f"{d} * frac_signed", "(T[i+1] - T[i]) * w: one signed multiplier "
+                  f"{d} * frac_signed", "D * w: one signed multiplier "
                   "(narrow operands, extended by the context)")
         self.put("prod", "prod", f"signed [{pw - 1}:0] ")
         self.cut("mul")
-        a, p = self.get("knot_a"), self.get("prod")
-        self.wire(f"signed [{acc - 1}:0] tab_acc",
-                  f"({ext(a, sb, ss, acc)} <<< {s}) + {ext(p, pw, True, acc)}",
-                  "(T[i] << S) + (T[i+1] - T[i]) * w")
-        self.put("tab_acc", "tab_acc", f"signed [{acc - 1}:0] ")
+        a, p = self.get("base"), self.get("prod")
+        low = lit(1 << (s - 1), s, False) if not t.guard_bits else f"{s}'d0"
+        self.wire(f"signed [{aw + s - 1}:0] base_sh", f"{{{a}, {low}}}",
+                  "A << S" + ("" if t.guard_bits else " | 2^(S-1): the rounding half"))
+        self.wire(f"signed [{cw - 1}:0] tab_acc",
+                  f"{ext('base_sh', aw + s, True, cw)} + {ext(p, pw, True, cw)}",
+                  "(A << S) + D * w, the rounding half included")
+        self.put("tab_acc", "tab_acc", f"signed [{cw - 1}:0] ")
         self.cut("acc")
 
     def finish(self) -> None:
         t = self.t
-        r = t.guard_bits + (t.shift if self.banked else 0)
-        neg = self.get("neg") if self.negates else ""
-        self.put("tab_r", self.round_unfold(self.get("tab_acc"), "tab_y", r, neg),
-                 f"signed [{self.acc - 1}:0] ")
+        if self.banked:  # unfold and rounding half are in tab_acc: only the shift is left
+            cw, r = self.accw, t.guard_bits + t.shift
+            self.wire(f"signed [{cw - 1}:0] tab_y", f"{self.get('tab_acc')} >>> {r}",
+                      f"round_shift: the half was added to A; shift by R = {r}")
+            self.put("tab_r", "tab_y", f"signed [{cw - 1}:0] ")
+        else:
+            neg = self.get("neg") if self.negates else ""
+            cw = self.acc
+            self.put("tab_r", self.round_unfold(self.get("tab_acc"), "tab_y", t.guard_bits, neg),
+                     f"signed [{cw - 1}:0] ")
         self.cut("round")
-        self.saturate(self.get("tab_r"), "tab_sat")
+        self.saturate(self.get("tab_r"), "tab_sat", cw)
         pick = "tab_sat"
         if self.line_sides:
             pick = f"{self.get('line')} ? {self.get('line_sat')} : tab_sat"
