@@ -4,7 +4,9 @@ The vectors are (input code, expected output code) pairs from
 :meth:`Table.eval_int`, the bit-exact model of docs/ARITHMETIC.md. The
 testbench streams them into ``lutgen_<name>`` (one per clock, with a
 deterministic one-in-seven gap in ``in_valid`` so the valid pipeline is
-exercised), compares every ``y`` that comes out with ``out_valid`` against the
+exercised), checks that ``out_valid`` follows ``in_valid`` by exactly the module's latency
+(:func:`lutgen.export.verilog.latency`), compares every ``y`` that comes out
+with ``out_valid`` against the
 expected code, and prints ``PASS <n> vectors`` and calls ``$finish``, or prints
 ``FAIL ...`` and calls ``$fatal`` (a non-zero exit of the simulator). It cannot
 pass by accident: a memory file that is missing or short leaves X words, and
@@ -115,6 +117,7 @@ module tb_lutgen_{name};
     integer bad = 0;
     integer cycle = 0;
     integer k;
+    reg [LATENCY-1:0] sent_valid = 0;  // in_valid as sampled at the last LATENCY edges
 
     lutgen_{name} #(
 {overrides}
@@ -146,6 +149,12 @@ module tb_lutgen_{name};
     // check on the rising edge: outputs arrive in order, LATENCY cycles after their input
     always @(posedge clk) begin
         if (!rst && ^out_valid === 1'bx) fail("out_valid is X or Z");
+        if (!rst && out_valid !== sent_valid[LATENCY-1]) begin
+            $display("out_valid %b at cycle %0d, expected %b: the latency is not %0d",
+                     out_valid, cycle, sent_valid[LATENCY-1], LATENCY);
+            fail("out_valid does not follow in_valid by LATENCY cycles");
+        end
+        sent_valid <= {{sent_valid[LATENCY-2:0], in_valid & !rst}};
         if (out_valid === 1'b1) begin
             if (^y === 1'bx) begin
                 $display("output %0d is X or Z: y=%b", got, y);

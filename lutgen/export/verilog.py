@@ -529,9 +529,9 @@ _HEADER = """\
 lutgen_{name}: y = f(x) exactly as docs/ARITHMETIC.md computes it.
   x: input code, {fi} ({sign} {fi.bits} bits); y: output code, {fo}.
   Latency: {lat} cycles (pipeline = {setting}; the latency is min(pipeline, {deepest})).
-  x is sampled on a rising edge with in_valid high; its y is on the output while
-  out_valid is high, {lat} rising edges later. One input per cycle; rst
-  (synchronous, active high) clears the valid bits only.
+  x is sampled at a rising edge k with in_valid high; its y is on the output,
+  with out_valid high, from just after edge k + {lat} - 1 ({lat} register stages).
+  One input per cycle; rst (synchronous, active high) clears the valid bits only.
   Datapath: fold |x|; tail comparisons, offset, ROM addresses (line tails:
   u*M + C); ROM read; line tails' unfold, rounding, saturation; the even/odd
   swap and knot difference; one signed multiply; accumulate; unfold and one
