@@ -29,6 +29,7 @@ single file is written.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -228,13 +229,17 @@ def compile_entry(i: int, entry: dict):
                     raise ProjectError(f"{where}.{k}: a table with max_error is fitted; "
                                        f"drop {k} or drop max_error")
             interp = opts.pop("interp", "any")
+            pipeline = opts.pop("pipeline", None)  # the Verilog's registers: not searched
             result = fit(name, interp=interp, **opts, **fit_opts)
             if not result.met:
                 raise ProjectError(
                     f"{where}.max_error: no design meets {entry['max_error']} (the error floor "
                     f"is {up(result.floor_max_error_lsb)} LSB)"
                 )
-            return result.best.table, True
+            table = result.best.table
+            if pipeline is not None:  # the integers do not depend on it: no recompiling
+                table = dataclasses.replace(table, spec=table.spec.replace(pipeline=pipeline))
+            return table, True
         return compile_table(name, **opts), False
     except ProjectError:
         raise

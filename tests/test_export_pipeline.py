@@ -183,3 +183,15 @@ def test_the_fitted_deepest_units_are_bit_exact(tmp_path):
     _write(tmp_path, table, "t")
     out = run_testbench(tmp_path)
     assert out.returncode == 0 and out.stdout.strip().splitlines()[-1] == "PASS 65536 vectors"
+
+
+def test_a_fitted_project_entry_keeps_its_pipeline():
+    # batch passes pipeline around the budget search (it never changes the integers)
+    from lutgen.batch import compile_entry
+
+    entry = {"activation": "tanh", "in_format": "s8.4", "max_error": "1lsb", "pipeline": "max"}
+    table, fitted = compile_entry(0, entry)
+    plain, _ = compile_entry(0, {k: v for k, v in entry.items() if k != "pipeline"})
+    assert fitted and table.spec.pipeline == "max" and plain.spec.pipeline == 2
+    assert table.values.tolist() == plain.values.tolist()
+    assert "--pipeline max" in [a.text for a in render(table, None, "verilog", "t")][0]
