@@ -1,9 +1,10 @@
 """``lutgen_<name>.v``: a synthesizable Verilog-2001 module computing docs/ARITHMETIC.md.
 
 Every width is resolved here, so the only parameters are the memory files and
-Verilator ``-Wall`` sees no implicit extension or truncation: values are
-extended explicitly to ``table.acc_bits``, in which every step of the contract
-is exact (the compiler's bound), so no wider temporaries are needed. The
+Verilator ``-Wall`` sees no implicit truncation: values are extended explicitly
+to widths in which every step of the contract is exact (``table.acc_bits``, or
+the bounds of the table's own knots); only the one multiply's narrow operands
+are extended by their context, so synthesis sees a narrow signed multiply. The
 memory layout is :func:`lutgen.export.mem.rom_banks`.
 
 The datapath is written as a sequence of steps with a possible register cut
@@ -17,111 +18,11 @@ never change.
 from __future__ import annotations
 
 from ._common import Artifact, provenance_lines
+from ._rtl import (CUTS, LATENCY, banked, banked_ranges, cut_order, cuts_of, deepest, ext,
+                   latency, lit, signed_bits, vec)
 from .mem import comment_block, rom_banks
 
 __all__ = ["render", "LATENCY", "latency", "deepest", "cut_order", "CUTS"]
-
-LATENCY = 2  # cycles from in_valid to out_valid at the default pipeline setting
-
-# the optional register cuts, by name: where each sits in the datapath
-CUTS = {
-    "fold": "after the input stage: |x| of a folded table (its negate), or x itself",
-    "addr": "after the tail comparisons, the offset and the ROM addresses (the line "
-            "tails' constant multiply)",
-    "rom": "the ROM data again, before the even/odd swap (and the line tails' rounding)",
-    "diff": "after the swap and the knot difference T[i+1] - T[i] (the DSP's input registers)",
-    "mul": "after the multiply (the DSP's MREG)",
-    "acc": "after the accumulate (T[i] << S) + product (the DSP's PREG)",
-    "round": "after the unfold and the rounding, before the saturation",
-}
-
-
-def banked(table) -> bool:
-    """Does the module read an even and an odd knot bank (and multiply)?"""
-    return table.interp.value == "linear" and table.shift > 0
-
-
-def cut_order(table) -> list[str]:
-    """The optional cuts in the order further pipeline stages enable them."""
-    if banked(table):
-        return ["mul", "rom", "acc", "fold", "addr", "diff", "round"]
-    return ["rom", "fold", "addr", "round"]
-
-
-def deepest(table) -> int:
-    """The latency of ``pipeline = "max"``: every cut registered."""
-    return LATENCY + len(cut_order(table))
-
-
-def latency(table) -> int:
-    """Cycles from ``in_valid`` to ``out_valid`` of ``table``'s module."""
-    setting = getattr(table.spec, "pipeline", LATENCY)
-    return deepest(table) if setting == "max" else min(int(setting), deepest(table))
-
-
-def cuts_of(table) -> set[str]:
-    """The optional cuts registered at ``table.spec.pipeline``."""
-    return set(cut_order(table)[: latency(table) - LATENCY])
-
-
-def lit(value: int, width: int, signed: bool = True) -> str:
-    """A sized literal: ``W'sdV``, ``-W'sdV`` (hex for the most negative), or ``W'dV``."""
-    if not signed:
-        return f"{width}'d{value & ((1 << width) - 1)}"
-    if value >= 0 or -value < 1 << (width - 1):
-        return f"{'-' if value < 0 else ''}{width}'sd{abs(value)}"
-    return f"{width}'sh{value & ((1 << width) - 1):x}"
-
-
-def ext(sig: str, width: int, signed: bool, to: int) -> str:
-    """Signal ``sig`` sign- or zero-extended (or sliced) from ``width`` to ``to`` bits."""
-    if to <= width:
-        return sig if to == width else f"{sig}[{to - 1}:0]"
-    fill = f"{sig}[{width - 1}]" if signed else "1'b0"
-    return f"{{{{{to - width}{{{fill}}}}}, {sig}}}"
-
-
-def vec(width: int, signed: bool = False) -> str:
-    return ("signed " if signed else "") + f"[{width - 1}:0] "
-
-
-def knot_diff_range(table) -> tuple[int, int]:
-    """The least and greatest ``T[i+1] - T[i]`` of a linear table."""
-    v = [int(x) for x in table.values]
-    diffs = [b - a for a, b in zip(v, v[1:])] or [0]
-    return min(diffs), max(diffs)
-
-
-def knot_diff_bits(table) -> int:
-    """Two's complement bits holding every ``T[i+1] - T[i]`` (at least 2)."""
-    lo, hi = knot_diff_range(table)
-    return max(2, (-lo - 1).bit_length() + 1 if lo < 0 else 1, hi.bit_length() + 1)
-
-
-def _bits(bounds) -> int:
-    """Two's complement bits holding every integer in ``[lo, hi]`` (at least 2)."""
-    lo, hi = bounds
-    return max(2, (-lo - 1).bit_length() + 1 if lo < 0 else 1, hi.bit_length() + 1)
-
-
-def banked_ranges(table) -> dict:
-    """Bounds of the banked datapath's values: ``a`` (A), ``d`` (D), ``acc`` ((A << S) + D*w).
-
-    From the stored knots, for both halves of a negating fold (see ``table_value``).
-    """
-    v = [int(x) for x in table.values]
-    hg = 1 << (table.guard_bits - 1) if table.guard_bits else 0
-    knots, diffs = v[:-1] or v, [b - a for a, b in zip(v, v[1:])] or [0]
-    a = [k + hg for k in knots]
-    d = list(diffs)
-    if table.fold.negates:
-        a += [table.fold_f + hg - k for k in knots]
-        d += [-x for x in diffs]
-    s = table.shift
-    dabs = max(abs(min(d)), abs(max(d))) * ((1 << s) - 1)
-    low = 0 if table.guard_bits else 1 << (s - 1)
-    return {"a": (min(a), max(a)), "d": (min(d), max(d)),
-            "acc": ((min(a) << s) - dabs, (max(a) << s) + low + dabs)}
 
 
 def render(table, report, name: str) -> list[Artifact]:
@@ -389,7 +290,7 @@ class _Module:
         #   acc' = (A << S) + D * w (+ 2^(S-1) if G = 0),  y = sat(acc' >> (G + S)), with
         #   A = T[i] + 2^(G-1), D = T[i+1] - T[i]                  (no negation)
         #   A = F + 2^(G-1) - T[i], D = T[i] - T[i+1]              (neg: the mirrored half)
-        aw, dw = _bits(rg["a"]), _bits(rg["d"])
+        aw, dw = signed_bits(rg["a"]), signed_bits(rg["d"])
         hg = 1 << (t.guard_bits - 1) if t.guard_bits else 0
         a_src = f"{swap} ? {odd} : {even}"
         self.wire(f"{vec(sb)}knot_a", a_src, "T[i]")
@@ -422,7 +323,7 @@ class _Module:
         self.put("base", "base", vec(aw))
         self.put("knot_d", "knot_d", f"signed [{dw - 1}:0] ")
         self.cut("diff")
-        cw = self.accw = _bits(rg["acc"])
+        cw = self.accw = signed_bits(rg["acc"])
         pw = min(dw + s + 1, cw)  # a signed dw-bit times a signed (S+1)-bit factor
         d, w = self.get("knot_d"), self.get("frac")
         self.wire(f"signed [{s}:0] frac_signed", f"{{1'b0, {w}}}", "w >= 0 as a signed factor")
