@@ -1,7 +1,8 @@
 """The pipelined Verilog module: every ``pipeline`` setting, one multiplier, Fmax.
 
 Each setting of a few tables (linear folded sigmoid, GELU with asymptote line
-tails, nearest, none) is simulated against ``Table.eval_int`` for every input
+tails, nearest, none; affine ones folded about their input zero point, with
+non-dyadic line tails) is simulated against ``Table.eval_int`` for every input
 in Icarus (the testbench checks the latency too) and linted by Verilator
 -Wall. Yosys must map the linear modules' multiply to exactly one SB_MAC16
 (``synth_ice40 -dsp``) and one DSP48E1 (``synth_xilinx``). nextpnr-ice40
@@ -33,6 +34,13 @@ PIPE_CASES = {
     "gelu_s16_linear_asym": CASES["gelu_s16_linear_asym"],
     "tanh_u8_nearest_asym": CASES["tanh_u8_nearest_asym"],
     "tanh_s8_none_fold": CASES["tanh_s8_none_fold"],
+    # affine formats: the fold about the input zero point Z (u = x < Z ? 2Z - x : x; unsigned
+    # and signed inputs, odd, point-symmetric with an output zero point, even) and line tails
+    # of non-dyadic code-space slopes, at every register cut
+    "tanh_uint8_affine_fold_zp_asym": CASES["tanh_uint8_affine_fold_zp_asym"],
+    "sigmoid_int8_affine_fold_zp": CASES["sigmoid_int8_affine_fold_zp"],
+    "cosine_int8_affine_fold_even_zp": CASES["cosine_int8_affine_fold_even_zp"],
+    "gelu_int8_affine_linear_asym": CASES["gelu_int8_affine_linear_asym"],
 }
 
 # the fitted 16-bit units of hw_out/fpga_16bit (their regenerate lines)

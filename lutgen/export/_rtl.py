@@ -13,7 +13,8 @@ LATENCY = 2  # cycles from in_valid to out_valid at the default pipeline setting
 
 # the optional register cuts, by name: where each sits in the datapath
 CUTS = {
-    "fold": "after the input stage: |x| of a folded table (its negate), or x itself",
+    "fold": "after the input stage: u of a folded table (|x|, or 2Z - x below an input "
+            "zero point Z) and its negate, or x itself",
     "addr": "after the tail comparisons, the offset and the ROM addresses (the line "
             "tails' constant multiply)",
     "rom": "the ROM data again, before the even/odd swap (and the line tails' rounding)",

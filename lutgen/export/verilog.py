@@ -433,7 +433,7 @@ lutgen_{name}: y = f(x) exactly as docs/ARITHMETIC.md computes it.
   x is sampled at a rising edge k with in_valid high; its y is on the output,
   with out_valid high, from just after edge k + {lat} - 1 ({lat} register stages).
   One input per cycle; rst (synchronous, active high) clears the valid bits only.
-  Datapath: fold |x|; tail comparisons, offset, ROM addresses (line tails:
+  Datapath: fold (|x|, 2Z - x about Z); tail comparisons, offset, ROM addresses (line tails:
   u*M + C); ROM read; line tails' unfold, rounding, saturation; the even/odd
   swap and knot difference; one signed multiply; accumulate; unfold and one
   rounding; saturation; y. Two registers always exist: the ROM's synchronous
