@@ -328,7 +328,9 @@ def read_mem(text: str, bits: int, signed: bool, base: int = 16) -> list[int]:
     words = []
     assert text.endswith("\n")
     for line in text.splitlines():
-        assert re.fullmatch("[0-9a-f]+" if base == 16 else "[01]+", line), line  # no comments  # zero-padded to whole digits
+        # one word and nothing else (no comments), zero-padded to whole digits
+        assert re.fullmatch("[0-9a-f]+" if base == 16 else "[01]+", line), line
+        assert len(line) == digits, line
         words.append(_from_twos(int(line, base), bits, signed))
     return words
 
