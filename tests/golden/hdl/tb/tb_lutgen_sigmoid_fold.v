@@ -8,14 +8,22 @@
 //
 // Self-checking testbench of lutgen_sigmoid_fold: drives every input code (256) from
 // sigmoid_fold_vectors.mem and compares every output with lutgen's bit-exact model.
-// Run: iverilog -g2005 -o tb tb_lutgen_sigmoid_fold.v lutgen_sigmoid_fold.v && vvp tb
-// (from this folder: $readmemh paths are relative to the working directory).
-// Prints 'PASS 256 vectors' or 'FAIL <bad> of 256' after the first mismatches.
+// sigmoid_fold_vectors.mem holds one vector per line, nothing else: the input code (s8.4)
+// and the expected output code (s8.6), each as two's complement hex;
+// expected = lutgen's bit-exact model (Table.eval_int).
+// Run: iverilog -g2005 -o tb tb_lutgen_sigmoid_fold.v lutgen_sigmoid_fold.v && vvp -n tb
+// From another folder, give the file paths: iverilog -P tb_lutgen_sigmoid_fold.VECFILE='"DIR/sigmoid_fold_vectors.mem"' ...
+// (and the same for each MEMFILE* parameter).
+// Prints 'PASS 256 vectors' and finishes, or prints 'FAIL ...' and calls $fatal
+// (non-zero exit): on a missing or short memory file (X words), an X/Z output,
+// a mismatch, or a number of outputs other than 256.
 
 `default_nettype none
 
 module tb_lutgen_sigmoid_fold;
     parameter VECFILE = "sigmoid_fold_vectors.mem";
+    parameter MEMFILE_EVEN = "sigmoid_fold_even.mem";
+    parameter MEMFILE_ODD = "sigmoid_fold_odd.mem";
     localparam N = 256;
     localparam LATENCY = 2;
 
@@ -30,12 +38,24 @@ module tb_lutgen_sigmoid_fold;
     integer got = 0;
     integer bad = 0;
     integer cycle = 0;
+    integer k;
+    reg [LATENCY-1:0] sent_valid = 0;  // in_valid as sampled at the last LATENCY edges
 
-    lutgen_sigmoid_fold dut (
+    lutgen_sigmoid_fold #(
+        .MEMFILE_EVEN(MEMFILE_EVEN),
+        .MEMFILE_ODD(MEMFILE_ODD)
+    ) dut (
         .clk(clk), .rst(rst), .in_valid(in_valid), .x(x), .out_valid(out_valid), .y(y)
     );
 
     always #5 clk = ~clk;
+
+    task fail(input [8*64-1:0] why);
+        begin
+            $display("FAIL %0s", why);
+            $fatal(1, "FAIL %0s", why);
+        end
+    endtask
 
     // drive on the falling edge: one vector per cycle, no vector every 7th cycle
     always @(negedge clk) begin
@@ -51,7 +71,18 @@ module tb_lutgen_sigmoid_fold;
 
     // check on the rising edge: outputs arrive in order, LATENCY cycles after their input
     always @(posedge clk) begin
-        if (out_valid) begin
+        if (!rst && ^out_valid === 1'bx) fail("out_valid is X or Z");
+        if (!rst && out_valid !== sent_valid[LATENCY-1]) begin
+            $display("out_valid %b at cycle %0d, expected %b: the latency is not %0d",
+                     out_valid, cycle, sent_valid[LATENCY-1], LATENCY);
+            fail("out_valid does not follow in_valid by LATENCY cycles");
+        end
+        sent_valid <= {sent_valid[LATENCY-2:0], in_valid & !rst};
+        if (out_valid === 1'b1) begin
+            if (^y === 1'bx) begin
+                $display("output %0d is X or Z: y=%b", got, y);
+                fail("an output is X or Z");
+            end
             if (got >= N) begin
                 bad = bad + 1;
                 $display("extra output %0d: y=%0d", got, y);
@@ -68,17 +99,34 @@ module tb_lutgen_sigmoid_fold;
 
     initial begin
         $readmemh(VECFILE, vectors);
+        #1;  // after the module's $readmemh
+        for (k = 0; k < 2*N; k = k + 1)
+            if (^vectors[k] === 1'bx) begin
+                $display("vector word %0d of %0s is X: missing or short file", k, VECFILE);
+                fail("vector file missing or short");
+            end
+        for (k = 0; k < 9; k = k + 1)
+            if (^dut.even_mem[k] === 1'bx) begin
+                $display("word %0d of %0s is X: missing or short memory file", k, MEMFILE_EVEN);
+                fail("memory file missing or short");
+            end
+        for (k = 0; k < 8; k = k + 1)
+            if (^dut.odd_mem[k] === 1'bx) begin
+                $display("word %0d of %0s is X: missing or short memory file", k, MEMFILE_ODD);
+                fail("memory file missing or short");
+            end
         repeat (3) @(posedge clk);
         rst <= 1'b0;
         wait (sent == N);
         repeat (LATENCY + 2) @(posedge clk);
         if (got != N) begin
             $display("FAIL %0d outputs for %0d inputs", got, N);
+            $fatal(1, "FAIL %0d outputs for %0d inputs", got, N);
         end else if (bad != 0) begin
             $display("FAIL %0d of %0d", bad, N);
-        end else begin
-            $display("PASS %0d vectors", N);
+            $fatal(1, "FAIL %0d of %0d", bad, N);
         end
+        $display("PASS %0d vectors", got);
         $finish;
     end
 endmodule

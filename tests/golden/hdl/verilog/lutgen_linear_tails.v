@@ -8,15 +8,23 @@
 //
 // lutgen_linear_tails: y = f(x) exactly as docs/ARITHMETIC.md computes it.
 //   x: input code, s8.4 (signed 8 bits); y: output code, s8.4.
-//   Latency: 2 cycles. x is sampled on a rising edge with in_valid high; its y is
-//   on the output while out_valid is high, 2 rising edges later. One input per
-//   cycle; rst (synchronous, active high) clears the valid bits only.
-//   Stage 1: fold, tail selection, ROM address; the ROM data is registered (the
-//   block-RAM template: synchronous read). Line tails are computed here.
-//   Stage 2: the table value (one multiply for linear), unfold, one rounding,
-//   saturation, registered y.
+//   Latency: 2 cycles (pipeline = 2; the latency is min(pipeline, 6)).
+//   x is sampled at a rising edge k with in_valid high; its y is on the output,
+//   with out_valid high, from just after edge k + 2 - 1 (2 register stages).
+//   One input per cycle; rst (synchronous, active high) clears the valid bits only.
+//   Datapath: fold (|x|, 2Z - x about Z); tail comparisons, offset, ROM addresses (line tails:
+//   u*M + C); ROM read; line tails' unfold, rounding, saturation; the even/odd
+//   swap and knot difference; one signed multiply; accumulate; unfold and one
+//   rounding; saturation; y. Two registers always exist: the ROM's synchronous
+//   read (the block-RAM template) and y (latency 2). Each further stage of the
+//   pipeline setting adds the next of these register cuts:
+//     3: + 'rom' the ROM data again, before the even/odd swap (and the line tails' rounding)
+//     4: + 'fold' after the input stage: u of a folded table (|x|, or 2Z - x below an input zero point Z) and its negate, or x itself
+//     5: + 'addr' after the tail comparisons, the offset and the ROM addresses (the line tails' constant multiply)
+//     6: + 'round' after the unfold and the rounding (banked linear: the shift), before the saturation
 //   Constants: LO = -16, HI = 16, S = 3, N = 4, G = 0, F = 0; accumulator 9 bits (acc_bits).
-//   Memories: rom_mem (4 x 5 bits, MEMFILE); see linear_tails.mem.
+//   Memories: rom_mem (4 x 5 bits, MEMFILE); the data files hold only
+//   the words, described in linear_tails_rom.txt.
 //   $readmemh resolves file names from the tool's working directory: run the
 //   simulator or synthesis there, or override the MEMFILE parameters with full paths.
 
@@ -32,48 +40,53 @@ module lutgen_linear_tails #(
     output reg  out_valid,
     output reg  signed [7:0] y
 );
-    reg valid_q;
-    reg line_q;
-    reg [7:0] line_sat_q;
+    reg [0:0] valid_q;  // valid_q[k]: the value in stage k + 2 is valid
+    reg signed [8:0] left_acc_s2;
+    reg signed [8:0] right_acc_s2;
+    reg line_s2;
+    reg below_s2;
+    reg [4:0] rom_q;
 
     always @(posedge clk) begin  // synchronous reset of the valid bits only
         if (rst) begin
-            valid_q <= 1'b0;
+            valid_q <= 1'd0;
             out_valid <= 1'b0;
         end else begin
             valid_q <= in_valid;
-            out_valid <= valid_q;
+            out_valid <= valid_q[0];
         end
     end
 
-    // ---- stage 1: fold, path selection, ROM address (the ROM registers the data)
-    wire below = x < -8'sd16;  // u < LO
-    wire above = x >= 8'sd16;  // u >= HI
-    wire [4:0] off = x[4:0] - 5'd16;  // off = u - LO; clamp tails hold the table's ends
+    // ---- stage 1: fold, path selection, ROM address
+    wire [8:0] d = {{1{x[7]}}, x} - -9'sd16;  // d = u - LO
+    wire below = d[8];  // u < LO
+    wire above = ~d[8] & |d[7:5];  // u >= HI
+    wire [4:0] off = d[4:0];  // off = u - LO; clamp tails hold the table's ends
     wire [1:0] seg = off[4:3];  // i = off >> S
-    reg [4:0] rom_mem [0:3];
+    reg [4:0] rom_mem [0:3];  // read: i
     initial $readmemh(MEMFILE, rom_mem);
-    reg [4:0] rom_q;
-    always @(posedge clk) rom_q <= rom_mem[seg];  // i
-    // line tails (asymptotes): acc = u*M + C, R = K; computed in stage 1
+    wire [1:0] rom_addr = seg;
+    // line tails (asymptotes): acc = u*M + C, R = K
     wire signed [8:0] u_acc = {{1{x[7]}}, x};
-    wire signed [8:0] left_acc = u_acc * 9'sd1;  // M = 1, C = 0, K = 0
-    wire signed [8:0] right_acc = u_acc * 9'sd1;  // M = 1, C = 0, K = 0
-    wire signed [8:0] line_y = below ? left_acc : right_acc;
-    wire signed [9:0] line_sat_wide = {{1{line_y[8]}}, line_y};
-    wire [7:0] line_sat = line_sat_wide > 10'sd127 ? 8'd127 :
-        line_sat_wide < -10'sd128 ? 8'd128 : line_sat_wide[7:0];  // saturate to s8.4
-    always @(posedge clk) begin
-        line_q <= below | above;
-        line_sat_q <= line_sat;
-    end
+    wire signed [8:0] left_acc = (u_acc <<< 0);  // M = 1, C = 0, K = 0
+    wire signed [8:0] right_acc = (u_acc <<< 0);  // M = 1, C = 0, K = 0
+    wire line = below | above;  // u is in a line tail
 
-    // ---- stage 2: table value, unfold, round once, saturate, register y
+    // ---- register cut 'read': stage 2 begins
+    always @(posedge clk) begin
+        left_acc_s2 <= left_acc;
+        right_acc_s2 <= right_acc;
+        line_s2 <= line;
+        below_s2 <= below;
+        rom_q <= rom_mem[rom_addr];
+    end
+    wire signed [8:0] line_y = below_s2 ? left_acc_s2 : right_acc_s2;
+    wire [7:0] line_sat = (&line_y[8:7] | ~|line_y[8:7]) ? line_y[7:0] :
+        line_y[8] ? 8'd128 : 8'd127;  // saturate to s8.4
     wire signed [8:0] tab_acc = {{4{rom_q[4]}}, rom_q};
-    wire signed [9:0] tab_sat_wide = {{1{tab_acc[8]}}, tab_acc};
-    wire [7:0] tab_sat = tab_sat_wide > 10'sd127 ? 8'd127 :
-        tab_sat_wide < -10'sd128 ? 8'd128 : tab_sat_wide[7:0];  // saturate to s8.4
-    always @(posedge clk) y <= line_q ? line_sat_q : tab_sat;
+    wire [7:0] tab_sat = (&tab_acc[8:7] | ~|tab_acc[8:7]) ? tab_acc[7:0] :
+        tab_acc[8] ? 8'd128 : 8'd127;  // saturate to s8.4
+    always @(posedge clk) y <= line_s2 ? line_sat : tab_sat;  // stage 2 ends: y registered
 
     // never read: the offset inside a segment (none/nearest), clamps
     // of a one-code table; Verilator's --unused-regexp knows the name

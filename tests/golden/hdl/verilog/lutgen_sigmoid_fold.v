@@ -8,15 +8,26 @@
 //
 // lutgen_sigmoid_fold: y = f(x) exactly as docs/ARITHMETIC.md computes it.
 //   x: input code, s8.4 (signed 8 bits); y: output code, s8.6.
-//   Latency: 2 cycles. x is sampled on a rising edge with in_valid high; its y is
-//   on the output while out_valid is high, 2 rising edges later. One input per
-//   cycle; rst (synchronous, active high) clears the valid bits only.
-//   Stage 1: fold, tail selection, ROM address; the ROM data is registered (the
-//   block-RAM template: synchronous read). Line tails are computed here.
-//   Stage 2: the table value (one multiply for linear), unfold, one rounding,
-//   saturation, registered y.
+//   Latency: 2 cycles (pipeline = 2; the latency is min(pipeline, 9)).
+//   x is sampled at a rising edge k with in_valid high; its y is on the output,
+//   with out_valid high, from just after edge k + 2 - 1 (2 register stages).
+//   One input per cycle; rst (synchronous, active high) clears the valid bits only.
+//   Datapath: fold (|x|, 2Z - x about Z); tail comparisons, offset, ROM addresses (line tails:
+//   u*M + C); ROM read; line tails' unfold, rounding, saturation; the even/odd
+//   swap and knot difference; one signed multiply; accumulate; unfold and one
+//   rounding; saturation; y. Two registers always exist: the ROM's synchronous
+//   read (the block-RAM template) and y (latency 2). Each further stage of the
+//   pipeline setting adds the next of these register cuts:
+//     3: + 'mul' after the multiply D * w (the DSP's MREG)
+//     4: + 'rom' the ROM data again, before the even/odd swap (and the line tails' rounding)
+//     5: + 'acc' after the accumulate (A << S) + D * w (the DSP's PREG)
+//     6: + 'fold' after the input stage: u of a folded table (|x|, or 2Z - x below an input zero point Z) and its negate, or x itself
+//     7: + 'addr' after the tail comparisons, the offset and the ROM addresses (the line tails' constant multiply)
+//     8: + 'diff' after the swap, A (the knot, unfolded, plus the rounding half) and the knot difference D (the DSP's input registers)
+//     9: + 'round' after the unfold and the rounding (banked linear: the shift), before the saturation
 //   Constants: LO = 0, HI = 128, S = 3, N = 16, G = 3, F = 512; accumulator 16 bits (acc_bits).
-//   Memories: even_mem (9 x 10 bits, MEMFILE_EVEN), odd_mem (8 x 10 bits, MEMFILE_ODD); see sigmoid_fold.mem.
+//   Memories: even_mem (9 x 10 bits, MEMFILE_EVEN), odd_mem (8 x 10 bits, MEMFILE_ODD); the data files hold only
+//   the words, described in sigmoid_fold_rom.txt.
 //   Linear interpolation reads T[i] and T[i+1] in one cycle. Knots i and i+1 always
 //   lie in different banks (even/odd knots), so each bank is a plain ROM with one
 //   synchronous read port, which every vendor maps to one block RAM (or LUT ROM),
@@ -38,55 +49,69 @@ module lutgen_sigmoid_fold #(
     output reg  out_valid,
     output reg  signed [7:0] y
 );
-    reg valid_q;
-    reg neg_q;
-    reg [2:0] frac_q;
-    reg swap_q;
+    reg [0:0] valid_q;  // valid_q[k]: the value in stage k + 2 is valid
+    reg neg_s2;
+    reg [2:0] frac_s2;
+    reg swap_s2;
+    reg [9:0] even_q;
+    reg [9:0] odd_q;
 
     always @(posedge clk) begin  // synchronous reset of the valid bits only
         if (rst) begin
-            valid_q <= 1'b0;
+            valid_q <= 1'd0;
             out_valid <= 1'b0;
         end else begin
             valid_q <= in_valid;
-            out_valid <= valid_q;
+            out_valid <= valid_q[0];
         end
     end
 
-    // ---- stage 1: fold, path selection, ROM address (the ROM registers the data)
+    // ---- stage 1: fold, path selection, ROM address
     // |x| with x widened by one bit first, so -x of -128 fits
     wire signed [8:0] x_wide = {x[7], x};
     wire signed [8:0] u = x[7] ? -x_wide : x_wide;
     wire neg = x[7];  // f(x) = F - f(|x|) for x < 0 (fold point)
-    wire above = u >= 9'sd128;  // u >= HI
-    wire [6:0] off = above ? 7'd127 : u[6:0];  // off = u - LO; clamp tails hold the table's ends
+    wire [9:0] d = {{1{u[8]}}, u} - 10'sd0;  // d = u - LO
+    wire above = ~d[9] & |d[8:7];  // u >= HI
+    wire [6:0] off = above ? 7'd127 : d[6:0];  // off = u - LO; clamp tails hold the table's ends
     wire [3:0] seg = off[6:3];  // i = off >> S
     // knot k sits in bank k & 1 at word k >> 1: T[i] and T[i+1] in one cycle
-    reg [9:0] even_mem [0:8];
+    reg [9:0] even_mem [0:8];  // read: (i + 1) >> 1
     initial $readmemh(MEMFILE_EVEN, even_mem);
-    reg [9:0] even_q;
-    always @(posedge clk) even_q <= even_mem[{1'b0, seg[3:1]} + {{3{1'b0}}, seg[0]}];  // (i + 1) >> 1
-    reg [9:0] odd_mem [0:7];
+    wire [3:0] even_addr = {1'b0, seg[3:1]} + {{3{1'b0}}, seg[0]};
+    reg [9:0] odd_mem [0:7];  // read: i >> 1
     initial $readmemh(MEMFILE_ODD, odd_mem);
-    reg [9:0] odd_q;
-    always @(posedge clk) odd_q <= odd_mem[seg[3:1]];  // i >> 1
-    always @(posedge clk) begin
-        neg_q <= neg;
-        frac_q <= off[2:0];
-        swap_q <= seg[0];
-    end
+    wire [2:0] odd_addr = seg[3:1];
+    wire [2:0] frac = off[2:0];  // w = off & (2^S - 1)
+    wire swap = seg[0];  // i odd: T[i] is in the odd bank
 
-    // ---- stage 2: table value, unfold, round once, saturate, register y
-    wire [9:0] knot_a = swap_q ? odd_q : even_q;  // T[i]
-    wire [9:0] knot_b = swap_q ? even_q : odd_q;  // T[i+1]
-    wire signed [10:0] knot_d = {{1{1'b0}}, knot_b} - {{1{1'b0}}, knot_a};
-    wire signed [15:0] tab_acc = ({{6{1'b0}}, knot_a} <<< 3) +
-        {{5{knot_d[10]}}, knot_d} * {{13{1'b0}}, frac_q};  // (T[i] << S) + (T[i+1] - T[i]) * w
-    wire signed [15:0] tab_acc_unf = neg_q ? 16'sd4096 - tab_acc : tab_acc;  // unfold: (F << (R - G)) - acc, F = 512
-    wire signed [15:0] tab_y = (tab_acc_unf + 16'sd32) >>> 6;  // round_shift(acc, 6): add half, arithmetic shift
-    wire [7:0] tab_sat = tab_y > 16'sd127 ? 8'd127 :
-        tab_y < -16'sd128 ? 8'd128 : tab_y[7:0];  // saturate to s8.6
-    always @(posedge clk) y <= tab_sat;
+    // ---- register cut 'read': stage 2 begins
+    always @(posedge clk) begin
+        neg_s2 <= neg;
+        frac_s2 <= frac;
+        swap_s2 <= swap;
+        even_q <= even_mem[even_addr];
+        odd_q <= odd_mem[odd_addr];
+    end
+    wire [9:0] knot_a = swap_s2 ? odd_q : even_q;  // T[i]
+    wire [9:0] knot_p = swap_s2 ^ neg_s2 ? even_q : odd_q;  // neg ? T[i] : T[i+1]
+    wire [9:0] knot_q = swap_s2 ^ neg_s2 ? odd_q : even_q;  // neg ? T[i+1] : T[i]
+    wire [10:0] knot_x = {11{neg_s2}} ^ {{1{1'b0}}, knot_a};  // neg ? ~T[i] : T[i]
+    wire [10:0] base = knot_x + (neg_s2 ? 11'd517 : 11'd4);  // A: the knot unfolded (F = 512) plus 2^(G-1)
+    wire [10:0] knot_d_full = {{1{1'b0}}, knot_p} - {{1{1'b0}}, knot_q};
+    wire signed [6:0] knot_d = knot_d_full[6:0];  // D, in [-63, 63]
+    wire signed [3:0] frac_signed = {1'b0, frac_s2};  // w >= 0 as a signed factor
+    wire signed [10:0] prod = knot_d * frac_signed;  // D * w: one signed multiplier (narrow operands, extended by the context)
+    wire signed [13:0] base_sh = {base, 3'd0};  // A << S
+    wire signed [13:0] tab_acc = base_sh + {{3{prod[10]}}, prod};  // (A << S) + D * w, the rounding half included
+    wire signed [13:0] tab_y = tab_acc >>> 6;  // round_shift: the half was added to A; shift by R = 6
+    wire [7:0] tab_sat = (&tab_y[13:7] | ~|tab_y[13:7]) ? tab_y[7:0] :
+        tab_y[13] ? 8'd128 : 8'd127;  // saturate to s8.6
+    always @(posedge clk) y <= tab_sat;  // stage 2 ends: y registered
+
+    // never read: the offset inside a segment (none/nearest), clamps
+    // of a one-code table; Verilator's --unused-regexp knows the name
+    wire _unused_ok = &{1'b0, knot_d_full[10:7], 1'b0};
 endmodule
 
 `default_nettype wire

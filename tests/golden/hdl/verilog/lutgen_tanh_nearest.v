@@ -8,15 +8,23 @@
 //
 // lutgen_tanh_nearest: y = f(x) exactly as docs/ARITHMETIC.md computes it.
 //   x: input code, s8.4 (signed 8 bits); y: output code, s8.6.
-//   Latency: 2 cycles. x is sampled on a rising edge with in_valid high; its y is
-//   on the output while out_valid is high, 2 rising edges later. One input per
-//   cycle; rst (synchronous, active high) clears the valid bits only.
-//   Stage 1: fold, tail selection, ROM address; the ROM data is registered (the
-//   block-RAM template: synchronous read). Line tails are computed here.
-//   Stage 2: the table value (one multiply for linear), unfold, one rounding,
-//   saturation, registered y.
+//   Latency: 2 cycles (pipeline = 2; the latency is min(pipeline, 6)).
+//   x is sampled at a rising edge k with in_valid high; its y is on the output,
+//   with out_valid high, from just after edge k + 2 - 1 (2 register stages).
+//   One input per cycle; rst (synchronous, active high) clears the valid bits only.
+//   Datapath: fold (|x|, 2Z - x about Z); tail comparisons, offset, ROM addresses (line tails:
+//   u*M + C); ROM read; line tails' unfold, rounding, saturation; the even/odd
+//   swap and knot difference; one signed multiply; accumulate; unfold and one
+//   rounding; saturation; y. Two registers always exist: the ROM's synchronous
+//   read (the block-RAM template) and y (latency 2). Each further stage of the
+//   pipeline setting adds the next of these register cuts:
+//     3: + 'rom' the ROM data again, before the even/odd swap (and the line tails' rounding)
+//     4: + 'fold' after the input stage: u of a folded table (|x|, or 2Z - x below an input zero point Z) and its negate, or x itself
+//     5: + 'addr' after the tail comparisons, the offset and the ROM addresses (the line tails' constant multiply)
+//     6: + 'round' after the unfold and the rounding (banked linear: the shift), before the saturation
 //   Constants: LO = -64, HI = 64, S = 4, N = 8, G = 0, F = 0; accumulator 8 bits (acc_bits).
-//   Memories: rom_mem (9 x 8 bits, MEMFILE); see tanh_nearest.mem.
+//   Memories: rom_mem (9 x 8 bits, MEMFILE); the data files hold only
+//   the words, described in tanh_nearest_rom.txt.
 //   $readmemh resolves file names from the tool's working directory: run the
 //   simulator or synthesis there, or override the MEMFILE parameters with full paths.
 
@@ -32,36 +40,38 @@ module lutgen_tanh_nearest #(
     output reg  out_valid,
     output reg  signed [7:0] y
 );
-    reg valid_q;
+    reg [0:0] valid_q;  // valid_q[k]: the value in stage k + 2 is valid
+    reg [7:0] rom_q;
 
     always @(posedge clk) begin  // synchronous reset of the valid bits only
         if (rst) begin
-            valid_q <= 1'b0;
+            valid_q <= 1'd0;
             out_valid <= 1'b0;
         end else begin
             valid_q <= in_valid;
-            out_valid <= valid_q;
+            out_valid <= valid_q[0];
         end
     end
 
-    // ---- stage 1: fold, path selection, ROM address (the ROM registers the data)
-    wire below = x < -8'sd64;  // u < LO
-    wire above = x >= 8'sd64;  // u >= HI
-    wire [6:0] off = below ? 7'd0 : above ? 7'd127 : x[6:0] - 7'd64;  // off = u - LO; clamp tails hold the table's ends
+    // ---- stage 1: fold, path selection, ROM address
+    wire [8:0] d = {{1{x[7]}}, x} - -9'sd64;  // d = u - LO
+    wire below = d[8];  // u < LO
+    wire above = ~d[8] & |d[7:7];  // u >= HI
+    wire [6:0] off = below ? 7'd0 : above ? 7'd127 : d[6:0];  // off = u - LO; clamp tails hold the table's ends
     wire [2:0] seg = off[6:4];  // i = off >> S
-    reg [7:0] rom_mem [0:8];
+    reg [7:0] rom_mem [0:8];  // read: j = (off + 2^(S-1)) >> S = i + off[S-1]
     initial $readmemh(MEMFILE, rom_mem);
-    reg [7:0] rom_q;
-    always @(posedge clk) rom_q <= rom_mem[{1'b0, seg} + {{3{1'b0}}, off[3]}];  // j = (off + 2^(S-1)) >> S = i + off[S-1]
-    always @(posedge clk) begin
-    end
+    wire [3:0] rom_addr = {1'b0, seg} + {{3{1'b0}}, off[3]};
 
-    // ---- stage 2: table value, unfold, round once, saturate, register y
+    // ---- register cut 'read': stage 2 begins
+    always @(posedge clk) begin
+        rom_q <= rom_mem[rom_addr];
+    end
     wire signed [7:0] tab_acc = rom_q;
-    wire signed [9:0] tab_sat_wide = {{2{tab_acc[7]}}, tab_acc};
-    wire [7:0] tab_sat = tab_sat_wide > 10'sd127 ? 8'd127 :
-        tab_sat_wide < -10'sd128 ? 8'd128 : tab_sat_wide[7:0];  // saturate to s8.6
-    always @(posedge clk) y <= tab_sat;
+    wire signed [8:0] tab_sat_wide = {{1{tab_acc[7]}}, tab_acc};
+    wire [7:0] tab_sat = (&tab_sat_wide[8:7] | ~|tab_sat_wide[8:7]) ? tab_sat_wide[7:0] :
+        tab_sat_wide[8] ? 8'd128 : 8'd127;  // saturate to s8.6
+    always @(posedge clk) y <= tab_sat;  // stage 2 ends: y registered
 
     // never read: the offset inside a segment (none/nearest), clamps
     // of a one-code table; Verilator's --unused-regexp knows the name
