@@ -134,8 +134,9 @@ def show_cmd(name, as_json):
 @click.option("-o", "--out-dir", default="hw_out", show_default=True, metavar="DIR",
               help="Where the artifacts go.")
 @click.option("--emit", default=None, metavar="KINDS",
-              help="Comma-separated: c, mem, coe, mif, verilog, tb, json, or all "
-                   "(json, the saved spec, is always written).  [default: json]")
+              help="Comma-separated: c, c-split, hls, mem, coe, mif, verilog, tb, json, or all "
+                   "(json, the saved spec, is always written; verilog and tb bring the mem "
+                   "files they read).  [default: json]")
 @click.option("--name", "table_name", default=None,
               help="Name of the table in file and symbol names [default: the activation's].")
 @click.option("--from", "from_json", default=None, metavar="FILE",

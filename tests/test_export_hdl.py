@@ -491,3 +491,17 @@ def test_wide_inputs_get_boundaries_and_seeded_random_codes(tmp_path):
     _write(tmp_path, table, "t")
     assert _vector_count(tmp_path) == codes.size
     assert simulate(tmp_path).strip().splitlines()[-1] == f"PASS {codes.size} vectors"
+
+
+def test_asking_for_the_testbench_alone_writes_the_rom_files_it_needs(tmp_path):
+    """`--emit tb` (or `verilog`) without `mem` used to write a testbench that failed."""
+    from click.testing import CliRunner
+
+    from lutgen.cli import cli
+
+    result = CliRunner().invoke(cli, ["build", "sigmoid", "--in-format", "s8.4", "--entries",
+                                      "16", "--emit", "verilog,tb", "--name", "t", "-o",
+                                      str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "t.mem").exists() or (tmp_path / "t_even.mem").exists()
+    assert "PASS 256" in simulate(tmp_path)

@@ -31,8 +31,12 @@ KINDS = {
 }
 
 
-def parse_kinds(text) -> list[str]:
-    """``"c,mem,verilog"`` (or a list) to a list of kinds, or ExportError."""
+def parse_kinds(text, complete: bool = True) -> list[str]:
+    """``"c,mem,verilog"`` (or a list) to a list of kinds, or ExportError.
+
+    ``complete``: a set of files that works on its own (``verilog`` and ``tb`` bring
+    the ``mem`` files the module reads).
+    """
     items = text.split(",") if isinstance(text, str) else list(text)
     kinds = []
     for raw in items:
@@ -52,13 +56,15 @@ def parse_kinds(text) -> list[str]:
         kinds.append(kind)
     if not kinds:
         raise ExportError(f"--emit names no kind; allowed: {', '.join(KINDS)}, all")
+    if complete and ("verilog" in kinds or "tb" in kinds) and "mem" not in kinds:
+        kinds.append("mem")  # the module reads its ROMs from the .mem files: never one without
     return list(dict.fromkeys(kinds))
 
 
 def render(table, report, kinds, name: str | None = None) -> list[Artifact]:
     """Every artifact of ``kinds`` for ``table``, in memory."""
     name = identifier(name if name is not None else table.name)
-    kinds = parse_kinds(kinds)
+    kinds = parse_kinds(kinds, complete=False)
     artifacts: list[Artifact] = []
     for kind in kinds:
         module = importlib.import_module(f".{KINDS[kind]}", __name__)
