@@ -54,6 +54,8 @@ _LAZY = {
     "compile_project": "batch",
     "write_project": "batch",
     "verify": "verify",
+    "softmax": "softmax",
+    "Softmax": "softmax",
 }
 
 
@@ -108,6 +110,9 @@ __all__ = [
     "fit",
     "Budget",
     "FitResult",
+    # composites
+    "softmax",
+    "Softmax",
     # artifacts and projects
     "export",
     "render",

@@ -347,3 +347,52 @@ def fit_linear_minimax(table, prog, ref_fine, e_bits, n_valid, radius, max_passe
         if not changed:
             break
     return passes
+
+
+# ---- softmax (docs/SOFTMAX.md) ----------------------------------------------------------
+@_jit
+def _table_code(x, table, p):
+    """The saturated output code of a table (unpacked program ``p``) for input code ``x``."""
+    return saturate(eval_unsaturated(x, table, p), p[P_YMIN], p[P_YMAX])
+
+
+@_jit
+def softmax_codes(x_codes, etable, eprog, rtable, rprog, m_bits, r_frac, out_frac, y_max, out):
+    """Softmax of every row of ``x_codes`` (shape (count, N)) into ``out``, docs/SOFTMAX.md.
+
+    ``etable``/``eprog``: the exp(-d) table over the difference codes; ``rtable``/``rprog``:
+    the 1/(1+f) table over ``m_bits``-bit mantissas; ``r_frac``: its output fraction bits
+    (Fr); ``out_frac``: Fo; ``y_max``: the output format's largest code. The caller
+    guarantees ``Fr + kmin - Fo >= 1``. Widest intermediate: ``e * r + 2^(sh-1)``, below
+    ``2^(We + Wr + 1)``, at most 63 bits (checked by ``lutgen.softmax``).
+    """
+    pe = unpack(eprog)
+    pr = unpack(rprog)
+    count = x_codes.shape[0]
+    n = x_codes.shape[1]
+    e = np.empty(n, dtype=np.int64)
+    for v in range(count):
+        m = np.int64(x_codes[v, 0])
+        for i in range(1, n):
+            if np.int64(x_codes[v, i]) > m:
+                m = np.int64(x_codes[v, i])
+        s = np.int64(0)
+        for i in range(n):
+            e[i] = _table_code(m - np.int64(x_codes[v, i]), etable, pe)
+            s += e[i]
+        k = 0
+        t = s
+        while t > 1:
+            t >>= 1
+            k += 1
+        lead = np.int64(1) << k
+        if k >= m_bits:
+            f = (s - lead) >> (k - m_bits)
+        else:
+            f = (s - lead) << (m_bits - k)
+        r = _table_code(f, rtable, pr)
+        sh = r_frac + k - out_frac
+        for i in range(n):
+            y = round_shift(e[i] * r, sh)
+            out[v, i] = y if y < y_max else y_max
+    return out
