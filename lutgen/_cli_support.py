@@ -31,6 +31,13 @@ class LutgenGroup(click.Group):
     on the same line.
     """
 
+    routes: dict = {}  # NAME -> {command: click command}: `lutgen build softmax` is no table
+
+    def resolve_command(self, ctx, args):
+        if len(args) >= 2 and args[0] in self.routes.get(args[1], {}):
+            return f"{args[0]} {args[1]}", self.routes[args[1]][args[0]], args[2:]
+        return super().resolve_command(ctx, args)
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)

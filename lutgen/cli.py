@@ -27,6 +27,7 @@ from ._cli_support import (
     summary,
     table_options,
 )
+from ._cli_softmax import COMMANDS as SOFTMAX_COMMANDS
 from ._text import up
 from .activations import CATEGORIES, activations, get
 from .spec import Interp
@@ -46,6 +47,9 @@ def cli():
       lutgen list --category relu
       lutgen show gelu
     """
+
+
+cli.routes = {"softmax": SOFTMAX_COMMANDS}  # a composite, not a table: docs/SOFTMAX.md
 
 
 def _format_params(act) -> str:

@@ -17,7 +17,8 @@ import numpy as np
 from .errors import SpecError
 from .softmax import Softmax
 
-__all__ = ["VectorStats", "SoftmaxReport", "analyze_softmax", "parse_normal", "DEFAULT_DISTS"]
+__all__ = ["VectorStats", "SoftmaxReport", "analyze_softmax", "parse_normal", "check_vectors",
+           "DEFAULT_DISTS"]
 
 DEFAULT_DISTS = ("normal:0,0.1", "normal:0,1", "normal:0,3")
 MAX_COUNT = 10_000_000
@@ -121,7 +122,7 @@ def analyze_softmax(sm: Softmax, vectors=None, *, dists=DEFAULT_DISTS, count=100
         ``numpy.random.default_rng(seed)``.
     """
     if vectors is not None:
-        x = _checked_vectors(sm, vectors)
+        x = check_vectors(sm.n, vectors)
         return SoftmaxReport(sm, (measure(sm, x, "vectors"),), None)
     if isinstance(count, bool) or not isinstance(count, (int, np.integer)) \
             or not 1 <= count <= MAX_COUNT:
@@ -136,13 +137,14 @@ def analyze_softmax(sm: Softmax, vectors=None, *, dists=DEFAULT_DISTS, count=100
     return SoftmaxReport(sm, tuple(cases), int(seed))
 
 
-def _checked_vectors(sm: Softmax, vectors) -> np.ndarray:
+def check_vectors(n: int, vectors) -> np.ndarray:
+    """Real logits as a float64 array of shape (count, ``n``), or a :class:`SpecError`."""
     try:
         x = np.asarray(vectors, dtype=np.float64)
     except (TypeError, ValueError):
         raise SpecError("logit vectors must be a real array of shape (count, N)") from None
-    if x.ndim != 2 or x.shape[1] != sm.n or x.shape[0] == 0:
-        raise SpecError(f"logit vectors must have shape (count, {sm.n}) with count >= 1, "
+    if x.ndim != 2 or x.shape[1] != n or x.shape[0] == 0:
+        raise SpecError(f"logit vectors must have shape (count, {n}) with count >= 1, "
                         f"got {x.shape}")
     if not np.all(np.isfinite(x)):
         raise SpecError("logit vectors must be finite (no nan or inf)")

@@ -72,9 +72,8 @@ def test_show_describes_sigmoid():
          "Error: unknown parameter 'alpha' for 'sigmoid' (parameters: none)\n"),
         (["analyze", "sigmoid", "-p", "alpha"],
          "Error: parameter 'alpha' must be written KEY=VALUE, e.g. -p alpha=0.1\n"),
-        (["analyze", "softmax"],
-         "Error: 'softmax' is not element-wise and cannot be one table; "
-         "build it from its parts (exp and reciprocal tables)\n"),
+        # softmax is routed to the composite (docs/SOFTMAX.md), which needs its vector length
+        (["analyze", "softmax"], "Error: Missing option '--n'. (see 'cli analyze softmax --help')\n"),
         (["analyze", "exp", "--range", "-8", "0", "--tails", "asymptote"],
          "Error: 'exp' has no asymptote at +inf, so --tails asymptote cannot serve inputs "
          "there; use --tails clamp or a range that covers them\n"),
