@@ -320,9 +320,14 @@ class _Header:
         body.append("    } else {" if branches else "    {")
         body += ["        " + line for line in table_path]
         body.append("    }")
+        # a bound at the limit of the accumulator type saturates nothing, and comparing
+        # against it is always false (gcc -Wextra: -Wtype-limits): it is left out
+        limit = 1 << (int(self.acc[3:-2]) - 1)
         body += [
-            f"    if (y < {_lit(fout.min_code)}) y = {_lit(fout.min_code)}; /* 6. saturate */",
-            f"    if (y > {_lit(fout.max_code)}) y = {_lit(fout.max_code)};",
+            f"    if (y < {_lit(fout.min_code)}) y = {_lit(fout.min_code)}; /* 6. saturate */"
+            if fout.min_code > -limit else "    /* 6. saturate: y >= OUT_MIN by its type */",
+            f"    if (y > {_lit(fout.max_code)}) y = {_lit(fout.max_code)};"
+            if fout.max_code < limit - 1 else "    /* y <= OUT_MAX by its type */",
             f"    return ({self.out_type})y;",
         ]
         return [
