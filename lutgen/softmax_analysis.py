@@ -18,6 +18,7 @@ from .errors import SpecError
 from .softmax import Softmax
 
 __all__ = ["VectorStats", "SoftmaxReport", "analyze_softmax", "parse_normal", "check_vectors",
+           "vector_stats", "measure", "strict_reorderings",
            "DEFAULT_DISTS"]
 
 DEFAULT_DISTS = ("normal:0,0.1", "normal:0,1", "normal:0,3")
@@ -154,9 +155,15 @@ def check_vectors(n: int, vectors) -> np.ndarray:
 def measure(sm: Softmax, x_real: np.ndarray, source: str) -> VectorStats:
     """The figures of :class:`VectorStats` for real logits ``x_real`` (shape (count, N))."""
     codes = sm.quantize(x_real).astype(np.int64)
-    y = sm.eval_int(codes)
-    fo = sm.out_format
-    xq = sm.in_format.dequantize(codes)
+    return vector_stats(codes, sm.eval_int(codes), sm.in_format, sm.out_format, source)
+
+
+def vector_stats(codes, y, in_format, out_format, source: str) -> VectorStats:
+    """The figures of any softmax's output codes ``y`` for input codes ``codes`` (both
+    (count, N)), in the given formats: lutgen's, or another implementation's."""
+    codes, y = np.asarray(codes, dtype=np.int64), np.asarray(y, dtype=np.int64)
+    fo = out_format
+    xq = in_format.dequantize(codes)
     z = np.exp(xq - xq.max(axis=1, keepdims=True))
     p_lsb = z / z.sum(axis=1, keepdims=True) * 2.0**fo.frac  # exact softmax, in output LSBs
     rounded = np.clip(np.floor(p_lsb + 0.5), fo.min_code, fo.max_code)  # correctly rounded

@@ -99,3 +99,24 @@ def test_no_strict_reordering_at_any_spread(name):
 def test_bad_analysis_arguments(kwargs, message):
     with pytest.raises(SpecError, match=message):
         analyze_softmax(softmax(2, "s8.4"), **kwargs)
+
+
+def test_hls4ml_comparison_script_prints_lutgen_figures(monkeypatch, capsys):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / "softmax_vs_hls4ml.py"
+    spec = importlib.util.spec_from_file_location("softmax_vs_hls4ml", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    monkeypatch.delenv("LUTGEN_HLS_INCLUDE", raising=False)
+    assert script.main(["--count", "3000"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "3000 vectors of N(0, 3), N = 10, seed 0, ap_fixed<16,6> in and out"
+    sm = softmax(10, "ap_fixed<16,6>")
+    x = np.random.default_rng(0).normal(0.0, 3.0, (3000, 10))
+    c = analyze_softmax(sm, x).cases[0]
+    fields = lines[2].split()
+    assert fields[0] == "lutgen" and fields[-1] == str(sm.rom_bits)
+    assert [int(v) for v in fields[1:4]] == [c.argmax_flips, c.floor_flips, 0]
+    assert lines[3].startswith("hls4ml: skipped")
