@@ -9,6 +9,8 @@ vectors with one numba kernel.
 from __future__ import annotations
 
 import functools
+import sys
+import types
 from dataclasses import dataclass
 
 import numpy as np
@@ -237,3 +239,14 @@ def _fitted(expr: str, name: str, in_format: str, out_format: str) -> Table:
         raise SpecError(f"no {expr} table over {in_format} meets 1 LSB of {out_format}: "
                         "give the table or other formats")
     return result.best.table
+
+
+class _CallableModule(types.ModuleType):
+    """``lutgen.softmax(...)`` compiles, whether ``lutgen.softmax`` is still the function the
+    package exports or, once ``lutgen.softmax`` was imported as a module, this module."""
+
+    def __call__(self, *args, **kwargs) -> Softmax:
+        return softmax(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

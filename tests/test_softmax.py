@@ -150,3 +150,17 @@ def test_eval_quantises_reals_with_the_input_format():
     x = np.array([[0.0] * 9 + [2.0]])
     assert np.array_equal(sm.eval(x), sm.out_format.dequantize(sm.eval_int(sm.quantize(x))))
     assert sm.eval(x).shape == (1, 10)
+
+
+@pytest.mark.parametrize("first", ["package", "module"])
+def test_lutgen_softmax_compiles_whichever_is_imported_first(first):
+    """`lutgen.softmax` is also the module's name: importing the module first made
+    `lutgen.softmax(...)` a call of a module."""
+    import subprocess
+    import sys
+
+    setup = ("import lutgen" if first == "package"
+             else "from lutgen.softmax import Softmax; import lutgen")
+    code = f"{setup}; print(lutgen.softmax(2, 's6.2').rom_bits > 0)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "True", out.stderr
