@@ -395,4 +395,97 @@ def softmax_codes(x_codes, etable, eprog, rtable, rprog, m_bits, r_frac, out_fra
         for i in range(n):
             y = round_shift(e[i] * r, sh)
             out[v, i] = y if y < y_max else y_max
+
+
+# ---- faithful fitting -----------------------------------------------------------------
+FAITHFUL_BIG = np.int64(1) << 60  # an unbounded side of an accumulator interval
+
+
+@_jit_inline
+def _next_knot_bounds(lo_c, hi_c, k, s, a):
+    """The values of knot ``k + 1`` that keep segment ``k``'s inputs inside their intervals
+    when knot ``k`` is ``a``: ``lo_c[k<<S | w] <= a*(2^S - w) + b*w <= hi_c[...]`` for every
+    ``w >= 1``. Widest intermediate: ``a * 2^S`` plus an interval end (< 2^61)."""
+    big = FAITHFUL_BIG
+    blo = -big
+    bhi = big
+    base = k << s
+    width = np.int64(1) << s
+    for w in range(1, width):
+        c = a * (width - w)
+        lo = lo_c[base + w]
+        hi = hi_c[base + w]
+        if lo > -big:
+            t = -((c - lo) // w)  # ceil((lo - c) / w)
+            if t > blo:
+                blo = t
+        if hi < big:
+            t = (hi - c) // w  # floor
+            if t < bhi:
+                bhi = t
+    return blo, bhi
+
+
+@_jit
+def faithful_forward(lo_c, hi_c, s, win_lo, win_hi, starts, reach):
+    """Which values each knot can take with every earlier segment's inputs kept inside
+    their accumulator intervals: ``reach[starts[k] + v - win_lo[k]] = 1``.
+
+    ``lo_c``/``hi_c`` are indexed ``k << S | w`` (``w = 0`` is folded into the
+    windows by the caller). Returns the first knot no value reaches, or -1 when
+    the last knot is reachable (the problem is feasible). Widest intermediate:
+    see :func:`_next_knot_bounds`.
+    """
+    n_knots = win_lo.shape[0]
+    for v in range(starts[0], starts[1]):
+        reach[v] = 1
+    for k in range(n_knots - 1):
+        size_next = win_hi[k + 1] - win_lo[k + 1] + 1
+        diff = np.zeros(size_next + 1, dtype=np.int64)
+        marked = False
+        for j in range(starts[k + 1] - starts[k]):
+            if reach[starts[k] + j] == 0:
+                continue
+            blo, bhi = _next_knot_bounds(lo_c, hi_c, k, s, win_lo[k] + j)
+            lo = max(blo, win_lo[k + 1]) - win_lo[k + 1]
+            hi = min(bhi, win_hi[k + 1]) - win_lo[k + 1]
+            if lo <= hi:
+                diff[lo] += 1
+                diff[hi + 1] -= 1
+                marked = True
+        if not marked:
+            return k + 1
+        run = np.int64(0)
+        for j in range(size_next):
+            run += diff[j]
+            reach[starts[k + 1] + j] = 1 if run > 0 else 0
+    return -1
+
+
+@_jit
+def faithful_backtrack(lo_c, hi_c, s, win_lo, win_hi, starts, reach, centre, out):
+    """One solution of a feasible :func:`faithful_forward`, last knot first: each knot the
+    reachable value nearest ``centre[k]`` (ties: the smaller magnitude) that reaches the
+    knot already chosen after it."""
+    n_knots = win_lo.shape[0]
+    for k in range(n_knots - 1, -1, -1):
+        best = np.int64(0)
+        found = False
+        for j in range(starts[k + 1] - starts[k]):
+            if reach[starts[k] + j] == 0:
+                continue
+            v = win_lo[k] + j
+            if k < n_knots - 1:
+                blo, bhi = _next_knot_bounds(lo_c, hi_c, k, s, v)
+                if out[k + 1] < blo or out[k + 1] > bhi:
+                    continue
+            if not found:
+                best = v
+                found = True
+            else:
+                d_new = abs(v - centre[k])
+                d_old = abs(best - centre[k])
+                if d_new < d_old or (d_new == d_old and abs(v) < abs(best)):
+                    best = v
+        out[k] = best
     return out

@@ -120,7 +120,7 @@ class FitResult:
 
 def fit(name, *, expr=None, max_error, mean_error=None, dist=None, in_format="s16.12", out_format=None,
         interp="any", max_rom_bits=None, params=None, derivative=False, output=None,
-        fits=("sample", "minimax"), objective="bits", progress=None,
+        fits=("sample", "minimax", "faithful"), objective="bits", progress=None,
         saturation=None) -> FitResult:
     """The cheapest table whose exhaustive error meets the budget.
 
@@ -359,6 +359,12 @@ class _Search:
                 mm = self._minimax_below(opts, top - 1, target, best)
                 if better(mm):
                     best = mm
+        if "faithful" in self.fits and self.budget_lsb <= 1.0:
+            # exact faithful entries: the narrowest words at sample's entries and below
+            for opts, top in zip(configs, tops):
+                fa = self._faithful_below(opts, top, target, best)
+                if better(fa):
+                    best = fa
         return best
 
     def _affordable(self, table: Table | None, best: Design | None) -> bool:
@@ -430,6 +436,28 @@ class _Search:
             if not self._may_afford(self.compile({**o, "coeffs": Coeffs.SAMPLE}), best):
                 continue  # a minimax compile can take seconds: skip the hopeless ones
             if not self._affordable(self.compile(o), best):
+                continue
+            design = self.measure(o)
+            if design is None or not self.violation(design.report) < target:
+                break
+            found = design
+        return found
+
+    def _faithful_below(self, opts, top, target, best) -> Design | None:
+        """Faithful entries from ``2^top`` entries down, while they exist and meet the target.
+
+        ``top`` 0 means even one entry per input code misses the target with sampled
+        entries: faithful ones are not tried there.
+        """
+        found = None
+        for k in range(min(top, self._top_log2(opts)) if top > 0 else -1, -1, -1):
+            o = {**opts, "coeffs": Coeffs.FAITHFUL, "entries": 1 << k}
+            if not self._may_afford(self.compile({**o, "coeffs": Coeffs.SAMPLE}), best):
+                continue
+            table = self.compile(o)
+            if table is None:
+                break  # no faithful entries at this many: fewer cannot do better
+            if not self._affordable(table, best):
                 continue
             design = self.measure(o)
             if design is None or not self.violation(design.report) < target:

@@ -9,7 +9,7 @@ line here (and its use in the compiler).
 
 Words used everywhere (spec, :class:`~lutgen.table.Table`, JSON, CLI, docs):
 
-* ``coeffs`` -- how the stored entries are chosen (``sample`` or ``minimax``);
+* ``coeffs`` -- how the stored entries are chosen (``sample``, ``minimax`` or ``faithful``);
   it was called ``fit``, which is still read (with a note) from the command
   line, project files and saved specs.
 * ``fit`` -- only the budget search (``lutgen fit``, :func:`lutgen.fit`).
@@ -73,6 +73,7 @@ class Coeffs(_Choice):
 
     SAMPLE = "sample"  # the rounded reference at knots / segment centres
     MINIMAX = "minimax"  # minimise the max error over every input they serve
+    FAITHFUL = "faithful"  # every input within 1 LSB, in the narrowest word (exact)
 
 
 Fit = Coeffs  # the old name of Coeffs
@@ -301,8 +302,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("fold", "bool", False, "Store x >= 0 only (odd, even, point-symmetric functions).",
            toml_hint="true or false"),
     Option("coeffs", "choice", Coeffs.SAMPLE,
-           "How the stored entries are chosen: sampled, or minimax over every input.",
-           choices=Coeffs, old_names=("fit",), always=True, toml_hint="text: sample or minimax"),
+           "How the stored entries are chosen: sampled, minimax over every input, or "
+           "faithful (every input within 1 LSB, narrowest word).",
+           choices=Coeffs, old_names=("fit",), always=True,
+           toml_hint="text: sample, minimax or faithful"),
     Option("guard_bits", "int", None,
            "Extra fraction bits of the stored entries [default: 3 for linear].",
            always=True, toml_hint="an integer"),

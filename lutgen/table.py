@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _entries
+from . import _entries, _faithful
 from ._affine import ceil_code, floor_code
 from . import _kernels as K
 from ._entries import ACC_LIMIT_BITS, Layout
@@ -245,8 +245,8 @@ def compile_table(name, **options) -> Table:
         ``output``, ``in_format``, ``out_format`` (default: sized to the
         function's values), ``range`` (widened to whole segments; the effective
         range is :attr:`Table.range` and a note says when it changed),
-        ``entries``, ``interp``, ``tails``, ``fold``, ``coeffs`` (``sample`` or
-        ``minimax``; the old name ``fit`` is still read) and ``guard_bits``.
+        ``entries``, ``interp``, ``tails``, ``fold``, ``coeffs`` (``sample``,
+        ``minimax`` or ``faithful``; the old name ``fit`` is still read) and ``guard_bits``.
 
     Raises
     ------
@@ -306,6 +306,9 @@ class _Compiler:
             fold_z=fin.zero_point if fold else 0)
         if spec.coeffs is Coeffs.MINIMAX:
             values = _entries.minimax(values, prog, layout, self._ref)
+        elif spec.coeffs is Coeffs.FAITHFUL:
+            values = _faithful.faithful(values, prog, layout, self._ref, self._ref_every,
+                                        self.act.name)
         values = _entries.clip_to_output(values, layout, fold_code)
         store_signed = bool(values.min() < 0)
         store_bits = max(_entries.bits_for(int(values.min()), store_signed),
@@ -482,6 +485,11 @@ class _Compiler:
                 "choose a range that avoids it"
             )
         return y
+
+    def _ref_every(self):
+        """The reference at every input code (non-finite where undefined)."""
+        y = reference_on_codes(self.spec)
+        return clipped(y, self.fout) if self.fout is not None else y
 
     # -- widths --------------------------------------------------------------------------
     def _acc_bits(self, values, layout: Layout, tails, fold_code):

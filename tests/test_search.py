@@ -246,7 +246,7 @@ def _oracle(name, **kw):
 
     base = _make_spec(name, in_format=kw["in_format"], out_format=kw["out_format"])
     s = _Search(base, Budget.parse(kw["max_error"]), None, None, ("none", "nearest", "linear"),
-                kw.get("max_rom_bits"), ("sample", "minimax"), "bits", None)
+                kw.get("max_rom_bits"), ("sample", "minimax", "faithful"), "bits", None)
     best = None
     for opts in s._configs():
         top = s._top_log2(opts)
@@ -255,7 +255,11 @@ def _oracle(name, **kw):
         fewest = next((k for k, d in enumerate(sample) if d is not None and d.meets), None)
         minimax = [] if fewest is None else [
             s.measure({**opts, "coeffs": Fit.MINIMAX, "entries": 1 << k}) for k in range(fewest)]
-        for d in sample + minimax:
+        # faithful entries: at sample's fewest entries and below, for budgets up to 1 LSB
+        faithful = [] if fewest is None or s.budget_lsb > 1 else [
+            s.measure({**opts, "coeffs": Fit.FAITHFUL, "entries": 1 << k})
+            for k in range(fewest + 1)]
+        for d in sample + minimax + faithful:
             if d is not None and d.meets and s.within_cap(d.table):
                 if best is None or d.table.rom_bits < best.table.rom_bits:
                     best = d
