@@ -37,14 +37,17 @@ BIG = K.FAITHFUL_BIG  # an unbounded side of an interval (a saturating output)
 TIGHTEN_STEPS = 8  # bisection of the budget below 1 LSB: 2^-8 LSB resolution
 
 
-def faithful(values, prog, layout: Layout, ref, ref_every, name: str) -> np.ndarray:
+def faithful(values, prog, layout: Layout, ref, ref_every, name: str,
+             store_bits: int | None = None) -> np.ndarray:
     """Entries whose every output is within 1 LSB of the reference, in the narrowest word.
 
     ``values`` are the sampled entries (the centres of the search windows),
     ``ref(codes)`` the finite float64 reference at input codes (as for
     :func:`~lutgen._entries.minimax`), ``ref_every()`` the float64 reference at every input code of the format
     (non-finite where undefined: those inputs are left out, as the analysis
-    leaves them). Raises :class:`SpecError` when no such entries exist.
+    leaves them). ``store_bits``: entries in words of exactly that many bits
+    (signed or unsigned) instead of the narrowest. Raises :class:`SpecError` when
+    no such entries exist.
     """
     fin = layout.fin
     if fin.bits > FAITHFUL_MAX_BITS:
@@ -56,7 +59,8 @@ def faithful(values, prog, layout: Layout, ref, ref_every, name: str) -> np.ndar
     if layout.fout.bits + r + layout.shift + 4 > ACC_LIMIT_BITS:
         raise SpecError(f"a faithful fit of this table needs more than a {ACC_LIMIT_BITS}-bit "
                         "accumulator; use fewer guard bits, narrower formats or more entries")
-    problem = _Problem(values, prog, layout, ref_every())
+    problem = _Problem(values, prog, layout, ref_every(), store_bits)
+    problem.check_lines(name)
     if layout.interp is Interp.LINEAR:
         return problem.solve_linear(name)
     return problem.solve_groups(minimax(values, prog, layout, ref), name)
@@ -65,8 +69,9 @@ def faithful(values, prog, layout: Layout, ref, ref_every, name: str) -> np.ndar
 class _Problem:
     """Per input code: the path it takes, as keys into the entries, and its reference."""
 
-    def __init__(self, values, prog, layout: Layout, ref):
+    def __init__(self, values, prog, layout: Layout, ref, store_bits=None):
         self.values, self.prog, self.layout = values, prog, layout
+        self.store_bits = store_bits
         fin, s, n = layout.fin, layout.shift, layout.entries
         codes = fin.codes().astype(np.int64)
         defined = np.isfinite(ref)
@@ -83,6 +88,8 @@ class _Problem:
         line = ((off < 0) & (prog[K.P_LMODE] == K.TAIL_LINE)) | (
             (off >= width) & (prog[K.P_RMODE] == K.TAIL_LINE))
         keep = defined & ~line  # the line tails do not read the entries
+        self.line_codes = codes[defined & line]
+        self.line_ref = layout.fout.real_to_codes(ref[defined & line])
         off = np.clip(off[keep], 0, width - 1)  # a clamp tail holds the table's end
         if layout.interp is Interp.LINEAR:
             key = off  # segment << S | w
@@ -100,6 +107,22 @@ class _Problem:
         # F in the accumulator's scale: the unfold is acc' = (F << (R - G)) - acc
         self.fold_acc = int(prog[K.P_FOLD_F]) << (self.r - layout.guard)
         self.codes = codes[keep]
+
+    def check_lines(self, name):
+        """The asymptote tails read no entry: they are faithful by themselves or never."""
+        if not self.line_codes.size:
+            return
+        y = K.eval_codes(self.line_codes, self.values, self.prog,
+                         np.empty(self.line_codes.size, dtype=np.int64))
+        err = np.abs(y - self.line_ref)
+        worst = int(np.argmax(err))
+        if not err[worst] < 1.0:
+            x = float(self.layout.fin.codes_to_real(int(self.line_codes[worst])))
+            raise SpecError(
+                f"no faithful table of '{name}' exists with this range: its asymptote tail is "
+                f"{float(err[worst]):.3g} LSB from the reference at x = {x:g}, whatever the "
+                "entries; use a wider range or --tails clamp"
+            )
 
     def intervals(self, budget: float):
         """Per key, the accumulator interval [lo, hi] keeping its inputs within ``budget``.
@@ -161,7 +184,7 @@ class _Problem:
         if bad.size:
             raise self._infeasible(int(bad[0]), name)
         signed, lo_w, hi_w = self._narrowest_word(klo, khi, lambda wlo, whi: (
-            (np.maximum(klo, wlo) <= np.minimum(khi, whi)).all()))
+            (np.maximum(klo, wlo) <= np.minimum(khi, whi)).all()), name)
         lo = np.maximum(klo, lo_w)
         hi = np.minimum(khi, hi_w)
         # the error is quasi-convex in an entry: the minimax entry, clipped into its faithful
@@ -194,7 +217,7 @@ class _Problem:
             a, b = np.maximum(wlo, lo_w), np.minimum(whi, hi_w)
             return (a <= b).all() and self._forward(klo, khi, a, b)[0] < 0
 
-        signed, lo_w, hi_w = self._narrowest_word(wlo, whi, feasible)
+        signed, lo_w, hi_w = self._narrowest_word(wlo, whi, feasible, name)
         best = self._solve_at(1.0, lo_w, hi_w)
         tight = self._tightest(lambda b: self._solve_at(b, lo_w, hi_w))
         return best if tight is None else tight
@@ -245,12 +268,24 @@ class _Problem:
         return stuck, reach, starts
 
     # -- shared --------------------------------------------------------------------------
-    def _narrowest_word(self, lo, hi, feasible):
+    def _narrowest_word(self, lo, hi, feasible, name):
         """(signed, lo, hi) of the narrowest word range in which ``feasible`` holds.
 
         ``lo``/``hi``: per entry, the values it may take. Every entry needs at least
-        the bits of its value nearest zero, so the search starts there.
+        the bits of its value nearest zero, so the search starts there. With
+        ``store_bits`` given only that width is tried.
         """
+        if self.store_bits is not None:
+            bits = self.store_bits
+            if bits >= 1 and (hi >= 0).all() and feasible(0, (1 << bits) - 1):
+                return False, 0, (1 << bits) - 1
+            if bits >= 1 and feasible(-(1 << (bits - 1)), (1 << (bits - 1)) - 1):
+                return True, -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+            layout = self.layout
+            raise SpecError(
+                f"no faithful table of '{name}' with {layout.entries} entries and "
+                f"{layout.guard} guard bits fits {bits}-bit words"
+            )
         near = np.where(lo > 0, lo, np.where(hi < 0, hi, 0))
         can_unsigned = bool((hi >= 0).all())
         first = max(bits_for(int(near.min()), True), bits_for(int(near.max()), True))
