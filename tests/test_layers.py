@@ -17,6 +17,7 @@ RANK = {
     "fixedpoint": 1, "_kernels": 1, "activations": 1,
     "spec": 1.5,  # the table spec and its one option table: no numba
     "_reference": 1.6, "_entries": 1.7,  # the reference cache; choosing the stored integers
+    "_faithful": 1.8,  # exact faithful entries (uses _entries' minimax for none/nearest)
     "_distributions": 1.6,  # input distributions read from files (samples, histograms)
     "table": 2,
     "analysis": 3, "search": 3.5,  # search measures its designs with analysis
