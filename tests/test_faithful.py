@@ -190,3 +190,41 @@ def test_fit_with_faithful_entries(name, out_format, before, expect):
     rebuilt = lutgen.build(lutgen.TableSpec.from_dict(best.table.spec.to_dict()))
     assert (rebuilt.values == best.table.values).all()
     assert analyze(rebuilt).faithful
+
+
+# ---- a property over random small tables ---------------------------------------------------
+from hypothesis import HealthCheck, assume, event, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from .test_kernels import table_specs  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@given(spec=table_specs(max_bits=10), other=st.sampled_from(["sample", "minimax"]))
+def test_faithful_exists_whenever_another_fit_is_faithful(spec, other):
+    """Random formats, folds, tails, interps: faithful entries are faithful on every input
+    (tests/naive.py agrees with the kernel), and whenever the sampled or minimax entries
+    are faithful, faithful entries exist in a word no wider than theirs."""
+    kw = dict(spec)
+    name = kw.pop("name")
+    kw.pop("fit")
+    try:
+        rival = compile_table(name, coeffs=other, **kw)
+    except lutgen.LutgenError:
+        assume(False)
+    rival_faithful = analyze(rival).faithful
+    event(f"{other} faithful: {rival_faithful}")
+    try:
+        table = compile_table(name, coeffs="faithful", **kw)
+    except lutgen.SpecError as exc:
+        assert "faithful" in str(exc)
+        assert not rival_faithful, f"{other} is faithful but faithful entries were not found"
+        event("no faithful entries")
+        return
+    event(f"faithful {table.interp.value}")
+    report = analyze(table)
+    assert report.exhaustive and report.faithful
+    if rival_faithful:
+        assert table.store_bits <= rival.store_bits
+    ys = table.eval_int(table.in_format.codes())
+    assert [naive.trace(table, c).y for c in table.in_format.codes()] == ys.tolist()
