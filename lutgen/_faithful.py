@@ -10,7 +10,8 @@ constraint on two neighbouring knots, and chained knots make an exact
 feasibility problem over the knot integers. A dynamic program over the knots
 decides it: the set of values knot ``k + 1`` can take given some feasible
 knots ``0..k`` is kept as a bit mask over a window (the knot's own input's
-interval; around the sampled value for a knot no input pins), and a backward
+interval; around the sampled value, clipped to the output range, for a knot no
+input pins), and a backward
 pass picks one solution.
 
 On top of feasibility the entries are chosen to need the narrowest storage
@@ -72,6 +73,11 @@ class _Problem:
     def __init__(self, values, prog, layout: Layout, ref, store_bits=None):
         self.values, self.prog, self.layout = values, prog, layout
         self.store_bits = store_bits
+        # sampled values beyond the output range only saturate (they are clipped to twice
+        # it): the windows of their knots are centred at the range's end instead
+        g = layout.guard
+        self.centre = np.clip(np.asarray(values, dtype=np.int64), layout.fout.min_code << g,
+                              layout.fout.max_code << g)
         fin, s, n = layout.fin, layout.shift, layout.entries
         codes = fin.codes().astype(np.int64)
         defined = np.isfinite(ref)
@@ -235,16 +241,17 @@ class _Problem:
             return None
         out = np.empty(wlo.size, dtype=np.int64)
         K.faithful_backtrack(klo, khi, self.layout.shift, wlo, whi, starts, reach,
-                             self.values.astype(np.int64), out)
+                             self.centre, out)
         return out
 
     def _windows(self, klo, khi):
         """Per knot, the values it may take: its own input's interval (``w = 0``), cut to
-        a window around the sampled value (which bounds the knots no input pins)."""
+        a window around the sampled value clipped to the output range (which bounds the
+        knots no input pins)."""
         layout = self.layout
         s, n, g = layout.shift, layout.entries, layout.guard
         reach = (1 << (g + 3)) + 8  # 8 LSB either side: far beyond any faithful knot
-        v = self.values.astype(np.int64)
+        v = self.centre
         lo, hi = v - reach, v + reach
         at0 = np.arange(n, dtype=np.int64) << s
         own_lo, own_hi = klo[at0], khi[at0]
