@@ -46,9 +46,9 @@ def faithful(values, prog, layout: Layout, ref, ref_every, name: str,
     ``ref(codes)`` the finite float64 reference at input codes (as for
     :func:`~lutgen._entries.minimax`), ``ref_every()`` the float64 reference at
     every input code of the format (non-finite where undefined: those inputs are
-    left out, as the analysis leaves them). ``store_bits``: entries in words of exactly that many bits
-    (signed or unsigned) instead of the narrowest. Raises :class:`SpecError` when
-    no such entries exist.
+    left out, as the analysis leaves them). ``store_bits``: entries in words of
+    exactly that many bits (signed or unsigned) instead of the narrowest. Raises
+    :class:`SpecError` when no such entries exist.
     """
     fin = layout.fin
     if fin.bits > FAITHFUL_MAX_BITS:
