@@ -32,7 +32,7 @@ from .activations import get as get_activation
 from .errors import RangeError, SpecError
 from .fixedpoint import FixedFormat
 
-__all__ = ["Interp", "Tails", "Coeffs", "Fit", "Fold", "Saturation", "Option", "OPTIONS", "OPTION",
+__all__ = ["Interp", "Tails", "RomStyle", "Coeffs", "Fit", "Fold", "Saturation", "Option", "OPTIONS", "OPTION",
            "TableSpec", "make_spec", "spec_traits", "regenerate_args", "MAX_ENTRIES",
            "MAX_GUARD_BITS"]
 
@@ -50,6 +50,14 @@ class _Choice(enum.Enum):
                 return member
         raise SpecError(f"unknown {what or cls.__name__.lower()} {value!r}; "
                         f"allowed: {', '.join(m.value for m in cls)}")
+
+
+class RomStyle(_Choice):
+    """Where the Verilog module asks synthesis to put its ROMs (an attribute only)."""
+
+    AUTO = "auto"  # no attribute: the synthesiser chooses
+    BLOCK = "block"  # block RAM: (* rom_style = "block" *)
+    DISTRIBUTED = "distributed"  # LUTs: (* rom_style = "distributed", ramstyle = "logic" *)
 
 
 class Interp(_Choice):
@@ -314,6 +322,9 @@ OPTIONS: tuple[Option, ...] = (
            "reference clipped to it.", choices=Saturation, toml_hint="text: counted or allowed"),
     Option("pipeline", "stages", 2, "Verilog pipeline stages (the latency), 2..16 or max; "
            "the table's integers do not change.", toml_hint='an integer 2..16 or "max"'),
+    Option("rom_style", "choice", RomStyle.AUTO, "Verilog ROM attribute: auto (none), block "
+           "(block RAM) or distributed (LUTs).", choices=RomStyle,
+           toml_hint="text: auto, block or distributed"),
 )
 OPTION = {o.name: o for o in OPTIONS}
 OLD_NAMES = {old: o.name for o in OPTIONS for old in o.old_names}
@@ -360,6 +371,7 @@ class TableSpec:
     guard_bits: int | None = None
     saturation: Saturation = Saturation.COUNTED
     pipeline: int | str = 2
+    rom_style: RomStyle = RomStyle.AUTO
 
     @property
     def clips_reference(self) -> bool:

@@ -7,7 +7,7 @@ and its testbench (:mod:`lutgen.export.testbench`); docs/ARITHMETIC.md lists the
 from __future__ import annotations
 
 __all__ = ["LATENCY", "CUTS", "banked", "cut_order", "deepest", "latency", "cuts_of", "lit",
-           "ext", "vec", "signed_bits", "banked_ranges"]
+           "ext", "vec", "signed_bits", "banked_ranges", "rom_attribute", "ROM_ATTRIBUTES"]
 
 LATENCY = 2  # cycles from in_valid to out_valid at the default pipeline setting
 
@@ -25,6 +25,22 @@ CUTS = {
     "round": "after the unfold and the rounding (banked linear: the shift), before the "
              "saturation",
 }
+
+
+# rom_style -> the attribute on every ROM: rom_style for Vivado (and Yosys), ramstyle for
+# Quartus; Quartus' block RAM names are per device (M9K, M10K, M20K), and it puts a
+# synchronous-read ROM there by default, so "block" sets only rom_style
+ROM_ATTRIBUTES = {
+    "auto": "",
+    "block": '(* rom_style = "block" *) ',
+    "distributed": '(* rom_style = "distributed", ramstyle = "logic" *) ',
+}
+
+
+def rom_attribute(table) -> str:
+    """The synthesis attribute in front of each ROM's declaration (``table.spec.rom_style``)."""
+    style = getattr(table.spec, "rom_style", None)
+    return ROM_ATTRIBUTES[style.value if style is not None else "auto"]
 
 
 def banked(table) -> bool:

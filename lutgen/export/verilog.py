@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from ._common import Artifact, provenance_lines
 from ._rtl import (CUTS, LATENCY, banked, banked_ranges, cut_order, cuts_of, deepest, ext,
-                   latency, lit, signed_bits, vec)
+                   latency, lit, rom_attribute, signed_bits, vec)
 from .mem import comment_block, rom_banks
 
 __all__ = ["render", "LATENCY", "latency", "deepest", "cut_order", "CUTS"]
@@ -49,6 +49,8 @@ class _Module:
         self.latency = latency(table)
         self.live: dict[str, tuple[str, str]] = {}  # value -> (signal, declaration)
         self.stage = 1
+        self.memlines: list[str] = []  # the ROMs, shared by every lane
+        self.x = "x_lane"  # this lane's input code
 
     def w(self, line: str = "") -> None:
         self.lines.append(f"    {line}" if line else "")
@@ -81,19 +83,19 @@ class _Module:
         for decl, reg, nxt in extra:
             self.regs.append(f"reg {decl}{reg};")
             assigns.append(f"{reg} <= {nxt};")
-        self.w("always @(posedge clk) begin")
+        self.w("always @(posedge clk) if (ce) begin")
         self.lines += [f"        {a}" for a in assigns] + ["    end"]
 
     # -- input stage: fold --------------------------------------------------------------
     def front(self) -> None:
-        t, bi = self.t, self.t.in_format.bits
+        t, bi, x = self.t, self.t.in_format.bits, self.x
         self.w("// ---- stage 1: fold, path selection, ROM address")
         z = t.in_format.zero_point
         if t.fold and z != 0:  # mirror about the zero point Z, the code of real 0
             si = t.in_format.signed
             self.w(f"// u = x < Z ? 2Z - x : x about Z = {z}, x widened by two bits first")
-            self.wire(f"signed [{bi + 1}:0] x_wide", ext("x", bi, si, bi + 2) if si
-                      else "{2'b00, x}")
+            self.wire(f"signed [{bi + 1}:0] x_wide", ext(x, bi, si, bi + 2) if si
+                      else f"{{2'b00, {x}}}")
             self.wire("below", f"x_wide < {lit(z, bi + 2)}")
             self.wire(f"signed [{bi + 1}:0] u", f"below ? {lit(2 * z, bi + 2)} - x_wide : x_wide")
             self.put("u", "u", f"signed [{bi + 1}:0] ")
@@ -103,15 +105,15 @@ class _Module:
             self.uw, self.us = bi + 2, True
         elif t.fold:
             self.w(f"// |x| with x widened by one bit first, so -x of {t.in_format.min_code} fits")
-            self.wire(f"signed [{bi}:0] x_wide", f"{{x[{bi - 1}], x}}")
-            self.wire(f"signed [{bi}:0] u", f"x[{bi - 1}] ? -x_wide : x_wide")
+            self.wire(f"signed [{bi}:0] x_wide", f"{{{x}[{bi - 1}], {x}}}")
+            self.wire(f"signed [{bi}:0] u", f"{x}[{bi - 1}] ? -x_wide : x_wide")
             self.put("u", "u", f"signed [{bi}:0] ")
             if self.negates:
-                self.wire("neg", f"x[{bi - 1}]", f"f(x) = F - f(|x|) for x < 0 (fold {t.fold.value})")
+                self.wire("neg", f"{x}[{bi - 1}]", f"f(x) = F - f(|x|) for x < 0 (fold {t.fold.value})")
                 self.put("neg", "neg", "")
             self.uw, self.us = bi + 1, True
         else:
-            self.put("u", "x", vec(bi, t.in_format.signed))
+            self.put("u", x, vec(bi, t.in_format.signed))
             self.uw, self.us = bi, t.in_format.signed
         self.cut("fold")
 
@@ -195,8 +197,8 @@ class _Module:
         label, param = suffix.lstrip("_") or "rom", "MEMFILE" + suffix.upper()
         sb = self.t.store_bits
         self.mems.append((label, param, f"{self.name}{suffix}.mem", len(words)))
-        self.w(f"reg {vec(sb)}{label}_mem [0:{len(words) - 1}];  // read: {note}")
-        self.w(f"initial $readmemh({param}, {label}_mem);")
+        self.memlines += [f"{rom_attribute(self.t)}reg {vec(sb)}{label}_mem [0:{len(words) - 1}];"
+                          f"  // read: {note}", f"initial $readmemh({param}, {label}_mem);"]
         self.wire(f"{vec(aw)}{label}_addr", addr)
         self.put(f"{label}_addr", f"{label}_addr", vec(aw))
         self.reads.append(label)
@@ -360,7 +362,9 @@ class _Module:
         if self.line_sides:
             pick = f"{self.get('line')} ? {self.get('line_sat')} : tab_sat"
         assert not self.live, self.live
-        self.w(f"always @(posedge clk) y <= {pick};  // stage {self.stage} ends: y registered")
+        self.w(f"always @(posedge clk) if (ce && !rst && valid_q[{self.latency - 2}]) y_lane <= {pick};")
+        self.w(f"assign y[lane*{self.t.out_format.bits} +: {self.t.out_format.bits}] = y_lane;"
+               f"  // stage {self.stage} ends: y registered, held while nothing is valid")
 
     def text(self) -> str:
         self.front()
@@ -376,11 +380,13 @@ class _Module:
         lat = self.latency
         valid = ("valid_q <= in_valid;" if lat == 2
                  else f"valid_q <= {{valid_q[{lat - 3}:0], in_valid}};")
+        body = [f"    wire {vec(fi.bits, fi.signed)}x_lane = x[lane*{fi.bits} +: {fi.bits}];",
+                f"    reg {vec(fo.bits)}y_lane;"] + [f"    {d}" for d in self.regs] + self.lines
         return comment_block(doc, "//") + _MODULE.format(
-            name=self.name, x=vec(fi.bits, fi.signed), y=vec(fo.bits, fo.signed),
+            name=self.name, bi=fi.bits, bo=fo.bits,
             params=",\n".join(f'    parameter {p} = "{f}"' for _, p, f, _ in self.mems),
-            regs="".join(f"    {d}\n" for d in self.regs), vw=lat - 2, vw1=lat - 1,
-            valid=valid, body="\n".join(self.lines))
+            mems="".join(f"    {m}\n" for m in self.memlines), vw=lat - 2, vw1=lat - 1,
+            valid=valid, body="\n".join(f"    {line}" if line else "" for line in body))
 
     def header(self) -> list[str]:
         t, fi, fo = self.t, self.t.in_format, self.t.out_format
@@ -400,28 +406,36 @@ _MODULE = """
 `default_nettype none
 
 module lutgen_{name} #(
+    parameter LANES = 1,
 {params}
 ) (
     input  wire clk,
     input  wire rst,
+    input  wire ce,
     input  wire in_valid,
-    input  wire {x}x,
+    input  wire [LANES*{bi}-1:0] x,
     output reg  out_valid,
-    output reg  {y}y
+    output wire [LANES*{bo}-1:0] y
 );
     reg [{vw}:0] valid_q;  // valid_q[k]: the value in stage k + 2 is valid
-{regs}
+{mems}
     always @(posedge clk) begin  // synchronous reset of the valid bits only
         if (rst) begin
             valid_q <= {vw1}'d0;
             out_valid <= 1'b0;
-        end else begin
+        end else if (ce) begin
             {valid}
             out_valid <= valid_q[{vw}];
         end
     end
 
+    // one datapath per lane; every lane reads the same ROMs (two lanes: one dual-port read)
+    genvar lane;
+    generate
+    for (lane = 0; lane < LANES; lane = lane + 1) begin : lanes
 {body}
+    end
+    endgenerate
 endmodule
 
 `default_nettype wire
