@@ -20,13 +20,20 @@ from __future__ import annotations
 from ._common import Artifact, provenance_lines
 from ._rtl import (CUTS, LATENCY, banked, banked_ranges, cut_order, cuts_of, deepest, ext,
                    latency, lit, rom_attribute, signed_bits, vec)
+from .axis import wrapper
 from .mem import comment_block, rom_banks
 
 __all__ = ["render", "LATENCY", "latency", "deepest", "cut_order", "CUTS"]
 
 
 def render(table, report, name: str) -> list[Artifact]:
-    return [Artifact(f"lutgen_{name}.v", _Module(table, report, name).text())]
+    module = _Module(table, report, name)
+    text = module.text()
+    axis = wrapper(name, table.in_format, table.out_format,
+                   [(p, f) for _, p, f, _ in module.mems])
+    return [Artifact(f"lutgen_{name}.v", text),
+            Artifact(f"lutgen_{name}_axis.v", comment_block(
+                provenance_lines(table, report, name), "//") + axis)]
 
 
 class _Module:
@@ -362,7 +369,8 @@ class _Module:
         if self.line_sides:
             pick = f"{self.get('line')} ? {self.get('line_sat')} : tab_sat"
         assert not self.live, self.live
-        self.w(f"always @(posedge clk) if (ce && !rst && valid_q[{self.latency - 2}]) y_lane <= {pick};")
+        self.w(f"always @(posedge clk) if (ce && !rst && valid_q[{self.latency - 2}]) "
+               f"y_lane <= {pick};")
         self.w(f"assign y[lane*{self.t.out_format.bits} +: {self.t.out_format.bits}] = y_lane;"
                f"  // stage {self.stage} ends: y registered, held while nothing is valid")
 
