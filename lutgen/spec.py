@@ -32,9 +32,10 @@ from .activations import get as get_activation
 from .errors import RangeError, SpecError
 from .fixedpoint import FixedFormat
 
-__all__ = ["Interp", "Tails", "RomStyle", "Coeffs", "Fit", "Fold", "Saturation", "Option", "OPTIONS", "OPTION",
+__all__ = ["Interp", "Tails", "Coeffs", "Fit", "Fold", "Saturation", "Option", "OPTIONS", "OPTION",
            "TableSpec", "make_spec", "spec_traits", "regenerate_args", "MAX_ENTRIES",
            "MAX_GUARD_BITS"]
+__all__ += ["RomStyle"]
 
 MAX_ENTRIES = 1 << 20
 MAX_GUARD_BITS = 24

@@ -2,11 +2,13 @@
 
 The vectors are (input code, expected output code) pairs from
 :meth:`Table.eval_int`, the bit-exact model of docs/ARITHMETIC.md. The
-testbench streams them into ``lutgen_<name>`` (one per clock, with a
-deterministic one-in-seven gap in ``in_valid`` so the valid pipeline is
-exercised), checks that ``out_valid`` follows ``in_valid`` by exactly the module's latency
-(:func:`lutgen.export.verilog.latency`), compares every ``y`` that comes out
-with ``out_valid`` against the
+testbench streams them into ``lutgen_<name>`` (one per clock, with ``in_valid``
+low one cycle in 7 and ``ce`` low one in 6 at pseudo-random points of a fixed
+``$random`` seed, and a two-cycle reset when half the vectors are in, after
+which the vectors lost in flight are sent again), checks that ``out_valid``
+follows ``in_valid`` by exactly the module's latency in enabled cycles
+(:func:`lutgen.export.verilog.latency`) and that ``y`` holds while ``out_valid``
+is low, compares every ``y`` taken (``out_valid`` and ``ce``) against the
 expected code, and prints ``PASS <n> vectors`` and calls ``$finish``, or prints
 ``FAIL ...`` and calls ``$fatal`` (a non-zero exit of the simulator). It cannot
 pass by accident: a memory file that is missing or short leaves X words, and
@@ -91,9 +93,11 @@ def render(table, report, name: str) -> list[Artifact]:
         "From another folder, give the file paths: iverilog -P tb_lutgen_"
         f"{name}.VECFILE='\"DIR/{name}_vectors.mem\"' ...",
         "(and the same for each MEMFILE* parameter).",
+        "Stalls: ce low one cycle in 6, in_valid low one in 7 ($random, fixed seed); a reset",
+        "in mid-stream; LANES (parameter): lane l gets vector i, or N - 1 - i for odd l.",
         f"Prints 'PASS {n} vectors' and finishes, or prints 'FAIL ...' and calls $fatal",
         "(non-zero exit): on a missing or short memory file (X words), an X/Z output,",
-        f"a mismatch, or a number of outputs other than {n}.",
+        f"a mismatch, y changing while out_valid is low, or a number of outputs other than {n}.",
     ], "//") + f"""
 `default_nettype none
 

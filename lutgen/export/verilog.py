@@ -116,7 +116,8 @@ class _Module:
             self.wire(f"signed [{bi}:0] u", f"{x}[{bi - 1}] ? -x_wide : x_wide")
             self.put("u", "u", f"signed [{bi}:0] ")
             if self.negates:
-                self.wire("neg", f"{x}[{bi - 1}]", f"f(x) = F - f(|x|) for x < 0 (fold {t.fold.value})")
+                self.wire("neg", f"{x}[{bi - 1}]",
+                          f"f(x) = F - f(|x|) for x < 0 (fold {t.fold.value})")
                 self.put("neg", "neg", "")
             self.uw, self.us = bi + 1, True
         else:
@@ -454,7 +455,14 @@ lutgen_{name}: y = f(x) exactly as docs/ARITHMETIC.md computes it.
   Latency: {lat} cycles (pipeline = {setting}; the latency is min(pipeline, {deepest})).
   x is sampled at a rising edge k with in_valid high; its y is on the output,
   with out_valid high, from just after edge k + {lat} - 1 ({lat} register stages).
-  One input per cycle; rst (synchronous, active high) clears the valid bits only.
+  ce (clock enable) stalls everything: only edges with ce high count, and a
+  result is taken at an edge with ce and out_valid high (tie ce high to run
+  free). y loads only with a valid result: it holds while out_valid is low.
+  One input per cycle; rst (synchronous, active high, above ce) clears the
+  valid bits only. LANES: x and y hold LANES codes (lane k in bits
+  [k*{fi.bits} +: {fi.bits}] and [k*{fo.bits} +: {fo.bits}]), one datapath per lane, every
+  lane reading the same ROMs (two lanes: the two ports of one block RAM).
+  lutgen_{name}_axis.v: this module behind AXI4-Stream ports.
   Datapath: fold (|x|, 2Z - x about Z); tail comparisons, offset, ROM addresses (line tails:
   u*M + C); ROM read; line tails' unfold, rounding, saturation; the even/odd
   swap and knot difference; one signed multiply; accumulate; unfold and one
