@@ -210,6 +210,8 @@ def test_two_lanes_share_each_rom_through_a_dual_port_block_ram(tmp_path):
     assert _brams(one) == 2  # the even and the odd bank
     assert _brams(two) == _brams(one)  # the second lane reads the second port
     assert one.get("DSP48E1") == 1 and two.get("DSP48E1") == 2  # one multiplier a lane
+    four = _xc7_cells(tmp_path, 4)  # a copy of each bank per two lanes
+    assert _brams(four) == 2 * _brams(one) and four.get("DSP48E1") == 4
 
 
 def test_rom_style_attributes_reach_the_netlist_and_move_the_roms(tmp_path):
