@@ -11,7 +11,14 @@
 //   Latency: 9 cycles (pipeline = max; the latency is min(pipeline, 9)).
 //   x is sampled at a rising edge k with in_valid high; its y is on the output,
 //   with out_valid high, from just after edge k + 9 - 1 (9 register stages).
-//   One input per cycle; rst (synchronous, active high) clears the valid bits only.
+//   ce (clock enable) stalls everything: only edges with ce high count, and a
+//   result is taken at an edge with ce and out_valid high (tie ce high to run
+//   free). y loads only with a valid result: it holds while out_valid is low.
+//   One input per cycle; rst (synchronous, active high, above ce) clears the
+//   valid bits only. LANES: x and y hold LANES codes (lane k in bits
+//   [k*16 +: 16] and [k*16 +: 16]), one datapath per lane, every
+//   lane reading the same ROMs (two lanes: the two ports of one block RAM).
+//   lutgen_gelu_axis.v: this module behind AXI4-Stream ports.
 //   Datapath: fold (|x|, 2Z - x about Z); tail comparisons, offset, ROM addresses (line tails:
 //   u*M + C); ROM read; line tails' unfold, rounding, saturation; the even/odd
 //   swap and knot difference; one signed multiply; accumulate; unfold and one
@@ -39,180 +46,191 @@
 `default_nettype none
 
 module lutgen_gelu #(
+    parameter LANES = 1,
     parameter MEMFILE_EVEN = "gelu_even.mem",
     parameter MEMFILE_ODD = "gelu_odd.mem"
 ) (
     input  wire clk,
     input  wire rst,
+    input  wire ce,
     input  wire in_valid,
-    input  wire signed [15:0] x,
+    input  wire [LANES*16-1:0] x,
     output reg  out_valid,
-    output reg  signed [15:0] y
+    output wire [LANES*16-1:0] y
 );
     reg [7:0] valid_q;  // valid_q[k]: the value in stage k + 2 is valid
-    reg signed [15:0] u_s2;
-    reg [7:0] even_addr_s3;
-    reg [6:0] odd_addr_s3;
-    reg [6:0] frac_s3;
-    reg swap_s3;
-    reg signed [24:0] left_acc_s3;
-    reg signed [24:0] right_acc_s3;
-    reg line_s3;
-    reg below_s3;
-    reg [6:0] frac_s4;
-    reg swap_s4;
-    reg signed [24:0] left_acc_s4;
-    reg signed [24:0] right_acc_s4;
-    reg line_s4;
-    reg below_s4;
-    reg [16:0] even_q;
-    reg [16:0] odd_q;
-    reg [6:0] frac_s5;
-    reg swap_s5;
-    reg line_s5;
-    reg [16:0] even_s5;
-    reg [16:0] odd_s5;
-    reg [15:0] line_sat_s5;
-    reg [6:0] frac_s6;
-    reg line_s6;
-    reg [15:0] line_sat_s6;
-    reg [16:0] base_s6;
-    reg signed [9:0] knot_d_s6;
-    reg line_s7;
-    reg [15:0] line_sat_s7;
-    reg [16:0] base_s7;
-    reg signed [17:0] prod_s7;
-    reg line_s8;
-    reg [15:0] line_sat_s8;
-    reg signed [23:0] tab_acc_s8;
-    reg line_s9;
-    reg [15:0] line_sat_s9;
-    reg signed [23:0] tab_r_s9;
+    reg [16:0] even_mem [0:128];  // read: (i + 1) >> 1
+    initial $readmemh(MEMFILE_EVEN, even_mem);
+    reg [16:0] odd_mem [0:127];  // read: i >> 1
+    initial $readmemh(MEMFILE_ODD, odd_mem);
 
     always @(posedge clk) begin  // synchronous reset of the valid bits only
         if (rst) begin
             valid_q <= 8'd0;
             out_valid <= 1'b0;
-        end else begin
+        end else if (ce) begin
             valid_q <= {valid_q[6:0], in_valid};
             out_valid <= valid_q[7];
         end
     end
 
-    // ---- stage 1: fold, path selection, ROM address
+    // one datapath per lane; every lane reads the same ROMs (two lanes: one dual-port read)
+    genvar lane;
+    generate
+    for (lane = 0; lane < LANES; lane = lane + 1) begin : lanes
+        wire signed [15:0] x_lane = x[lane*16 +: 16];
+        reg [15:0] y_lane;
+        reg signed [15:0] u_s2;
+        reg [7:0] even_addr_s3;
+        reg [6:0] odd_addr_s3;
+        reg [6:0] frac_s3;
+        reg swap_s3;
+        reg signed [24:0] left_acc_s3;
+        reg signed [24:0] right_acc_s3;
+        reg line_s3;
+        reg below_s3;
+        reg [6:0] frac_s4;
+        reg swap_s4;
+        reg signed [24:0] left_acc_s4;
+        reg signed [24:0] right_acc_s4;
+        reg line_s4;
+        reg below_s4;
+        reg [16:0] even_q;
+        reg [16:0] odd_q;
+        reg [6:0] frac_s5;
+        reg swap_s5;
+        reg line_s5;
+        reg [16:0] even_s5;
+        reg [16:0] odd_s5;
+        reg [15:0] line_sat_s5;
+        reg [6:0] frac_s6;
+        reg line_s6;
+        reg [15:0] line_sat_s6;
+        reg [16:0] base_s6;
+        reg signed [9:0] knot_d_s6;
+        reg line_s7;
+        reg [15:0] line_sat_s7;
+        reg [16:0] base_s7;
+        reg signed [17:0] prod_s7;
+        reg line_s8;
+        reg [15:0] line_sat_s8;
+        reg signed [23:0] tab_acc_s8;
+        reg line_s9;
+        reg [15:0] line_sat_s9;
+        reg signed [23:0] tab_r_s9;
+        // ---- stage 1: fold, path selection, ROM address
 
-    // ---- register cut 'fold': stage 2 begins
-    always @(posedge clk) begin
-        u_s2 <= x;
+        // ---- register cut 'fold': stage 2 begins
+        always @(posedge clk) if (ce) begin
+            u_s2 <= x_lane;
+        end
+        wire [16:0] d = {{1{u_s2[15]}}, u_s2} - -17'sd16061;  // d = u - LO
+        wire below = d[16];  // u < LO
+        wire above = ~d[16] & |d[15:15];  // u >= HI
+        wire [14:0] off = d[14:0];  // off = u - LO; clamp tails hold the table's ends
+        wire [7:0] seg = off[14:7];  // i = off >> S
+        // knot k sits in bank k & 1 at word k >> 1: T[i] and T[i+1] in one cycle
+        wire [7:0] even_addr = {1'b0, seg[7:1]} + {{7{1'b0}}, seg[0]};
+        wire [6:0] odd_addr = seg[7:1];
+        wire [6:0] frac = off[6:0];  // w = off & (2^S - 1)
+        wire swap = seg[0];  // i odd: T[i] is in the odd bank
+        // line tails (asymptotes): acc = u*M + C, R = K
+        wire signed [24:0] u_acc = {{9{u_s2[15]}}, u_s2};
+        wire signed [24:0] left_acc = 25'sd0;  // M = 0, C = 0, K = 1
+        wire signed [24:0] right_acc = (u_acc <<< 1);  // M = 2, C = 0, K = 1
+        wire line = below | above;  // u is in a line tail
+
+        // ---- register cut 'addr': stage 3 begins
+        always @(posedge clk) if (ce) begin
+            even_addr_s3 <= even_addr;
+            odd_addr_s3 <= odd_addr;
+            frac_s3 <= frac;
+            swap_s3 <= swap;
+            left_acc_s3 <= left_acc;
+            right_acc_s3 <= right_acc;
+            line_s3 <= line;
+            below_s3 <= below;
+        end
+
+        // ---- register cut 'read': stage 4 begins
+        always @(posedge clk) if (ce) begin
+            frac_s4 <= frac_s3;
+            swap_s4 <= swap_s3;
+            left_acc_s4 <= left_acc_s3;
+            right_acc_s4 <= right_acc_s3;
+            line_s4 <= line_s3;
+            below_s4 <= below_s3;
+            even_q <= even_mem[even_addr_s3];
+            odd_q <= odd_mem[odd_addr_s3];
+        end
+        wire signed [24:0] left_y_sum = left_acc_s4 + 25'sd1;  // add half
+        wire signed [24:0] left_y = left_y_sum >>> 1;  // round_shift(acc, 1): arithmetic shift
+        wire signed [24:0] right_y_sum = right_acc_s4 + 25'sd1;  // add half
+        wire signed [24:0] right_y = right_y_sum >>> 1;  // round_shift(acc, 1): arithmetic shift
+        wire signed [24:0] line_y = below_s4 ? left_y : right_y;
+        wire [15:0] line_sat = (&line_y[24:15] | ~|line_y[24:15]) ? line_y[15:0] :
+            line_y[24] ? 16'd32768 : 16'd32767;  // saturate to s16.12
+
+        // ---- register cut 'rom': stage 5 begins
+        always @(posedge clk) if (ce) begin
+            frac_s5 <= frac_s4;
+            swap_s5 <= swap_s4;
+            line_s5 <= line_s4;
+            even_s5 <= even_q;
+            odd_s5 <= odd_q;
+            line_sat_s5 <= line_sat;
+        end
+        wire [16:0] knot_a = swap_s5 ? odd_s5 : even_s5;  // T[i]
+        wire [16:0] knot_b = swap_s5 ? even_s5 : odd_s5;  // T[i+1]
+        wire [16:0] base = knot_a + 17'd1;  // A = T[i] + 2^(G-1)
+        wire [17:0] knot_d_full = {{1{knot_b[16]}}, knot_b} - {{1{knot_a[16]}}, knot_a};
+        wire signed [9:0] knot_d = knot_d_full[9:0];  // D, in [-33, 289]
+
+        // ---- register cut 'diff': stage 6 begins
+        always @(posedge clk) if (ce) begin
+            frac_s6 <= frac_s5;
+            line_s6 <= line_s5;
+            line_sat_s6 <= line_sat_s5;
+            base_s6 <= base;
+            knot_d_s6 <= knot_d;
+        end
+        wire signed [7:0] frac_signed = {1'b0, frac_s6};  // w >= 0 as a signed factor
+        wire signed [17:0] prod = knot_d_s6 * frac_signed;  // D * w: one signed multiplier (narrow operands, extended by the context)
+
+        // ---- register cut 'mul': stage 7 begins
+        always @(posedge clk) if (ce) begin
+            line_s7 <= line_s6;
+            line_sat_s7 <= line_sat_s6;
+            base_s7 <= base_s6;
+            prod_s7 <= prod;
+        end
+        wire signed [23:0] base_sh = {base_s7, 7'd0};  // A << S
+        wire signed [23:0] tab_acc = base_sh + {{6{prod_s7[17]}}, prod_s7};  // (A << S) + D * w, the rounding half included
+
+        // ---- register cut 'acc': stage 8 begins
+        always @(posedge clk) if (ce) begin
+            line_s8 <= line_s7;
+            line_sat_s8 <= line_sat_s7;
+            tab_acc_s8 <= tab_acc;
+        end
+        wire signed [23:0] tab_y = tab_acc_s8 >>> 8;  // round_shift: the half was added to A; shift by R = 8
+
+        // ---- register cut 'round': stage 9 begins
+        always @(posedge clk) if (ce) begin
+            line_s9 <= line_s8;
+            line_sat_s9 <= line_sat_s8;
+            tab_r_s9 <= tab_y;
+        end
+        wire [15:0] tab_sat = (&tab_r_s9[23:15] | ~|tab_r_s9[23:15]) ? tab_r_s9[15:0] :
+            tab_r_s9[23] ? 16'd32768 : 16'd32767;  // saturate to s16.12
+        always @(posedge clk) if (ce && !rst && valid_q[7]) y_lane <= line_s9 ? line_sat_s9 : tab_sat;
+        assign y[lane*16 +: 16] = y_lane;  // stage 9 ends: y registered, held while nothing is valid
+
+        // never read: the offset inside a segment (none/nearest), clamps
+        // of a one-code table; Verilator's --unused-regexp knows the name
+        wire _unused_ok = &{1'b0, knot_d_full[17:10], 1'b0};
     end
-    wire [16:0] d = {{1{u_s2[15]}}, u_s2} - -17'sd16061;  // d = u - LO
-    wire below = d[16];  // u < LO
-    wire above = ~d[16] & |d[15:15];  // u >= HI
-    wire [14:0] off = d[14:0];  // off = u - LO; clamp tails hold the table's ends
-    wire [7:0] seg = off[14:7];  // i = off >> S
-    // knot k sits in bank k & 1 at word k >> 1: T[i] and T[i+1] in one cycle
-    reg [16:0] even_mem [0:128];  // read: (i + 1) >> 1
-    initial $readmemh(MEMFILE_EVEN, even_mem);
-    wire [7:0] even_addr = {1'b0, seg[7:1]} + {{7{1'b0}}, seg[0]};
-    reg [16:0] odd_mem [0:127];  // read: i >> 1
-    initial $readmemh(MEMFILE_ODD, odd_mem);
-    wire [6:0] odd_addr = seg[7:1];
-    wire [6:0] frac = off[6:0];  // w = off & (2^S - 1)
-    wire swap = seg[0];  // i odd: T[i] is in the odd bank
-    // line tails (asymptotes): acc = u*M + C, R = K
-    wire signed [24:0] u_acc = {{9{u_s2[15]}}, u_s2};
-    wire signed [24:0] left_acc = 25'sd0;  // M = 0, C = 0, K = 1
-    wire signed [24:0] right_acc = (u_acc <<< 1);  // M = 2, C = 0, K = 1
-    wire line = below | above;  // u is in a line tail
-
-    // ---- register cut 'addr': stage 3 begins
-    always @(posedge clk) begin
-        even_addr_s3 <= even_addr;
-        odd_addr_s3 <= odd_addr;
-        frac_s3 <= frac;
-        swap_s3 <= swap;
-        left_acc_s3 <= left_acc;
-        right_acc_s3 <= right_acc;
-        line_s3 <= line;
-        below_s3 <= below;
-    end
-
-    // ---- register cut 'read': stage 4 begins
-    always @(posedge clk) begin
-        frac_s4 <= frac_s3;
-        swap_s4 <= swap_s3;
-        left_acc_s4 <= left_acc_s3;
-        right_acc_s4 <= right_acc_s3;
-        line_s4 <= line_s3;
-        below_s4 <= below_s3;
-        even_q <= even_mem[even_addr_s3];
-        odd_q <= odd_mem[odd_addr_s3];
-    end
-    wire signed [24:0] left_y_sum = left_acc_s4 + 25'sd1;  // add half
-    wire signed [24:0] left_y = left_y_sum >>> 1;  // round_shift(acc, 1): arithmetic shift
-    wire signed [24:0] right_y_sum = right_acc_s4 + 25'sd1;  // add half
-    wire signed [24:0] right_y = right_y_sum >>> 1;  // round_shift(acc, 1): arithmetic shift
-    wire signed [24:0] line_y = below_s4 ? left_y : right_y;
-    wire [15:0] line_sat = (&line_y[24:15] | ~|line_y[24:15]) ? line_y[15:0] :
-        line_y[24] ? 16'd32768 : 16'd32767;  // saturate to s16.12
-
-    // ---- register cut 'rom': stage 5 begins
-    always @(posedge clk) begin
-        frac_s5 <= frac_s4;
-        swap_s5 <= swap_s4;
-        line_s5 <= line_s4;
-        even_s5 <= even_q;
-        odd_s5 <= odd_q;
-        line_sat_s5 <= line_sat;
-    end
-    wire [16:0] knot_a = swap_s5 ? odd_s5 : even_s5;  // T[i]
-    wire [16:0] knot_b = swap_s5 ? even_s5 : odd_s5;  // T[i+1]
-    wire [16:0] base = knot_a + 17'd1;  // A = T[i] + 2^(G-1)
-    wire [17:0] knot_d_full = {{1{knot_b[16]}}, knot_b} - {{1{knot_a[16]}}, knot_a};
-    wire signed [9:0] knot_d = knot_d_full[9:0];  // D, in [-33, 289]
-
-    // ---- register cut 'diff': stage 6 begins
-    always @(posedge clk) begin
-        frac_s6 <= frac_s5;
-        line_s6 <= line_s5;
-        line_sat_s6 <= line_sat_s5;
-        base_s6 <= base;
-        knot_d_s6 <= knot_d;
-    end
-    wire signed [7:0] frac_signed = {1'b0, frac_s6};  // w >= 0 as a signed factor
-    wire signed [17:0] prod = knot_d_s6 * frac_signed;  // D * w: one signed multiplier (narrow operands, extended by the context)
-
-    // ---- register cut 'mul': stage 7 begins
-    always @(posedge clk) begin
-        line_s7 <= line_s6;
-        line_sat_s7 <= line_sat_s6;
-        base_s7 <= base_s6;
-        prod_s7 <= prod;
-    end
-    wire signed [23:0] base_sh = {base_s7, 7'd0};  // A << S
-    wire signed [23:0] tab_acc = base_sh + {{6{prod_s7[17]}}, prod_s7};  // (A << S) + D * w, the rounding half included
-
-    // ---- register cut 'acc': stage 8 begins
-    always @(posedge clk) begin
-        line_s8 <= line_s7;
-        line_sat_s8 <= line_sat_s7;
-        tab_acc_s8 <= tab_acc;
-    end
-    wire signed [23:0] tab_y = tab_acc_s8 >>> 8;  // round_shift: the half was added to A; shift by R = 8
-
-    // ---- register cut 'round': stage 9 begins
-    always @(posedge clk) begin
-        line_s9 <= line_s8;
-        line_sat_s9 <= line_sat_s8;
-        tab_r_s9 <= tab_y;
-    end
-    wire [15:0] tab_sat = (&tab_r_s9[23:15] | ~|tab_r_s9[23:15]) ? tab_r_s9[15:0] :
-        tab_r_s9[23] ? 16'd32768 : 16'd32767;  // saturate to s16.12
-    always @(posedge clk) y <= line_s9 ? line_sat_s9 : tab_sat;  // stage 9 ends: y registered
-
-    // never read: the offset inside a segment (none/nearest), clamps
-    // of a one-code table; Verilator's --unused-regexp knows the name
-    wire _unused_ok = &{1'b0, knot_d_full[17:10], 1'b0};
+    endgenerate
 endmodule
 
 `default_nettype wire

@@ -11,7 +11,14 @@
 //   Latency: 9 cycles (pipeline = max; the latency is min(pipeline, 9)).
 //   x is sampled at a rising edge k with in_valid high; its y is on the output,
 //   with out_valid high, from just after edge k + 9 - 1 (9 register stages).
-//   One input per cycle; rst (synchronous, active high) clears the valid bits only.
+//   ce (clock enable) stalls everything: only edges with ce high count, and a
+//   result is taken at an edge with ce and out_valid high (tie ce high to run
+//   free). y loads only with a valid result: it holds while out_valid is low.
+//   One input per cycle; rst (synchronous, active high, above ce) clears the
+//   valid bits only. LANES: x and y hold LANES codes (lane k in bits
+//   [k*16 +: 16] and [k*16 +: 16]), one datapath per lane, every
+//   lane reading the same ROMs (two lanes: the two ports of one block RAM).
+//   lutgen_sigmoid_axis.v: this module behind AXI4-Stream ports.
 //   Datapath: fold (|x|, 2Z - x about Z); tail comparisons, offset, ROM addresses (line tails:
 //   u*M + C); ROM read; line tails' unfold, rounding, saturation; the even/odd
 //   swap and knot difference; one signed multiply; accumulate; unfold and one
@@ -39,145 +46,156 @@
 `default_nettype none
 
 module lutgen_sigmoid #(
+    parameter LANES = 1,
     parameter MEMFILE_EVEN = "sigmoid_even.mem",
     parameter MEMFILE_ODD = "sigmoid_odd.mem"
 ) (
     input  wire clk,
     input  wire rst,
+    input  wire ce,
     input  wire in_valid,
-    input  wire signed [15:0] x,
+    input  wire [LANES*16-1:0] x,
     output reg  out_valid,
-    output reg  signed [15:0] y
+    output wire [LANES*16-1:0] y
 );
     reg [7:0] valid_q;  // valid_q[k]: the value in stage k + 2 is valid
-    reg signed [16:0] u_s2;
-    reg neg_s2;
-    reg neg_s3;
-    reg [6:0] even_addr_s3;
-    reg [5:0] odd_addr_s3;
-    reg [7:0] frac_s3;
-    reg swap_s3;
-    reg neg_s4;
-    reg [7:0] frac_s4;
-    reg swap_s4;
-    reg [15:0] even_q;
-    reg [15:0] odd_q;
-    reg neg_s5;
-    reg [7:0] frac_s5;
-    reg swap_s5;
-    reg [15:0] even_s5;
-    reg [15:0] odd_s5;
-    reg [7:0] frac_s6;
-    reg [16:0] base_s6;
-    reg signed [11:0] knot_d_s6;
-    reg [16:0] base_s7;
-    reg signed [20:0] prod_s7;
-    reg signed [25:0] tab_acc_s8;
-    reg signed [25:0] tab_r_s9;
+    reg [15:0] even_mem [0:64];  // read: (i + 1) >> 1
+    initial $readmemh(MEMFILE_EVEN, even_mem);
+    reg [15:0] odd_mem [0:63];  // read: i >> 1
+    initial $readmemh(MEMFILE_ODD, odd_mem);
 
     always @(posedge clk) begin  // synchronous reset of the valid bits only
         if (rst) begin
             valid_q <= 8'd0;
             out_valid <= 1'b0;
-        end else begin
+        end else if (ce) begin
             valid_q <= {valid_q[6:0], in_valid};
             out_valid <= valid_q[7];
         end
     end
 
-    // ---- stage 1: fold, path selection, ROM address
-    // |x| with x widened by one bit first, so -x of -32768 fits
-    wire signed [16:0] x_wide = {x[15], x};
-    wire signed [16:0] u = x[15] ? -x_wide : x_wide;
-    wire neg = x[15];  // f(x) = F - f(|x|) for x < 0 (fold point)
+    // one datapath per lane; every lane reads the same ROMs (two lanes: one dual-port read)
+    genvar lane;
+    generate
+    for (lane = 0; lane < LANES; lane = lane + 1) begin : lanes
+        wire signed [15:0] x_lane = x[lane*16 +: 16];
+        reg [15:0] y_lane;
+        reg signed [16:0] u_s2;
+        reg neg_s2;
+        reg neg_s3;
+        reg [6:0] even_addr_s3;
+        reg [5:0] odd_addr_s3;
+        reg [7:0] frac_s3;
+        reg swap_s3;
+        reg neg_s4;
+        reg [7:0] frac_s4;
+        reg swap_s4;
+        reg [15:0] even_q;
+        reg [15:0] odd_q;
+        reg neg_s5;
+        reg [7:0] frac_s5;
+        reg swap_s5;
+        reg [15:0] even_s5;
+        reg [15:0] odd_s5;
+        reg [7:0] frac_s6;
+        reg [16:0] base_s6;
+        reg signed [11:0] knot_d_s6;
+        reg [16:0] base_s7;
+        reg signed [20:0] prod_s7;
+        reg signed [25:0] tab_acc_s8;
+        reg signed [25:0] tab_r_s9;
+        // ---- stage 1: fold, path selection, ROM address
+        // |x| with x widened by one bit first, so -x of -32768 fits
+        wire signed [16:0] x_wide = {x_lane[15], x_lane};
+        wire signed [16:0] u = x_lane[15] ? -x_wide : x_wide;
+        wire neg = x_lane[15];  // f(x) = F - f(|x|) for x < 0 (fold point)
 
-    // ---- register cut 'fold': stage 2 begins
-    always @(posedge clk) begin
-        u_s2 <= u;
-        neg_s2 <= neg;
+        // ---- register cut 'fold': stage 2 begins
+        always @(posedge clk) if (ce) begin
+            u_s2 <= u;
+            neg_s2 <= neg;
+        end
+        wire [17:0] d = {{1{u_s2[16]}}, u_s2} - 18'sd0;  // d = u - LO
+        wire above = ~d[17] & |d[16:15];  // u >= HI
+        wire [14:0] off = above ? 15'd32767 : d[14:0];  // off = u - LO; clamp tails hold the table's ends
+        wire [6:0] seg = off[14:8];  // i = off >> S
+        // knot k sits in bank k & 1 at word k >> 1: T[i] and T[i+1] in one cycle
+        wire [6:0] even_addr = {1'b0, seg[6:1]} + {{6{1'b0}}, seg[0]};
+        wire [5:0] odd_addr = seg[6:1];
+        wire [7:0] frac = off[7:0];  // w = off & (2^S - 1)
+        wire swap = seg[0];  // i odd: T[i] is in the odd bank
+
+        // ---- register cut 'addr': stage 3 begins
+        always @(posedge clk) if (ce) begin
+            neg_s3 <= neg_s2;
+            even_addr_s3 <= even_addr;
+            odd_addr_s3 <= odd_addr;
+            frac_s3 <= frac;
+            swap_s3 <= swap;
+        end
+
+        // ---- register cut 'read': stage 4 begins
+        always @(posedge clk) if (ce) begin
+            neg_s4 <= neg_s3;
+            frac_s4 <= frac_s3;
+            swap_s4 <= swap_s3;
+            even_q <= even_mem[even_addr_s3];
+            odd_q <= odd_mem[odd_addr_s3];
+        end
+
+        // ---- register cut 'rom': stage 5 begins
+        always @(posedge clk) if (ce) begin
+            neg_s5 <= neg_s4;
+            frac_s5 <= frac_s4;
+            swap_s5 <= swap_s4;
+            even_s5 <= even_q;
+            odd_s5 <= odd_q;
+        end
+        wire [15:0] knot_a = swap_s5 ? odd_s5 : even_s5;  // T[i]
+        wire [15:0] knot_p = swap_s5 ^ neg_s5 ? even_s5 : odd_s5;  // neg ? T[i] : T[i+1]
+        wire [15:0] knot_q = swap_s5 ^ neg_s5 ? odd_s5 : even_s5;  // neg ? T[i+1] : T[i]
+        wire [16:0] knot_x = {17{neg_s5}} ^ {{1{1'b0}}, knot_a};  // neg ? ~T[i] : T[i]
+        wire [16:0] base = knot_x + (neg_s5 ? 17'd65539 : 17'd2);  // A: the knot unfolded (F = 65536) plus 2^(G-1)
+        wire [16:0] knot_d_full = {{1{1'b0}}, knot_p} - {{1{1'b0}}, knot_q};
+        wire signed [11:0] knot_d = knot_d_full[11:0];  // D, in [-1025, 1025]
+
+        // ---- register cut 'diff': stage 6 begins
+        always @(posedge clk) if (ce) begin
+            frac_s6 <= frac_s5;
+            base_s6 <= base;
+            knot_d_s6 <= knot_d;
+        end
+        wire signed [8:0] frac_signed = {1'b0, frac_s6};  // w >= 0 as a signed factor
+        wire signed [20:0] prod = knot_d_s6 * frac_signed;  // D * w: one signed multiplier (narrow operands, extended by the context)
+
+        // ---- register cut 'mul': stage 7 begins
+        always @(posedge clk) if (ce) begin
+            base_s7 <= base_s6;
+            prod_s7 <= prod;
+        end
+        wire signed [24:0] base_sh = {base_s7, 8'd0};  // A << S
+        wire signed [25:0] tab_acc = {{1{base_sh[24]}}, base_sh} + {{5{prod_s7[20]}}, prod_s7};  // (A << S) + D * w, the rounding half included
+
+        // ---- register cut 'acc': stage 8 begins
+        always @(posedge clk) if (ce) begin
+            tab_acc_s8 <= tab_acc;
+        end
+        wire signed [25:0] tab_y = tab_acc_s8 >>> 10;  // round_shift: the half was added to A; shift by R = 10
+
+        // ---- register cut 'round': stage 9 begins
+        always @(posedge clk) if (ce) begin
+            tab_r_s9 <= tab_y;
+        end
+        wire [15:0] tab_sat = (&tab_r_s9[25:15] | ~|tab_r_s9[25:15]) ? tab_r_s9[15:0] :
+            tab_r_s9[25] ? 16'd32768 : 16'd32767;  // saturate to s16.14
+        always @(posedge clk) if (ce && !rst && valid_q[7]) y_lane <= tab_sat;
+        assign y[lane*16 +: 16] = y_lane;  // stage 9 ends: y registered, held while nothing is valid
+
+        // never read: the offset inside a segment (none/nearest), clamps
+        // of a one-code table; Verilator's --unused-regexp knows the name
+        wire _unused_ok = &{1'b0, knot_d_full[16:12], 1'b0};
     end
-    wire [17:0] d = {{1{u_s2[16]}}, u_s2} - 18'sd0;  // d = u - LO
-    wire above = ~d[17] & |d[16:15];  // u >= HI
-    wire [14:0] off = above ? 15'd32767 : d[14:0];  // off = u - LO; clamp tails hold the table's ends
-    wire [6:0] seg = off[14:8];  // i = off >> S
-    // knot k sits in bank k & 1 at word k >> 1: T[i] and T[i+1] in one cycle
-    reg [15:0] even_mem [0:64];  // read: (i + 1) >> 1
-    initial $readmemh(MEMFILE_EVEN, even_mem);
-    wire [6:0] even_addr = {1'b0, seg[6:1]} + {{6{1'b0}}, seg[0]};
-    reg [15:0] odd_mem [0:63];  // read: i >> 1
-    initial $readmemh(MEMFILE_ODD, odd_mem);
-    wire [5:0] odd_addr = seg[6:1];
-    wire [7:0] frac = off[7:0];  // w = off & (2^S - 1)
-    wire swap = seg[0];  // i odd: T[i] is in the odd bank
-
-    // ---- register cut 'addr': stage 3 begins
-    always @(posedge clk) begin
-        neg_s3 <= neg_s2;
-        even_addr_s3 <= even_addr;
-        odd_addr_s3 <= odd_addr;
-        frac_s3 <= frac;
-        swap_s3 <= swap;
-    end
-
-    // ---- register cut 'read': stage 4 begins
-    always @(posedge clk) begin
-        neg_s4 <= neg_s3;
-        frac_s4 <= frac_s3;
-        swap_s4 <= swap_s3;
-        even_q <= even_mem[even_addr_s3];
-        odd_q <= odd_mem[odd_addr_s3];
-    end
-
-    // ---- register cut 'rom': stage 5 begins
-    always @(posedge clk) begin
-        neg_s5 <= neg_s4;
-        frac_s5 <= frac_s4;
-        swap_s5 <= swap_s4;
-        even_s5 <= even_q;
-        odd_s5 <= odd_q;
-    end
-    wire [15:0] knot_a = swap_s5 ? odd_s5 : even_s5;  // T[i]
-    wire [15:0] knot_p = swap_s5 ^ neg_s5 ? even_s5 : odd_s5;  // neg ? T[i] : T[i+1]
-    wire [15:0] knot_q = swap_s5 ^ neg_s5 ? odd_s5 : even_s5;  // neg ? T[i+1] : T[i]
-    wire [16:0] knot_x = {17{neg_s5}} ^ {{1{1'b0}}, knot_a};  // neg ? ~T[i] : T[i]
-    wire [16:0] base = knot_x + (neg_s5 ? 17'd65539 : 17'd2);  // A: the knot unfolded (F = 65536) plus 2^(G-1)
-    wire [16:0] knot_d_full = {{1{1'b0}}, knot_p} - {{1{1'b0}}, knot_q};
-    wire signed [11:0] knot_d = knot_d_full[11:0];  // D, in [-1025, 1025]
-
-    // ---- register cut 'diff': stage 6 begins
-    always @(posedge clk) begin
-        frac_s6 <= frac_s5;
-        base_s6 <= base;
-        knot_d_s6 <= knot_d;
-    end
-    wire signed [8:0] frac_signed = {1'b0, frac_s6};  // w >= 0 as a signed factor
-    wire signed [20:0] prod = knot_d_s6 * frac_signed;  // D * w: one signed multiplier (narrow operands, extended by the context)
-
-    // ---- register cut 'mul': stage 7 begins
-    always @(posedge clk) begin
-        base_s7 <= base_s6;
-        prod_s7 <= prod;
-    end
-    wire signed [24:0] base_sh = {base_s7, 8'd0};  // A << S
-    wire signed [25:0] tab_acc = {{1{base_sh[24]}}, base_sh} + {{5{prod_s7[20]}}, prod_s7};  // (A << S) + D * w, the rounding half included
-
-    // ---- register cut 'acc': stage 8 begins
-    always @(posedge clk) begin
-        tab_acc_s8 <= tab_acc;
-    end
-    wire signed [25:0] tab_y = tab_acc_s8 >>> 10;  // round_shift: the half was added to A; shift by R = 10
-
-    // ---- register cut 'round': stage 9 begins
-    always @(posedge clk) begin
-        tab_r_s9 <= tab_y;
-    end
-    wire [15:0] tab_sat = (&tab_r_s9[25:15] | ~|tab_r_s9[25:15]) ? tab_r_s9[15:0] :
-        tab_r_s9[25] ? 16'd32768 : 16'd32767;  // saturate to s16.14
-    always @(posedge clk) y <= tab_sat;  // stage 9 ends: y registered
-
-    // never read: the offset inside a segment (none/nearest), clamps
-    // of a one-code table; Verilator's --unused-regexp knows the name
-    wire _unused_ok = &{1'b0, knot_d_full[16:12], 1'b0};
+    endgenerate
 endmodule
 
 `default_nettype wire

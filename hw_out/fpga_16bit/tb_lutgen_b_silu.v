@@ -14,9 +14,11 @@
 // Run: iverilog -g2005 -o tb tb_lutgen_b_silu.v lutgen_b_silu.v && vvp -n tb
 // From another folder, give the file paths: iverilog -P tb_lutgen_b_silu.VECFILE='"DIR/b_silu_vectors.mem"' ...
 // (and the same for each MEMFILE* parameter).
+// Stalls: ce low one cycle in 6, in_valid low one in 7 ($random, fixed seed); a reset
+// in mid-stream; LANES (parameter): lane l gets vector i, or N - 1 - i for odd l.
 // Prints 'PASS 65536 vectors' and finishes, or prints 'FAIL ...' and calls $fatal
 // (non-zero exit): on a missing or short memory file (X words), an X/Z output,
-// a mismatch, or a number of outputs other than 65536.
+// a mismatch, y changing while out_valid is low, or a number of outputs other than 65536.
 
 `default_nettype none
 
@@ -24,28 +26,41 @@ module tb_lutgen_b_silu;
     parameter VECFILE = "b_silu_vectors.mem";
     parameter MEMFILE_EVEN = "b_silu_even.mem";
     parameter MEMFILE_ODD = "b_silu_odd.mem";
+    parameter LANES = 1;  // lane l gets vector i (l even) or N - 1 - i (l odd)
     localparam N = 65536;
     localparam LATENCY = 9;
+    localparam BI = 16;
+    localparam BO = 16;
 
     reg [15:0] vectors [0:2*N-1];
     reg clk = 1'b0;
     reg rst = 1'b1;
+    reg ce = 1'b1;
     reg in_valid = 1'b0;
-    reg signed [15:0] x = 16'd0;
+    reg [LANES*BI-1:0] x = 0;
     wire out_valid;
-    wire signed [15:0] y;
+    wire [LANES*BO-1:0] y;
+    reg [LANES*BO-1:0] last_y = 0;  // y as it was at the last edge with out_valid high
+    reg seen = 1'b0;
     integer sent = 0;
     integer got = 0;
     integer bad = 0;
     integer cycle = 0;
+    integer resets = 3;  // cycles of reset still to drive: 3 at the start, 2 in mid-stream
+    integer midstream = 0;  // has the mid-stream reset happened?
+    integer seed = 1952933230;
     integer k;
-    reg [LATENCY-1:0] sent_valid = 0;  // in_valid as sampled at the last LATENCY edges
+    integer l;
+    reg go;
+    reg [LATENCY-1:0] sent_valid = 0;  // the valid bits as the module must hold them
 
     lutgen_b_silu #(
+        .LANES(LANES),
         .MEMFILE_EVEN(MEMFILE_EVEN),
         .MEMFILE_ODD(MEMFILE_ODD)
     ) dut (
-        .clk(clk), .rst(rst), .in_valid(in_valid), .x(x), .out_valid(out_valid), .y(y)
+        .clk(clk), .rst(rst), .ce(ce), .in_valid(in_valid), .x(x), .out_valid(out_valid),
+        .y(y)
     );
 
     always #5 clk = ~clk;
@@ -57,28 +72,61 @@ module tb_lutgen_b_silu;
         end
     endtask
 
-    // drive on the falling edge: one vector per cycle, no vector every 7th cycle
+    function integer pick(input integer lane, input integer i);
+        pick = (lane % 2) != 0 ? N - 1 - i : i;
+    endfunction
+
+    // drive on the falling edge: ce low one cycle in 6 and in_valid low one in 7, at
+    // pseudo-random points ($random of a fixed seed), and a reset of 2 cycles when half
+    // the vectors are in; a reset loses what is in flight, so the vectors after the last
+    // output taken are sent again
     always @(negedge clk) begin
         cycle = cycle + 1;
-        if (rst || sent == N || cycle % 7 == 0) begin
+        if (rst) sent = got;  // the module was reset at the last edge: nothing in flight
+        if (midstream == 0 && sent >= N / 2 && N >= 4) begin
+            midstream = 1;
+            resets = 2;
+        end
+        go = ($random(seed) % 6) != 0;
+        ce <= go;
+        if (resets > 0) begin
+            resets = resets - 1;
+            rst <= 1'b1;
             in_valid <= 1'b0;
         end else begin
-            in_valid <= 1'b1;
-            x <= vectors[2*sent][15:0];
-            sent = sent + 1;
+            rst <= 1'b0;
+            if (sent == N || ($random(seed) % 7) == 0) begin
+                in_valid <= 1'b0;
+            end else begin
+                in_valid <= 1'b1;
+                for (l = 0; l < LANES; l = l + 1)
+                    x[l*BI +: BI] <= vectors[2*pick(l, sent)][BI-1:0];
+                if (go) sent = sent + 1;  // taken at the next edge (ce high, rst low)
+            end
         end
     end
 
-    // check on the rising edge: outputs arrive in order, LATENCY cycles after their input
+    // check on the rising edge: outputs arrive in order, LATENCY enabled cycles after
+    // their input; an output is taken at an edge with out_valid and ce high; y holds
+    // while out_valid is low
     always @(posedge clk) begin
-        if (!rst && ^out_valid === 1'bx) fail("out_valid is X or Z");
+        if (^out_valid === 1'bx && !rst) fail("out_valid is X or Z");
         if (!rst && out_valid !== sent_valid[LATENCY-1]) begin
             $display("out_valid %b at cycle %0d, expected %b: the latency is not %0d",
                      out_valid, cycle, sent_valid[LATENCY-1], LATENCY);
             fail("out_valid does not follow in_valid by LATENCY cycles");
         end
-        sent_valid <= {sent_valid[LATENCY-2:0], in_valid & !rst};
+        if (rst) sent_valid <= 0;
+        else if (ce) sent_valid <= {sent_valid[LATENCY-2:0], in_valid};
+        if (out_valid === 1'b0 && seen && y !== last_y) begin
+            $display("y %b at cycle %0d, was %b", y, cycle, last_y);
+            fail("y changed while out_valid is low");
+        end
         if (out_valid === 1'b1) begin
+            seen = 1'b1;
+            last_y = y;
+        end
+        if (out_valid === 1'b1 && ce) begin
             if (^y === 1'bx) begin
                 $display("output %0d is X or Z: y=%b", got, y);
                 fail("an output is X or Z");
@@ -86,12 +134,16 @@ module tb_lutgen_b_silu;
             if (got >= N) begin
                 bad = bad + 1;
                 $display("extra output %0d: y=%0d", got, y);
-            end else if (y !== vectors[2*got+1][15:0]) begin
-                bad = bad + 1;
-                if (bad <= 10)
-                    $display("mismatch %0d: x=%0d expected %0d got %0d", got,
-                             $signed(vectors[2*got][15:0]),
-                             $signed(vectors[2*got+1][15:0]), y);
+            end else begin
+                for (l = 0; l < LANES; l = l + 1)
+                    if (y[l*BO +: BO] !== vectors[2*pick(l, got)+1][BO-1:0]) begin
+                        bad = bad + 1;
+                        if (bad <= 10)
+                            $display("mismatch %0d: x=%0d expected %0d got %0d", pick(l, got),
+                                     $signed(vectors[2*pick(l, got)][BI-1:0]),
+                                     $signed(vectors[2*pick(l, got)+1][BO-1:0]),
+                                     $signed(y[l*BO +: BO]));
+                    end
             end
             got = got + 1;
         end
@@ -115,16 +167,19 @@ module tb_lutgen_b_silu;
                 $display("word %0d of %0s is X: missing or short memory file", k, MEMFILE_ODD);
                 fail("memory file missing or short");
             end
-        repeat (3) @(posedge clk);
-        rst <= 1'b0;
-        wait (sent == N);
-        repeat (LATENCY + 2) @(posedge clk);
+        wait (sent == N && (midstream || N < 4) && !rst);
+        k = 0;
+        while (got < N && k < 16 * LATENCY + 64) begin  // ce is low one cycle in 6
+            @(posedge clk);
+            k = k + 1;
+        end
+        repeat (2 * LATENCY + 4) @(posedge clk);  // an extra output would come in here
         if (got != N) begin
             $display("FAIL %0d outputs for %0d inputs", got, N);
             $fatal(1, "FAIL %0d outputs for %0d inputs", got, N);
         end else if (bad != 0) begin
-            $display("FAIL %0d of %0d", bad, N);
-            $fatal(1, "FAIL %0d of %0d", bad, N);
+            $display("FAIL %0d of %0d", bad, LANES * N);
+            $fatal(1, "FAIL %0d of %0d", bad, LANES * N);
         end
         $display("PASS %0d vectors", got);
         $finish;

@@ -11,7 +11,14 @@
 //   Latency: 2 cycles (pipeline = 2; the latency is min(pipeline, 6)).
 //   x is sampled at a rising edge k with in_valid high; its y is on the output,
 //   with out_valid high, from just after edge k + 2 - 1 (2 register stages).
-//   One input per cycle; rst (synchronous, active high) clears the valid bits only.
+//   ce (clock enable) stalls everything: only edges with ce high count, and a
+//   result is taken at an edge with ce and out_valid high (tie ce high to run
+//   free). y loads only with a valid result: it holds while out_valid is low.
+//   One input per cycle; rst (synchronous, active high, above ce) clears the
+//   valid bits only. LANES: x and y hold LANES codes (lane k in bits
+//   [k*8 +: 8] and [k*8 +: 8]), one datapath per lane, every
+//   lane reading the same ROMs (two lanes: the two ports of one block RAM).
+//   lutgen_linear_tails_axis.v: this module behind AXI4-Stream ports.
 //   Datapath: fold (|x|, 2Z - x about Z); tail comparisons, offset, ROM addresses (line tails:
 //   u*M + C); ROM read; line tails' unfold, rounding, saturation; the even/odd
 //   swap and knot difference; one signed multiply; accumulate; unfold and one
@@ -31,66 +38,77 @@
 `default_nettype none
 
 module lutgen_linear_tails #(
+    parameter LANES = 1,
     parameter MEMFILE = "linear_tails.mem"
 ) (
     input  wire clk,
     input  wire rst,
+    input  wire ce,
     input  wire in_valid,
-    input  wire signed [7:0] x,
+    input  wire [LANES*8-1:0] x,
     output reg  out_valid,
-    output reg  signed [7:0] y
+    output wire [LANES*8-1:0] y
 );
     reg [0:0] valid_q;  // valid_q[k]: the value in stage k + 2 is valid
-    reg signed [8:0] left_acc_s2;
-    reg signed [8:0] right_acc_s2;
-    reg line_s2;
-    reg below_s2;
-    reg [4:0] rom_q;
+    reg [4:0] rom_mem [0:3];  // read: i
+    initial $readmemh(MEMFILE, rom_mem);
 
     always @(posedge clk) begin  // synchronous reset of the valid bits only
         if (rst) begin
             valid_q <= 1'd0;
             out_valid <= 1'b0;
-        end else begin
+        end else if (ce) begin
             valid_q <= in_valid;
             out_valid <= valid_q[0];
         end
     end
 
-    // ---- stage 1: fold, path selection, ROM address
-    wire [8:0] d = {{1{x[7]}}, x} - -9'sd16;  // d = u - LO
-    wire below = d[8];  // u < LO
-    wire above = ~d[8] & |d[7:5];  // u >= HI
-    wire [4:0] off = d[4:0];  // off = u - LO; clamp tails hold the table's ends
-    wire [1:0] seg = off[4:3];  // i = off >> S
-    reg [4:0] rom_mem [0:3];  // read: i
-    initial $readmemh(MEMFILE, rom_mem);
-    wire [1:0] rom_addr = seg;
-    // line tails (asymptotes): acc = u*M + C, R = K
-    wire signed [8:0] u_acc = {{1{x[7]}}, x};
-    wire signed [8:0] left_acc = (u_acc <<< 0);  // M = 1, C = 0, K = 0
-    wire signed [8:0] right_acc = (u_acc <<< 0);  // M = 1, C = 0, K = 0
-    wire line = below | above;  // u is in a line tail
+    // one datapath per lane; every lane reads the same ROMs (two lanes: one dual-port read)
+    genvar lane;
+    generate
+    for (lane = 0; lane < LANES; lane = lane + 1) begin : lanes
+        wire signed [7:0] x_lane = x[lane*8 +: 8];
+        reg [7:0] y_lane;
+        reg signed [8:0] left_acc_s2;
+        reg signed [8:0] right_acc_s2;
+        reg line_s2;
+        reg below_s2;
+        reg [4:0] rom_q;
+        // ---- stage 1: fold, path selection, ROM address
+        wire [8:0] d = {{1{x_lane[7]}}, x_lane} - -9'sd16;  // d = u - LO
+        wire below = d[8];  // u < LO
+        wire above = ~d[8] & |d[7:5];  // u >= HI
+        wire [4:0] off = d[4:0];  // off = u - LO; clamp tails hold the table's ends
+        wire [1:0] seg = off[4:3];  // i = off >> S
+        wire [1:0] rom_addr = seg;
+        // line tails (asymptotes): acc = u*M + C, R = K
+        wire signed [8:0] u_acc = {{1{x_lane[7]}}, x_lane};
+        wire signed [8:0] left_acc = (u_acc <<< 0);  // M = 1, C = 0, K = 0
+        wire signed [8:0] right_acc = (u_acc <<< 0);  // M = 1, C = 0, K = 0
+        wire line = below | above;  // u is in a line tail
 
-    // ---- register cut 'read': stage 2 begins
-    always @(posedge clk) begin
-        left_acc_s2 <= left_acc;
-        right_acc_s2 <= right_acc;
-        line_s2 <= line;
-        below_s2 <= below;
-        rom_q <= rom_mem[rom_addr];
+        // ---- register cut 'read': stage 2 begins
+        always @(posedge clk) if (ce) begin
+            left_acc_s2 <= left_acc;
+            right_acc_s2 <= right_acc;
+            line_s2 <= line;
+            below_s2 <= below;
+            rom_q <= rom_mem[rom_addr];
+        end
+        wire signed [8:0] line_y = below_s2 ? left_acc_s2 : right_acc_s2;
+        wire [7:0] line_sat = (&line_y[8:7] | ~|line_y[8:7]) ? line_y[7:0] :
+            line_y[8] ? 8'd128 : 8'd127;  // saturate to s8.4
+        wire signed [8:0] tab_acc = {{4{rom_q[4]}}, rom_q};
+        wire [7:0] tab_sat = (&tab_acc[8:7] | ~|tab_acc[8:7]) ? tab_acc[7:0] :
+            tab_acc[8] ? 8'd128 : 8'd127;  // saturate to s8.4
+        always @(posedge clk) if (ce && !rst && valid_q[0]) y_lane <= line_s2 ? line_sat : tab_sat;
+        assign y[lane*8 +: 8] = y_lane;  // stage 2 ends: y registered, held while nothing is valid
+
+        // never read: the offset inside a segment (none/nearest), clamps
+        // of a one-code table; Verilator's --unused-regexp knows the name
+        wire _unused_ok = &{1'b0, off[2:0], 1'b0};
     end
-    wire signed [8:0] line_y = below_s2 ? left_acc_s2 : right_acc_s2;
-    wire [7:0] line_sat = (&line_y[8:7] | ~|line_y[8:7]) ? line_y[7:0] :
-        line_y[8] ? 8'd128 : 8'd127;  // saturate to s8.4
-    wire signed [8:0] tab_acc = {{4{rom_q[4]}}, rom_q};
-    wire [7:0] tab_sat = (&tab_acc[8:7] | ~|tab_acc[8:7]) ? tab_acc[7:0] :
-        tab_acc[8] ? 8'd128 : 8'd127;  // saturate to s8.4
-    always @(posedge clk) y <= line_s2 ? line_sat : tab_sat;  // stage 2 ends: y registered
-
-    // never read: the offset inside a segment (none/nearest), clamps
-    // of a one-code table; Verilator's --unused-regexp knows the name
-    wire _unused_ok = &{1'b0, off[2:0], 1'b0};
+    endgenerate
 endmodule
 
 `default_nettype wire

@@ -11,7 +11,14 @@
 //   Latency: 2 cycles (pipeline = 2; the latency is min(pipeline, 9)).
 //   x is sampled at a rising edge k with in_valid high; its y is on the output,
 //   with out_valid high, from just after edge k + 2 - 1 (2 register stages).
-//   One input per cycle; rst (synchronous, active high) clears the valid bits only.
+//   ce (clock enable) stalls everything: only edges with ce high count, and a
+//   result is taken at an edge with ce and out_valid high (tie ce high to run
+//   free). y loads only with a valid result: it holds while out_valid is low.
+//   One input per cycle; rst (synchronous, active high, above ce) clears the
+//   valid bits only. LANES: x and y hold LANES codes (lane k in bits
+//   [k*8 +: 8] and [k*8 +: 8]), one datapath per lane, every
+//   lane reading the same ROMs (two lanes: the two ports of one block RAM).
+//   lutgen_sigmoid_fold_axis.v: this module behind AXI4-Stream ports.
 //   Datapath: fold (|x|, 2Z - x about Z); tail comparisons, offset, ROM addresses (line tails:
 //   u*M + C); ROM read; line tails' unfold, rounding, saturation; the even/odd
 //   swap and knot difference; one signed multiply; accumulate; unfold and one
@@ -39,79 +46,90 @@
 `default_nettype none
 
 module lutgen_sigmoid_fold #(
+    parameter LANES = 1,
     parameter MEMFILE_EVEN = "sigmoid_fold_even.mem",
     parameter MEMFILE_ODD = "sigmoid_fold_odd.mem"
 ) (
     input  wire clk,
     input  wire rst,
+    input  wire ce,
     input  wire in_valid,
-    input  wire signed [7:0] x,
+    input  wire [LANES*8-1:0] x,
     output reg  out_valid,
-    output reg  signed [7:0] y
+    output wire [LANES*8-1:0] y
 );
     reg [0:0] valid_q;  // valid_q[k]: the value in stage k + 2 is valid
-    reg neg_s2;
-    reg [2:0] frac_s2;
-    reg swap_s2;
-    reg [9:0] even_q;
-    reg [9:0] odd_q;
+    reg [9:0] even_mem [0:8];  // read: (i + 1) >> 1
+    initial $readmemh(MEMFILE_EVEN, even_mem);
+    reg [9:0] odd_mem [0:7];  // read: i >> 1
+    initial $readmemh(MEMFILE_ODD, odd_mem);
 
     always @(posedge clk) begin  // synchronous reset of the valid bits only
         if (rst) begin
             valid_q <= 1'd0;
             out_valid <= 1'b0;
-        end else begin
+        end else if (ce) begin
             valid_q <= in_valid;
             out_valid <= valid_q[0];
         end
     end
 
-    // ---- stage 1: fold, path selection, ROM address
-    // |x| with x widened by one bit first, so -x of -128 fits
-    wire signed [8:0] x_wide = {x[7], x};
-    wire signed [8:0] u = x[7] ? -x_wide : x_wide;
-    wire neg = x[7];  // f(x) = F - f(|x|) for x < 0 (fold point)
-    wire [9:0] d = {{1{u[8]}}, u} - 10'sd0;  // d = u - LO
-    wire above = ~d[9] & |d[8:7];  // u >= HI
-    wire [6:0] off = above ? 7'd127 : d[6:0];  // off = u - LO; clamp tails hold the table's ends
-    wire [3:0] seg = off[6:3];  // i = off >> S
-    // knot k sits in bank k & 1 at word k >> 1: T[i] and T[i+1] in one cycle
-    reg [9:0] even_mem [0:8];  // read: (i + 1) >> 1
-    initial $readmemh(MEMFILE_EVEN, even_mem);
-    wire [3:0] even_addr = {1'b0, seg[3:1]} + {{3{1'b0}}, seg[0]};
-    reg [9:0] odd_mem [0:7];  // read: i >> 1
-    initial $readmemh(MEMFILE_ODD, odd_mem);
-    wire [2:0] odd_addr = seg[3:1];
-    wire [2:0] frac = off[2:0];  // w = off & (2^S - 1)
-    wire swap = seg[0];  // i odd: T[i] is in the odd bank
+    // one datapath per lane; every lane reads the same ROMs (two lanes: one dual-port read)
+    genvar lane;
+    generate
+    for (lane = 0; lane < LANES; lane = lane + 1) begin : lanes
+        wire signed [7:0] x_lane = x[lane*8 +: 8];
+        reg [7:0] y_lane;
+        reg neg_s2;
+        reg [2:0] frac_s2;
+        reg swap_s2;
+        reg [9:0] even_q;
+        reg [9:0] odd_q;
+        // ---- stage 1: fold, path selection, ROM address
+        // |x| with x widened by one bit first, so -x of -128 fits
+        wire signed [8:0] x_wide = {x_lane[7], x_lane};
+        wire signed [8:0] u = x_lane[7] ? -x_wide : x_wide;
+        wire neg = x_lane[7];  // f(x) = F - f(|x|) for x < 0 (fold point)
+        wire [9:0] d = {{1{u[8]}}, u} - 10'sd0;  // d = u - LO
+        wire above = ~d[9] & |d[8:7];  // u >= HI
+        wire [6:0] off = above ? 7'd127 : d[6:0];  // off = u - LO; clamp tails hold the table's ends
+        wire [3:0] seg = off[6:3];  // i = off >> S
+        // knot k sits in bank k & 1 at word k >> 1: T[i] and T[i+1] in one cycle
+        wire [3:0] even_addr = {1'b0, seg[3:1]} + {{3{1'b0}}, seg[0]};
+        wire [2:0] odd_addr = seg[3:1];
+        wire [2:0] frac = off[2:0];  // w = off & (2^S - 1)
+        wire swap = seg[0];  // i odd: T[i] is in the odd bank
 
-    // ---- register cut 'read': stage 2 begins
-    always @(posedge clk) begin
-        neg_s2 <= neg;
-        frac_s2 <= frac;
-        swap_s2 <= swap;
-        even_q <= even_mem[even_addr];
-        odd_q <= odd_mem[odd_addr];
+        // ---- register cut 'read': stage 2 begins
+        always @(posedge clk) if (ce) begin
+            neg_s2 <= neg;
+            frac_s2 <= frac;
+            swap_s2 <= swap;
+            even_q <= even_mem[even_addr];
+            odd_q <= odd_mem[odd_addr];
+        end
+        wire [9:0] knot_a = swap_s2 ? odd_q : even_q;  // T[i]
+        wire [9:0] knot_p = swap_s2 ^ neg_s2 ? even_q : odd_q;  // neg ? T[i] : T[i+1]
+        wire [9:0] knot_q = swap_s2 ^ neg_s2 ? odd_q : even_q;  // neg ? T[i+1] : T[i]
+        wire [10:0] knot_x = {11{neg_s2}} ^ {{1{1'b0}}, knot_a};  // neg ? ~T[i] : T[i]
+        wire [10:0] base = knot_x + (neg_s2 ? 11'd517 : 11'd4);  // A: the knot unfolded (F = 512) plus 2^(G-1)
+        wire [10:0] knot_d_full = {{1{1'b0}}, knot_p} - {{1{1'b0}}, knot_q};
+        wire signed [6:0] knot_d = knot_d_full[6:0];  // D, in [-63, 63]
+        wire signed [3:0] frac_signed = {1'b0, frac_s2};  // w >= 0 as a signed factor
+        wire signed [10:0] prod = knot_d * frac_signed;  // D * w: one signed multiplier (narrow operands, extended by the context)
+        wire signed [13:0] base_sh = {base, 3'd0};  // A << S
+        wire signed [13:0] tab_acc = base_sh + {{3{prod[10]}}, prod};  // (A << S) + D * w, the rounding half included
+        wire signed [13:0] tab_y = tab_acc >>> 6;  // round_shift: the half was added to A; shift by R = 6
+        wire [7:0] tab_sat = (&tab_y[13:7] | ~|tab_y[13:7]) ? tab_y[7:0] :
+            tab_y[13] ? 8'd128 : 8'd127;  // saturate to s8.6
+        always @(posedge clk) if (ce && !rst && valid_q[0]) y_lane <= tab_sat;
+        assign y[lane*8 +: 8] = y_lane;  // stage 2 ends: y registered, held while nothing is valid
+
+        // never read: the offset inside a segment (none/nearest), clamps
+        // of a one-code table; Verilator's --unused-regexp knows the name
+        wire _unused_ok = &{1'b0, knot_d_full[10:7], 1'b0};
     end
-    wire [9:0] knot_a = swap_s2 ? odd_q : even_q;  // T[i]
-    wire [9:0] knot_p = swap_s2 ^ neg_s2 ? even_q : odd_q;  // neg ? T[i] : T[i+1]
-    wire [9:0] knot_q = swap_s2 ^ neg_s2 ? odd_q : even_q;  // neg ? T[i+1] : T[i]
-    wire [10:0] knot_x = {11{neg_s2}} ^ {{1{1'b0}}, knot_a};  // neg ? ~T[i] : T[i]
-    wire [10:0] base = knot_x + (neg_s2 ? 11'd517 : 11'd4);  // A: the knot unfolded (F = 512) plus 2^(G-1)
-    wire [10:0] knot_d_full = {{1{1'b0}}, knot_p} - {{1{1'b0}}, knot_q};
-    wire signed [6:0] knot_d = knot_d_full[6:0];  // D, in [-63, 63]
-    wire signed [3:0] frac_signed = {1'b0, frac_s2};  // w >= 0 as a signed factor
-    wire signed [10:0] prod = knot_d * frac_signed;  // D * w: one signed multiplier (narrow operands, extended by the context)
-    wire signed [13:0] base_sh = {base, 3'd0};  // A << S
-    wire signed [13:0] tab_acc = base_sh + {{3{prod[10]}}, prod};  // (A << S) + D * w, the rounding half included
-    wire signed [13:0] tab_y = tab_acc >>> 6;  // round_shift: the half was added to A; shift by R = 6
-    wire [7:0] tab_sat = (&tab_y[13:7] | ~|tab_y[13:7]) ? tab_y[7:0] :
-        tab_y[13] ? 8'd128 : 8'd127;  // saturate to s8.6
-    always @(posedge clk) y <= tab_sat;  // stage 2 ends: y registered
-
-    // never read: the offset inside a segment (none/nearest), clamps
-    // of a one-code table; Verilator's --unused-regexp knows the name
-    wire _unused_ok = &{1'b0, knot_d_full[10:7], 1'b0};
+    endgenerate
 endmodule
 
 `default_nettype wire

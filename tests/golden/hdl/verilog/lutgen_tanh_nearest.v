@@ -11,7 +11,14 @@
 //   Latency: 2 cycles (pipeline = 2; the latency is min(pipeline, 6)).
 //   x is sampled at a rising edge k with in_valid high; its y is on the output,
 //   with out_valid high, from just after edge k + 2 - 1 (2 register stages).
-//   One input per cycle; rst (synchronous, active high) clears the valid bits only.
+//   ce (clock enable) stalls everything: only edges with ce high count, and a
+//   result is taken at an edge with ce and out_valid high (tie ce high to run
+//   free). y loads only with a valid result: it holds while out_valid is low.
+//   One input per cycle; rst (synchronous, active high, above ce) clears the
+//   valid bits only. LANES: x and y hold LANES codes (lane k in bits
+//   [k*8 +: 8] and [k*8 +: 8]), one datapath per lane, every
+//   lane reading the same ROMs (two lanes: the two ports of one block RAM).
+//   lutgen_tanh_nearest_axis.v: this module behind AXI4-Stream ports.
 //   Datapath: fold (|x|, 2Z - x about Z); tail comparisons, offset, ROM addresses (line tails:
 //   u*M + C); ROM read; line tails' unfold, rounding, saturation; the even/odd
 //   swap and knot difference; one signed multiply; accumulate; unfold and one
@@ -31,51 +38,62 @@
 `default_nettype none
 
 module lutgen_tanh_nearest #(
+    parameter LANES = 1,
     parameter MEMFILE = "tanh_nearest.mem"
 ) (
     input  wire clk,
     input  wire rst,
+    input  wire ce,
     input  wire in_valid,
-    input  wire signed [7:0] x,
+    input  wire [LANES*8-1:0] x,
     output reg  out_valid,
-    output reg  signed [7:0] y
+    output wire [LANES*8-1:0] y
 );
     reg [0:0] valid_q;  // valid_q[k]: the value in stage k + 2 is valid
-    reg [7:0] rom_q;
+    reg [7:0] rom_mem [0:8];  // read: j = (off + 2^(S-1)) >> S = i + off[S-1]
+    initial $readmemh(MEMFILE, rom_mem);
 
     always @(posedge clk) begin  // synchronous reset of the valid bits only
         if (rst) begin
             valid_q <= 1'd0;
             out_valid <= 1'b0;
-        end else begin
+        end else if (ce) begin
             valid_q <= in_valid;
             out_valid <= valid_q[0];
         end
     end
 
-    // ---- stage 1: fold, path selection, ROM address
-    wire [8:0] d = {{1{x[7]}}, x} - -9'sd64;  // d = u - LO
-    wire below = d[8];  // u < LO
-    wire above = ~d[8] & |d[7:7];  // u >= HI
-    wire [6:0] off = below ? 7'd0 : above ? 7'd127 : d[6:0];  // off = u - LO; clamp tails hold the table's ends
-    wire [2:0] seg = off[6:4];  // i = off >> S
-    reg [7:0] rom_mem [0:8];  // read: j = (off + 2^(S-1)) >> S = i + off[S-1]
-    initial $readmemh(MEMFILE, rom_mem);
-    wire [3:0] rom_addr = {1'b0, seg} + {{3{1'b0}}, off[3]};
+    // one datapath per lane; every lane reads the same ROMs (two lanes: one dual-port read)
+    genvar lane;
+    generate
+    for (lane = 0; lane < LANES; lane = lane + 1) begin : lanes
+        wire signed [7:0] x_lane = x[lane*8 +: 8];
+        reg [7:0] y_lane;
+        reg [7:0] rom_q;
+        // ---- stage 1: fold, path selection, ROM address
+        wire [8:0] d = {{1{x_lane[7]}}, x_lane} - -9'sd64;  // d = u - LO
+        wire below = d[8];  // u < LO
+        wire above = ~d[8] & |d[7:7];  // u >= HI
+        wire [6:0] off = below ? 7'd0 : above ? 7'd127 : d[6:0];  // off = u - LO; clamp tails hold the table's ends
+        wire [2:0] seg = off[6:4];  // i = off >> S
+        wire [3:0] rom_addr = {1'b0, seg} + {{3{1'b0}}, off[3]};
 
-    // ---- register cut 'read': stage 2 begins
-    always @(posedge clk) begin
-        rom_q <= rom_mem[rom_addr];
+        // ---- register cut 'read': stage 2 begins
+        always @(posedge clk) if (ce) begin
+            rom_q <= rom_mem[rom_addr];
+        end
+        wire signed [7:0] tab_acc = rom_q;
+        wire signed [8:0] tab_sat_wide = {{1{tab_acc[7]}}, tab_acc};
+        wire [7:0] tab_sat = (&tab_sat_wide[8:7] | ~|tab_sat_wide[8:7]) ? tab_sat_wide[7:0] :
+            tab_sat_wide[8] ? 8'd128 : 8'd127;  // saturate to s8.6
+        always @(posedge clk) if (ce && !rst && valid_q[0]) y_lane <= tab_sat;
+        assign y[lane*8 +: 8] = y_lane;  // stage 2 ends: y registered, held while nothing is valid
+
+        // never read: the offset inside a segment (none/nearest), clamps
+        // of a one-code table; Verilator's --unused-regexp knows the name
+        wire _unused_ok = &{1'b0, off[2:0], 1'b0};
     end
-    wire signed [7:0] tab_acc = rom_q;
-    wire signed [8:0] tab_sat_wide = {{1{tab_acc[7]}}, tab_acc};
-    wire [7:0] tab_sat = (&tab_sat_wide[8:7] | ~|tab_sat_wide[8:7]) ? tab_sat_wide[7:0] :
-        tab_sat_wide[8] ? 8'd128 : 8'd127;  // saturate to s8.6
-    always @(posedge clk) y <= tab_sat;  // stage 2 ends: y registered
-
-    // never read: the offset inside a segment (none/nearest), clamps
-    // of a one-code table; Verilator's --unused-regexp knows the name
-    wire _unused_ok = &{1'b0, off[2:0], 1'b0};
+    endgenerate
 endmodule
 
 `default_nettype wire
