@@ -268,13 +268,15 @@ class _Search:
             tops.append(top)
         if "minimax" in self.fits:
             for opts, top in zip(configs, tops):
-                mm = self._minimax_below(opts, top - 1, target, best)
+                mm = self._below(opts, Coeffs.MINIMAX, top - 1, target, best)
                 if better(mm):
                     best = mm
         if "faithful" in self.fits and self.budget_lsb <= 1.0:
             # exact faithful entries: the narrowest words at sample's entries and below
+            # (top 0: even one entry per input code missed with sampled entries: none tried)
             for opts, top in zip(configs, tops):
-                fa = self._faithful_below(opts, top, target, best)
+                start = min(top, self._top_log2(opts)) if top > 0 else -1
+                fa = self._below(opts, Coeffs.FAITHFUL, start, target, best)
                 if better(fa):
                     best = fa
         return best
@@ -339,36 +341,20 @@ class _Search:
         span = math.ceil(fin.real_to_codes(hi)) - lo_code
         return min(16, max(0, (span - 1).bit_length()))
 
-    def _minimax_below(self, opts, top, target, best) -> Design | None:
-        """Minimax from ``2^top`` entries down, halving while it still meets the target."""
+    def _below(self, opts, coeffs, top, target, best) -> Design | None:
+        """``coeffs`` entries from ``2^top`` down, halving while they still meet the target.
 
-        found = None
-        for k in range(top, -1, -1):
-            o = {**opts, "coeffs": Coeffs.MINIMAX, "entries": 1 << k}
-            if not self._may_afford(self.compile({**o, "coeffs": Coeffs.SAMPLE}), best):
-                continue  # a minimax compile can take seconds: skip the hopeless ones
-            if not self._affordable(self.compile(o), best):
-                continue
-            design = self.measure(o)
-            if design is None or not self.violation(design.report) < target:
-                break
-            found = design
-        return found
-
-    def _faithful_below(self, opts, top, target, best) -> Design | None:
-        """Faithful entries from ``2^top`` entries down, while they exist and meet the target.
-
-        ``top`` 0 means even one entry per input code misses the target with sampled
-        entries: faithful ones are not tried there.
+        A layout without faithful entries ends the walk (fewer entries cannot do
+        better); a minimax layout that cannot be built is only skipped.
         """
         found = None
-        for k in range(min(top, self._top_log2(opts)) if top > 0 else -1, -1, -1):
-            o = {**opts, "coeffs": Coeffs.FAITHFUL, "entries": 1 << k}
+        for k in range(top, -1, -1):
+            o = {**opts, "coeffs": coeffs, "entries": 1 << k}
             if not self._may_afford(self.compile({**o, "coeffs": Coeffs.SAMPLE}), best):
-                continue
+                continue  # fitting entries can take seconds: skip the hopeless ones
             table = self.compile(o)
-            if table is None:
-                break  # no faithful entries at this many: fewer cannot do better
+            if table is None and coeffs is Coeffs.FAITHFUL:
+                break
             if not self._affordable(table, best):
                 continue
             design = self.measure(o)
