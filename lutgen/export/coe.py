@@ -11,7 +11,7 @@ files allow before the keywords.
 from __future__ import annotations
 
 from ._common import Artifact, provenance_lines
-from .mem import comment_block, hex_word, rom_banks, word_kind
+from .mem import comment_block, hex_word, rom_files, word_kind
 
 __all__ = ["render"]
 
@@ -20,11 +20,7 @@ WORDS_PER_LINE = 8
 
 def render(table, report, name: str) -> list[Artifact]:
     """``<name>.coe`` (the whole table) and, for a banked linear table, one per bank."""
-    values = [int(v) for v in table.values]
-    arts = [_coe(table, report, name, "", "the whole table: word k is T[k]", values)]
-    arts += [_coe(table, report, name, suffix, f"bank of lutgen_{name}.v: {what}", words)
-             for suffix, what, words in rom_banks(table) if suffix]
-    return arts
+    return [_coe(table, report, name, *rom) for rom in rom_files(table, name)]
 
 
 def _coe(table, report, name, suffix, what, values) -> Artifact:

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 from ._common import Artifact, provenance_lines, stored_meaning
 
-__all__ = ["render", "rom_banks", "twos_complement", "hex_word", "comment_block", "word_kind"]
+__all__ = ["render", "rom_banks", "rom_files", "twos_complement", "hex_word", "comment_block",
+           "word_kind"]
 
 
 def twos_complement(value: int, bits: int) -> int:
@@ -62,6 +63,17 @@ def rom_banks(table) -> list[tuple[str, str, list[int]]]:
             ("_odd", "odd knots: word k is T[2k+1]", values[1::2]),
         ]
     return [("", "the whole table: word k is T[k]", values)]
+
+
+def rom_files(table, name: str) -> list[tuple[str, str, list[int]]]:
+    """The memory files an exporter writes: ``(file suffix, what, words)``.
+
+    The whole table, and for a banked linear table each bank the module reads too.
+    """
+    values = [int(v) for v in table.values]
+    return [("", "the whole table: word k is T[k]", values)] + [
+        (suffix, f"bank of lutgen_{name}.v: {what}", words)
+        for suffix, what, words in rom_banks(table) if suffix]
 
 
 def _layout(table) -> str:

@@ -10,18 +10,14 @@ goes in ``--`` comment lines, which Quartus accepts anywhere in the file.
 from __future__ import annotations
 
 from ._common import Artifact, provenance_lines
-from .mem import comment_block, hex_word, rom_banks, word_kind
+from .mem import comment_block, hex_word, rom_files, word_kind
 
 __all__ = ["render"]
 
 
 def render(table, report, name: str) -> list[Artifact]:
     """``<name>.mif`` (the whole table) and, for a banked linear table, one per bank."""
-    values = [int(v) for v in table.values]
-    arts = [_mif(table, report, name, "", "the whole table: word k is T[k]", values)]
-    arts += [_mif(table, report, name, suffix, f"bank of lutgen_{name}.v: {what}", words)
-             for suffix, what, words in rom_banks(table) if suffix]
-    return arts
+    return [_mif(table, report, name, *rom) for rom in rom_files(table, name)]
 
 
 def _mif(table, report, name, suffix, what, values) -> Artifact:
