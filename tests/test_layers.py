@@ -24,6 +24,7 @@ RANK = {
     "softmax": 3.6, "softmax_analysis": 3.7,  # the composite softmax fits its tables
     "export": 4, "plot": 4.5,  # plot writes through export's atomic_write
     "batch": 5, "verify": 5.5,
+    "torch": 5.8, "model_budget": 5.85,  # integrations: the only modules that import torch
     "_cli_support": 5.9, "_cli_softmax": 5.95, "cli": 6,
 }
 FORBIDDEN_THIRD_PARTY = {
@@ -82,6 +83,24 @@ def test_imports_point_down_the_layers(path, module):
                 assert RANK[other] < RANK[layer], f"{module} imports {target} (a higher layer)"
         if third:
             assert third not in FORBIDDEN_THIRD_PARTY.get(layer, set()), f"{module} imports {third}"
+
+
+INTEGRATIONS = {"torch": {"torch"}, "model_budget": {"torch"}}  # layer -> packages it may use
+
+
+@pytest.mark.parametrize("path,module", MODULES, ids=[m for _, m in MODULES])
+def test_only_the_integrations_import_torch(path, module):
+    allowed = INTEGRATIONS.get(_layer(module), set())
+    assert all(third in allowed for _, third in _imports(path, module)
+               if third in {"torch"}), f"{module} imports torch"
+
+
+def test_lutgen_and_its_cli_load_no_torch():
+    """The core works without the [torch] extra: importing it, or the CLI, loads no torch."""
+    code = ("import sys, lutgen, lutgen.cli, lutgen.table, lutgen.batch, lutgen.search\n"
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_nothing_imports_the_cli():
