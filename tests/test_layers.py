@@ -25,6 +25,7 @@ RANK = {
     "export": 4, "plot": 4.5,  # plot writes through export's atomic_write
     "batch": 5, "verify": 5.5,
     "torch": 5.8, "model_budget": 5.85,  # integrations: the only modules that import torch
+    "model_report": 5.86,  # what a model-level budget writes (no torch)
     "_cli_support": 5.9, "_cli_softmax": 5.95, "cli": 6,
 }
 FORBIDDEN_THIRD_PARTY = {
