@@ -28,6 +28,7 @@ from ._cli_support import (
     table_options,
 )
 from ._cli_softmax import COMMANDS as SOFTMAX_COMMANDS
+from ._cli_budget import budget_cmd
 from ._text import up
 from .activations import CATEGORIES, activations, get
 from .spec import Interp
@@ -50,6 +51,7 @@ def cli():
 
 
 cli.routes = {"softmax": SOFTMAX_COMMANDS}  # a composite, not a table: docs/SOFTMAX.md
+cli.add_command(budget_cmd)  # a model-level budget (PyTorch): docs/QUANTIZED.md
 
 
 def _format_params(act) -> str:

@@ -23,6 +23,7 @@ __all__ = [
     "ProjectError",
     "did_you_mean",
 ]
+__all__ += ["ModelError"]
 
 
 class LutgenError(Exception):
@@ -70,6 +71,10 @@ class ExportError(LutgenError, ValueError):
 
 class ProjectError(LutgenError, ValueError):
     """A project file (``lutgen batch``) with a bad entry; the message names it."""
+
+
+class ModelError(LutgenError, ValueError):
+    """A model (``lutgen budget --torch``) that cannot be loaded or run on the data given."""
 
 
 def did_you_mean(name: str, choices) -> str:

@@ -27,14 +27,14 @@ import torch
 
 from . import __version__
 from .analysis import Distribution, ErrorReport, analyze
-from .errors import SpecError
+from .errors import LutgenError, ModelError, SpecError
 from .export import identifier
 from .fixedpoint import FixedFormat
 from .search import fit
 from .torch import TableActivation, activation_modules, activation_of
 
 __all__ = ["Criterion", "ModelFigures", "Choice", "ModelBudgetResult", "model_budget",
-           "observe_formats", "LADDER", "STORAGE"]
+           "observe_formats", "load_model", "check_runs", "LADDER", "STORAGE"]
 
 LADDER = (0.5, 1, 2, 4, 8, 16, 32)  # output LSBs: the error budgets each table is fitted to
 STORAGE = {"int8": (torch.qint8, None), "uint8": (torch.quint8, None),
@@ -234,6 +234,53 @@ def _observe(model, calib, modules, storage, batch_size):
     return formats, samples
 
 
+# ---- loading and running the model --------------------------------------------------------
+def load_model(path) -> "torch.nn.Module":
+    """A whole ``nn.Module`` saved with ``torch.save(model, path)``, on the CPU, in eval mode.
+
+    Loading unpickles the file (``weights_only=False``): load only files you trust.
+    TorchScript is refused (its activations are compiled into the graph and cannot be
+    swapped), and so is a state_dict (it holds no layers). Raises :class:`ModelError`.
+    """
+    import warnings
+
+    where = f"--torch {str(path)!r}"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = torch.load(path, map_location="cpu", weights_only=False)
+    except FileNotFoundError:
+        raise ModelError(f"{where} does not exist") from None
+    except (ModuleNotFoundError, AttributeError) as exc:
+        raise ModelError(f"cannot load {where}: the model's code is not importable ({exc}); "
+                         "run where its module is on PYTHONPATH") from None
+    except Exception as exc:  # torch raises many types for a file that is no model
+        raise ModelError(f"cannot load {where}: not a model saved with torch.save "
+                         f"({type(exc).__name__})") from None
+    if isinstance(model, torch.jit.ScriptModule):
+        raise ModelError(f"{where} is TorchScript: its activations are compiled into the "
+                         "graph and cannot be swapped; save the nn.Module itself with "
+                         "torch.save(model, PATH)")
+    if not isinstance(model, torch.nn.Module):
+        raise ModelError(f"{where} holds a {type(model).__name__}, not a model (a state_dict "
+                         "has no layers); save the module with torch.save(model, PATH)")
+    return model.eval()
+
+
+def check_runs(model, x, what: str) -> None:
+    """Run ``model`` on the first sample of ``x``; a :class:`ModelError` naming ``what`` if
+    it cannot (a shape or dtype the model does not take)."""
+    dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
+    try:
+        with torch.no_grad():
+            model(_tensor(x, what, dtype)[:1])
+    except LutgenError:
+        raise
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelError(f"the model cannot run on {what}: {first}") from None
+
+
 # ---- running the model ----------------------------------------------------------------------
 def _run(model, x, batch_size=None):
     with torch.no_grad():
@@ -331,7 +378,8 @@ def model_budget(model, calib, eval_data, *, labels=None, formats=None, modules=
     labels : optional
         Class labels of ``eval_data``: the accuracy is reported (not a criterion).
     formats : mapping, optional
-        Module name -> ``(in_format, out_format)``; the modules not listed are observed.
+        Module name -> ``(in_format, out_format)``; what is not given (a module not
+        listed, or None in place of a format) is observed on ``calib``.
     modules : iterable of str, optional
         The activation modules to replace [default: every one lutgen knows].
     min_agreement, max_logit_dev, mean_logit_dev : float
@@ -366,9 +414,11 @@ def model_budget(model, calib, eval_data, *, labels=None, formats=None, modules=
         raise SpecError(f"the ladder must list positive LSB budgets, got {list(ladder)}")
     dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
     x_calib, x_eval = _tensor(calib, "calib", dtype), _tensor(eval_data, "eval", dtype)
-    y = None if labels is None else torch.as_tensor(np.asarray(labels)).reshape(-1)
-    if y is not None and len(y) != len(x_eval):
-        raise SpecError(f"{len(y)} labels for {len(x_eval)} evaluation samples")
+    y = None if labels is None else torch.as_tensor(np.asarray(labels))
+    if y is not None and (y.shape != (len(x_eval),) or y.is_floating_point()
+                          and not bool((y == y.round()).all())):
+        raise SpecError(f"labels must be one integer class per evaluation sample, shape "
+                        f"({len(x_eval)},); got shape {tuple(y.shape)}")
     known = activation_modules(model)
     names = list(known) if modules is None else list(modules)
     all_modules = dict(model.named_modules())
@@ -379,13 +429,15 @@ def model_budget(model, calib, eval_data, *, labels=None, formats=None, modules=
         activation_of(all_modules[n])
     if not names:
         raise SpecError("the model has no activation module lutgen can replace")
-    formats = {n: tuple(FixedFormat.parse(f) for f in v) for n, v in (formats or {}).items()}
+    formats = {n: tuple(None if f is None else FixedFormat.parse(f) for f in v)
+               for n, v in (formats or {}).items()}
     unknown = [n for n in formats if n not in names]
     if unknown:
         raise SpecError(f"formats given for {unknown[0]!r}, which is not replaced; "
                         f"replaced: {', '.join(names)}")
     observed, samples = _observe(model, x_calib, names, storage, batch_size)
-    formats = {**observed, **formats}
+    formats = {n: tuple(o if g is None else g for o, g in zip(observed[n], formats.get(n, (None,
+               None)))) for n in names}
 
     ev = _Evaluator(model, x_eval, y, batch_size)
     cands, acts = {}, {}

@@ -122,7 +122,109 @@ def test_budget_mistakes():
     with pytest.raises(SpecError, match="formats given for '1', which is not replaced"):
         model_budget(model, x_calib, x_eval, modules=["3"], formats={"1": ("s8.4", "s8.4")},
                      min_agreement=99)
-    with pytest.raises(SpecError, match="3 labels for 397 evaluation samples"):
+    with pytest.raises(SpecError, match=r"shape \(397,\); got shape \(3,\)"):
         model_budget(model, x_calib, x_eval, labels=[1, 2, 3], min_agreement=99)
     with pytest.raises(SpecError, match="unknown search 'best'"):
         model_budget(model, x_calib, x_eval, min_agreement=99, search="best")
+
+
+# ---- the command line -----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    model, x_calib, x_eval, y_eval = digits_mlp()
+    d = tmp_path_factory.mktemp("budget")
+    torch.save(model, d / "mlp.pt")
+    torch.save(model.state_dict(), d / "weights.pt")
+    torch.jit.trace(model, x_calib[:2]).save(str(d / "scripted.pt"))
+    np.save(d / "x_calib.npy", x_calib.numpy())
+    np.save(d / "x_eval.npy", x_eval.numpy())
+    np.save(d / "y_eval.npy", y_eval.numpy())
+    np.save(d / "x_wide.npy", np.zeros((4, 65), np.float32))
+    np.save(d / "names.npy", np.array(["a", "b"]))
+    return d
+
+
+def budget(d, *args):
+    from click.testing import CliRunner
+
+    from lutgen.cli import cli
+
+    base = ["budget", "--torch", str(d / "mlp.pt"), "--calib", str(d / "x_calib.npy"),
+            "--eval", str(d / "x_eval.npy")]
+    return CliRunner().invoke(cli, base + list(args))
+
+
+def test_cli_writes_the_project_and_the_report(files, result):
+    out = files / "mlp.toml"
+    r = budget(files, "--labels", str(files / "y_eval.npy"), "--min-agreement", "99",
+               "--search", "exhaustive", "-o", str(out))
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    assert lines[0].startswith("gelu_1: int8(") and "alone: agreement" in lines[0]
+    assert lines[4] == (f"model: agreement {result.figures.agreement:.2f} %, max output "
+                        f"deviation {result.figures.max_logit_dev:.4g}, mean "
+                        f"{result.figures.mean_logit_dev:.4g}, accuracy "
+                        f"{result.figures.accuracy:.2f} % (unmodified "
+                        f"{result.unmodified_accuracy:.2f} %)")
+    assert lines[5].startswith(f"total: {result.rom_bits} ROM bits")
+    # the same tables as the API chose; the project regenerates itself
+    built = compile_project(load_project(out))
+    assert [b.table.rom_bits for b in built] == [c.table.rom_bits for c in result.choices]
+    assert "# Regenerate: lutgen budget --torch" in out.read_text()
+    doc = json.loads((files / "mlp.budget.json").read_text())
+    assert doc["rom_bits"] == result.rom_bits and doc["met"] is True
+
+
+def test_cli_not_met_writes_nothing(files):
+    out = files / "never.toml"
+    r = budget(files, "--max-logit-dev", "1e-9", "--module", "5", "-o", str(out))
+    assert r.exit_code == 1
+    assert "no combination keeps max output deviation <= 1e-09" in r.output
+    assert not out.exists() and not (files / "never.budget.json").exists()
+
+
+@pytest.mark.parametrize("args,message", [
+    ([], "Error: give a criterion: --min-agreement PCT, --max-logit-dev Y or --mean-logit-dev Y"),
+    (["--min-agreement", "99", "--ladder", "1,x"],
+     "Error: --ladder '1,x' must list positive LSB budgets, e.g. 0.5,1,2,4,8,16"),
+    (["--min-agreement", "101"], "Error: min_agreement is a percentage (0..100), got 101.0"),
+    (["--min-agreement", "99", "--in-format", "1"],
+     "Error: --in-format '1' must be written MODULE=FORMAT, e.g. --in-format 1='int8(0.04,-15)'"),
+    (["--min-agreement", "99", "--in-format", "1=int8(0.1,300)"],
+     "Error: bad format 'int8(0.1,300)': zero point 300 is outside int8 (-128..127)"),
+    (["--min-agreement", "99", "--module", "0"],
+     "Error: Linear is not an activation lutgen can replace; known: CELU, ELU, GELU"),
+    (["--min-agreement", "99", "--torch", "{d}/weights.pt"],
+     "Error: --torch '{d}/weights.pt' holds a OrderedDict, not a model (a state_dict has no "
+     "layers); save the module with torch.save(model, PATH)"),
+    (["--min-agreement", "99", "--torch", "{d}/scripted.pt"],
+     "Error: --torch '{d}/scripted.pt' is TorchScript: its activations are compiled into the "
+     "graph and cannot be swapped; save the nn.Module itself with torch.save(model, PATH)"),
+    (["--min-agreement", "99", "--torch", "{d}/x_eval.npy"],
+     "Error: cannot load --torch '{d}/x_eval.npy': not a model saved with torch.save"),
+    (["--min-agreement", "99", "--torch", "{d}/none.pt"],
+     "Error: --torch '{d}/none.pt' does not exist"),
+    (["--min-agreement", "99", "--eval", "{d}/x_wide.npy"],
+     "Error: the model cannot run on --eval '{d}/x_wide.npy': mat1 and mat2 shapes cannot be "
+     "multiplied"),
+    (["--min-agreement", "99", "--calib", "{d}/names.npy"],
+     "Error: --calib '{d}/names.npy' must hold a numeric array of samples"),
+    (["--min-agreement", "99", "--labels", "{d}/x_wide.npy"],
+     "Error: labels must be one integer class per evaluation sample, shape (397,); got "
+     "shape (4, 65)"),
+])
+def test_cli_mistakes_are_one_error_line(files, args, message):
+    out = files / "bad.toml"
+    args = [a.replace("{d}", str(files)) for a in args]
+    # a later --torch/--eval/--calib wins over the one budget() puts first
+    r = budget(files, *args, "-o", str(out))
+    assert r.exit_code == 2, r.output
+    assert r.output.startswith(message.replace("{d}", str(files))), r.output
+    assert r.output.count("\n") == 1 and "Traceback" not in r.output
+    assert not out.exists()
+
+
+def test_cli_refuses_a_project_path_that_is_no_toml(files):
+    r = budget(files, "--min-agreement", "99", "-o", str(files / "mlp.txt"))
+    assert r.exit_code == 2 and r.output == (f"Error: the project file '{files}/mlp.txt' must "
+                                             "end in .toml\n")

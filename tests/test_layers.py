@@ -26,7 +26,7 @@ RANK = {
     "batch": 5, "verify": 5.5,
     "torch": 5.8, "model_budget": 5.85,  # integrations: the only modules that import torch
     "model_report": 5.86,  # what a model-level budget writes (no torch)
-    "_cli_support": 5.9, "_cli_softmax": 5.95, "cli": 6,
+    "_cli_support": 5.9, "_cli_softmax": 5.95, "_cli_budget": 5.96, "cli": 6,
 }
 FORBIDDEN_THIRD_PARTY = {
     "export": {"numba", "matplotlib", "scipy"},
@@ -193,3 +193,23 @@ def test_scipy_loads_when_a_reference_needs_it():
     from scipy.special import erf, ndtr
 
     assert out.stdout.split() == ["True", repr(float(1.0 * ndtr(1.0))), repr(float(erf(0.5)))]
+
+
+def test_without_torch_the_integrations_say_how_to_install_it(tmp_path):
+    """torch blocked: lutgen works, `lutgen budget` is one Error line, lutgen.torch says why."""
+    import numpy as np
+
+    np.save(tmp_path / "x.npy", np.zeros((3, 4)))
+    x = str(tmp_path / "x.npy")
+    code = ("import sys; sys.modules['torch'] = None\n"
+            "from lutgen.cli import main\n"
+            f"main(['budget', '--torch', 'm.pt', '--calib', {x!r}, '--eval', {x!r}, "
+            f"'--min-agreement', '99', '-o', {str(tmp_path / 'p.toml')!r}])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=PKG.parent)
+    assert (out.returncode, out.stdout) == (2, "")
+    assert out.stderr == "Error: lutgen budget needs PyTorch: pip install 'lutgen[torch]'\n"
+    code = "import sys; sys.modules['torch'] = None\nimport lutgen.torch"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stderr.strip().splitlines()[-1] == (
+        "ModuleNotFoundError: lutgen.torch needs PyTorch: pip install 'lutgen[torch]'")
