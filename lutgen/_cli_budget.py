@@ -108,7 +108,8 @@ def budget_cmd(model_path, calib_path, eval_path, labels_path, min_agreement, ma
 
     \b
     Example:
-      lutgen budget --torch mlp.pt --calib x_calib.npy --eval x_eval.npy --labels y_eval.npy --min-agreement 99.5 -o mlp.toml
+      lutgen budget --torch mlp.pt --calib xc.npy --eval xe.npy --min-agreement 99.5 -o mlp.toml
+      lutgen budget --torch mlp.pt --calib xc.npy --eval xe.npy --max-logit-dev 0.5 -o mlp.toml
     """
     from .model_report import budget_paths
 
