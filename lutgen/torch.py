@@ -33,8 +33,8 @@ from .fixedpoint import Overflow, Rounding
 from .spec import TableSpec
 from .table import Table, build
 
-__all__ = ["TableActivation", "substitute", "Replacement", "activation_of", "GRADS",
-           "MAX_INPUT_BITS"]
+__all__ = ["TableActivation", "substitute", "Replacement", "activation_of",
+           "activation_modules", "quantize_codes", "GRADS", "MAX_INPUT_BITS"]
 
 GRADS = ("ste", "reference")
 MAX_INPUT_BITS = 16  # the buffer holds one output per input code: 2**16 at most
@@ -155,7 +155,7 @@ class TableActivation(nn.Module):
 
     def quantize_codes(self, x):
         """Input codes (int64) for a real tensor, as ``Table.quantize`` makes them."""
-        return _quantize(x, self.table.in_format)
+        return quantize_codes(x, self.table.in_format)
 
     def dequantize_codes(self, codes):
         """Reals (float64) of output codes."""
@@ -208,11 +208,20 @@ def _round(y, mode: Rounding):
     return torch.where(finite, torch.copysign(f + up.to(y.dtype), y), y)
 
 
-def _quantize(x, fmt):
-    """Real tensor to int64 codes of ``fmt``, bit for bit as ``FixedFormat.quantize``."""
+def quantize_codes(x, fmt):
+    """Real tensor to int64 codes of ``fmt``, bit for bit as ``FixedFormat.quantize``.
+
+    In float64, with the format's rounding and overflow modes (sign-magnitude wrap
+    excepted). NaN, and an overflow under ``error`` or an infinity under ``wrap``,
+    raise :class:`QuantizationError` in eager mode (traced or compiled code skips the
+    check).
+    """
     arr = x.detach().to(torch.float64)
     overflow = fmt.overflow
-    wraps = overflow in (Overflow.WRAP, Overflow.WRAP_SM)
+    if overflow is Overflow.WRAP_SM:
+        raise SpecError(f"sign-magnitude wrap ({fmt}) is not implemented in torch; give the "
+                        "format another overflow mode")
+    wraps = overflow is Overflow.WRAP
     if _eager() and bool(torch.isnan(arr).any()):
         raise QuantizationError(f"cannot quantise NaN to {fmt}")
     tiny = torch.copysign(torch.full_like(arr, np.nextafter(0.0, 1.0)), arr)

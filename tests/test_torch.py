@@ -196,3 +196,49 @@ def test_catalog_matches_torch():
             want = module(x).numpy()
             got = lutgen.reference(name, x.numpy(), **params)
             assert np.allclose(got, want, rtol=1e-9, atol=1e-9), (module, name)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from lutgen.fixedpoint import FixedFormat, Overflow, Rounding  # noqa: E402
+from lutgen.torch import quantize_codes  # noqa: E402
+
+_MODES = st.tuples(st.sampled_from(list(Rounding)),
+                   st.sampled_from([o for o in Overflow if o is not Overflow.WRAP_SM]))
+
+
+@st.composite
+def _formats(draw):
+    rounding, overflow = draw(_MODES)
+    if draw(st.booleans()):
+        storage = draw(st.sampled_from(["int8", "uint8", "int16", "uint16"]))
+        fmt = FixedFormat.affine(storage, draw(st.floats(1e-6, 1e3)), 0, rounding, overflow)
+        zp = draw(st.integers(fmt.min_code, fmt.max_code))
+        return FixedFormat.affine(storage, fmt.scale, zp, rounding, overflow)
+    return FixedFormat(draw(st.booleans()), draw(st.integers(2, 16)), draw(st.integers(-20, 30)),
+                       rounding, overflow)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_formats(), st.lists(st.floats(allow_nan=False, allow_infinity=False, width=64),
+                            min_size=1, max_size=20), st.integers(-3, 3))
+def test_quantize_matches_fixedformat_property(fmt, xs, step):
+    """Random formats and modes; random reals, and ties / neighbours of codes."""
+    codes = np.arange(-5, 5) + step
+    x = np.concatenate([xs, fmt.codes_to_real(codes + 0.5), fmt.codes_to_real(codes)])
+    try:
+        want = fmt.quantize(x)
+    except lutgen.QuantizationError:
+        with pytest.raises(QuantizationError):
+            quantize_codes(torch.tensor(x), fmt)
+        return
+    assert np.array_equal(quantize_codes(torch.tensor(x), fmt).numpy(), want)
+
+
+def test_a_module_name_wins_over_its_type():
+    model, x_calib, _, _ = digits_mlp()
+    specs = int8_specs(model, x_calib)
+    wide = specs["1"].replace(entries=64)
+    _, records = substitute(model, {torch.nn.GELU: specs["1"], "1": wide, "3": specs["3"]})
+    assert [(r.name, r.table.entries) for r in records] == [("1", 64), ("3", 32)]
