@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import platform
+import re
 import subprocess
 from pathlib import Path
 
@@ -503,6 +504,30 @@ def test_two_tables_under_one_name_stop_the_build_with_an_error(tmp_path):
             "--name tanh_s16_15_s16_15\"") in proc.stderr
     # the very same table twice (two copies of one file) is fine
     _write_header(tmp_path / "b", i8, "tanh")
+    _compile(gcc, src, tmp_path / "both", C_FLAGS)
+
+
+def test_the_suggested_name_of_an_affine_table_is_an_identifier(tmp_path):
+    """Before: the hint was --name gelu_int8(0_0235,-3)_..., which no C compiler takes."""
+    gcc = require_tool("gcc")
+    a = compile_table("gelu", in_format="int8(0.0235,-3)", out_format="int8(0.02,-10)")
+    b = compile_table("gelu", in_format="int8(0.0235,-3)", out_format="int8(0.03,-10)")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    _write_header(tmp_path / "a", a, "gelu")
+    _write_header(tmp_path / "b", b, "gelu")
+    src = tmp_path / "both.c"
+    src.write_text('#include "a/gelu.h"\n#include "b/gelu.h"\nint main(void) { return 0; }\n')
+    proc = subprocess.run([gcc, *C_FLAGS, f"-I{tmp_path}", str(src), "-o",
+                           str(tmp_path / "both")], capture_output=True, text=True)
+    assert proc.returncode != 0
+    hint = re.search(r"e\.g\. --name (\S+)\"", proc.stderr).group(1)
+    assert re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", hint), hint
+    # and it is a name the second table builds and links under, beside the first
+    _write_header(tmp_path / "b", b, hint)
+    src.write_text(f'#define LUTGEN_GELU_IMPLEMENTATION\n#define LUTGEN_{hint.upper()}_IMPLEMENTATION\n'
+                   f'#include "a/gelu.h"\n#include "b/{hint}.h"\n'
+                   f'int main(void) {{ return lutgen_gelu_eval(0) - lutgen_{hint}_eval(0); }}\n')
     _compile(gcc, src, tmp_path / "both", C_FLAGS)
 
 

@@ -33,7 +33,7 @@ import math
 
 from .._text import up
 from ..fixedpoint import c_word_bits
-from ._common import (Artifact, macro_name, provenance_lines, stored_meaning, table_digest,
+from ._common import (Artifact, identifier, macro_name, provenance_lines, stored_meaning, table_digest,
                       work_bits)
 
 __all__ = ["render"]
@@ -106,7 +106,7 @@ class _Header:
         claim = f"{self.macro}_H"
         guard = f"{claim}_{table_digest(self.t)}"  # this very table: included twice, compiled once
         fin, fout = self.t.in_format, self.t.out_format
-        other = f"{self.name}_{fin}_{fout}".replace(".", "_")
+        other = identifier(f"{self.name}_{fin}_{fout}")  # affine formats: int8(0.0235,-3)
         parts = [
             *_comment(provenance_lines(self.t, self.report, self.name)),
             f"#ifndef {guard}",
