@@ -27,6 +27,7 @@ from ._cli_support import (
     summary,
     table_options,
 )
+from ._cli_onnx import COMMANDS as ONNX_COMMANDS
 from ._cli_softmax import COMMANDS as SOFTMAX_COMMANDS
 from ._cli_budget import budget_cmd
 from ._text import up
@@ -52,6 +53,8 @@ def cli():
 
 cli.routes = {"softmax": SOFTMAX_COMMANDS}  # a composite, not a table: docs/SOFTMAX.md
 cli.add_command(budget_cmd)  # a model-level budget (PyTorch): docs/QUANTIZED.md
+for _command in ONNX_COMMANDS:  # lutgen[onnx]: docs/ONNX.md
+    cli.add_command(_command)
 
 
 def _format_params(act) -> str:

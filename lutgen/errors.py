@@ -21,9 +21,9 @@ __all__ = [
     "SpecError",
     "ExportError",
     "ProjectError",
+    "ModelError",
     "did_you_mean",
 ]
-__all__ += ["ModelError"]
 
 
 class LutgenError(Exception):
@@ -74,7 +74,8 @@ class ProjectError(LutgenError, ValueError):
 
 
 class ModelError(LutgenError, ValueError):
-    """A model (``lutgen budget --torch``) that cannot be loaded or run on the data given."""
+    """A model lutgen cannot load, read or run on the data given (``lutgen budget --torch``,
+    ``lutgen from-onnx``); the message says why."""
 
 
 def did_you_mean(name: str, choices) -> str:

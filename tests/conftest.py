@@ -17,7 +17,7 @@ def require_tool(name: str) -> str:
     pytest.skip(message)
 
 
-def require_module(name: str, extra: str = "torch"):
+def require_module(name: str, hint: str | None = None, extra: str = "torch"):
     """Import an optional Python package; skip when missing, or fail under
     LUTGEN_REQUIRE_TOOLS=1 (CI installs the extras: a missing one is a broken setup)."""
     import importlib
@@ -25,7 +25,7 @@ def require_module(name: str, extra: str = "torch"):
     try:
         return importlib.import_module(name)
     except ImportError:
-        message = f"{name} is not installed (pip install -e '.[{extra}]')"
+        message = f"{name} is not installed ({hint or f"pip install -e '.[{extra}]'"})"
         if os.environ.get("LUTGEN_REQUIRE_TOOLS") == "1":
             pytest.fail(message + "; LUTGEN_REQUIRE_TOOLS=1 makes this a failure", pytrace=False)
         pytest.skip(message, allow_module_level=True)

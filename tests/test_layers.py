@@ -24,10 +24,14 @@ RANK = {
     "softmax": 3.6, "softmax_analysis": 3.7,  # the composite softmax fits its tables
     "export": 4, "plot": 4.5,  # plot writes through export's atomic_write
     "batch": 5, "verify": 5.5,
+    "_onnx_graph": 5.55, "_onnx_rewrite": 5.6, "onnx": 5.7,  # lutgen[onnx]: over batch
     "torch": 5.8, "model_budget": 5.85,  # integrations: the only modules that import torch
     "model_report": 5.86,  # what a model-level budget writes (no torch)
-    "_cli_support": 5.9, "_cli_softmax": 5.95, "_cli_budget": 5.96, "cli": 6,
+    "_cli_support": 5.9, "_cli_softmax": 5.95, "_cli_budget": 5.96, "_cli_onnx": 5.97, "cli": 6,
 }
+# the optional extras: only their own modules may import these (lazily: see below)
+EXTRAS = {"onnx": {"onnx", "_onnx_graph", "_onnx_rewrite", "_cli_onnx"},
+          "onnxruntime": {"onnx", "_onnx_graph", "_onnx_rewrite", "_cli_onnx"}}
 FORBIDDEN_THIRD_PARTY = {
     "export": {"numba", "matplotlib", "scipy"},
     "activations": {"numba", "matplotlib"},
@@ -102,6 +106,25 @@ def test_lutgen_and_its_cli_load_no_torch():
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("path,module", MODULES, ids=[m for _, m in MODULES])
+def test_only_the_integrations_import_their_extras(path, module):
+    for _, third in _imports(path, module):
+        if third in EXTRAS:
+            assert _layer(module) in EXTRAS[third], f"{module} imports {third}"
+
+
+def test_the_core_and_the_cli_start_without_the_extras():
+    """`import lutgen` and `lutgen --help` load neither onnx nor onnxruntime (nor torch)."""
+    code = ("import sys, lutgen, lutgen.cli\n"
+            "from click.testing import CliRunner\n"
+            "r = CliRunner().invoke(lutgen.cli.cli, ['--help'])\n"
+            "h = CliRunner().invoke(lutgen.cli.cli, ['from-onnx', '--help'])\n"
+            "print(r.exit_code, h.exit_code, 'from-onnx' in r.output,\n"
+            "      *(m in sys.modules for m in ('onnx', 'onnxruntime', 'torch')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["0", "0", "True", "False", "False", "False"]
 
 
 def test_nothing_imports_the_cli():

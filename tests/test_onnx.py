@@ -1,0 +1,248 @@
+"""lutgen.onnx and ``lutgen from-onnx``: a model trained here on scikit-learn's digits, exported
+by both of torch's exporters, quantised by ONNX Runtime, read back, turned into a project and
+a model whose activations are Gather lookups. Needs onnx, onnxruntime, torch and scikit-learn
+(skipped without them, failed under LUTGEN_REQUIRE_TOOLS=1)."""
+
+import json
+import math
+import warnings
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from lutgen.cli import cli
+from tests.conftest import require_module
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+HINT = "pip install 'lutgen[onnx]' torch scikit-learn"
+ACTS = ("gelu", "silu", "sigmoid", "tanh", "hard_swish", "relu6")  # the model's, in order
+QDQ_ACTS = ACTS[:5]  # ONNX Runtime's quantiser folds ReLU6 into the Gemm's output range
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def _digits():
+    datasets = require_module("sklearn.datasets", HINT)
+    x, y = datasets.load_digits(return_X_y=True)
+    return (x / 16.0).astype(np.float32), y
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    """Float and QDQ int8 ONNX files of one small MLP: {key: path}, plus the data."""
+    onnx = require_module("onnx", HINT)
+    require_module("onnxruntime", HINT)
+    torch = require_module("torch", HINT)
+    from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
+                                          quantize_static)
+
+    x, y = _digits()
+    torch.manual_seed(0)
+    layers, width = [], 64
+    for act in (torch.nn.GELU(), torch.nn.SiLU(), torch.nn.Sigmoid(), torch.nn.Tanh(),
+                torch.nn.Hardswish(), torch.nn.ReLU6()):
+        layers += [torch.nn.Linear(width, 24), act]
+        width = 24
+    net = torch.nn.Sequential(*layers, torch.nn.Linear(width, 10))
+    opt = torch.optim.Adam(net.parameters(), 1e-2)
+    xt, yt = torch.tensor(x), torch.tensor(y)
+    for _ in range(150):  # about a second
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(net(xt), yt).backward()
+        opt.step()
+    net.eval()
+    out = tmp_path_factory.mktemp("onnx")
+    paths = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for opset in (13, 17, 20):  # 13: HardSwish as HardSigmoid*x; < 20: GELU written out
+            paths[f"ts{opset}"] = out / f"ts{opset}.onnx"
+            torch.onnx.export(net, (xt[:1],), paths[f"ts{opset}"], dynamo=False,
+                              opset_version=opset, input_names=["x"], output_names=["y"],
+                              dynamic_axes={"x": {0: "n"}})
+        paths["dy18"] = out / "dy18.onnx"
+        torch.onnx.export(net, (xt[:1],), paths["dy18"], dynamo=True, opset_version=18,
+                          input_names=["x"], output_names=["y"],
+                          dynamic_shapes=({0: torch.export.Dim("n")},), verbose=False)
+
+        class Reader(CalibrationDataReader):
+            def __init__(self):
+                self.batches = iter([{"x": x[i:i + 100]} for i in range(0, 600, 100)])
+
+            def get_next(self):
+                return next(self.batches, None)
+
+        for key in ("ts17", "dy18"):
+            paths[f"{key}_q"] = out / f"{key}_q.onnx"
+            quantize_static(paths[key], paths[f"{key}_q"], Reader(),
+                            quant_format=QuantFormat.QDQ, activation_type=QuantType.QInt8,
+                            weight_type=QuantType.QInt8)
+    paths["calib"] = out / "calib.npy"
+    np.save(paths["calib"], x[:300])
+    assert onnx.load(paths["dy18_q"]).graph.node  # the files are real
+    return {"paths": paths, "net": net, "x": x, "y": y}
+
+
+def _listing(path):
+    result = run("from-onnx", path, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)["activations"]
+
+
+# ---- finding activations ----------------------------------------------------------------
+GELU_FORM = {"ts13": "Div/Erf/Add/Mul/Mul", "ts17": "Div/Erf/Add/Mul/Mul", "ts20": "Gelu",
+             "dy18": "Div/Erf/Add/Mul/Mul"}
+HARDSWISH_FORM = {"ts13": "HardSigmoid/Mul", "ts17": "HardSwish", "ts20": "HardSwish",
+                  "dy18": "HardSwish"}
+
+
+@pytest.mark.parametrize("key", ["ts13", "ts17", "ts20", "dy18"])
+def test_finds_every_activation_of_both_exporters(models, key):
+    acts = _listing(models["paths"][key])
+    assert [a["activation"] for a in acts] == list(ACTS)
+    forms = {a["activation"]: a["form"] for a in acts}
+    assert forms["gelu"] == GELU_FORM[key]
+    assert forms["silu"] == "Sigmoid/Mul"
+    assert forms["hard_swish"] == HARDSWISH_FORM[key]
+    assert forms["relu6"] == "Clip"
+    assert all(a["in_format"] is None and a["out_format"] is None for a in acts)  # float
+
+
+def _initializer_format(onnx, graph, quantize):
+    """int8(SCALE,ZP) of a QuantizeLinear node, read from its initializers."""
+    init = {t.name: onnx.numpy_helper.to_array(t) for t in graph.initializer}
+    scale, zp = init[quantize.input[1]], init[quantize.input[2]]
+    assert zp.dtype == np.int8
+    return f"int8({float(scale)!r},{int(zp)})"
+
+
+@pytest.mark.parametrize("key", ["ts17_q", "dy18_q"])
+def test_reads_the_scales_and_zero_points_of_a_qdq_model(models, key):
+    onnx = require_module("onnx", HINT)
+    graph = onnx.load(models["paths"][key]).graph
+    acts = _listing(models["paths"][key])
+    assert [a["activation"] for a in acts] == list(QDQ_ACTS)
+    assert not [n for n in graph.node if n.op_type == "Clip"]  # ReLU6 was folded away
+    # independently: activation k sits between the k-th Gemm and the next; its input format
+    # is the QuantizeLinear of the Gemm's output, its output format the one feeding the next
+    producer = {o: n for n in graph.node for o in n.output}
+    consumers = {}
+    for n in graph.node:
+        for i in n.input:
+            consumers.setdefault(i, []).append(n)
+    gemms = [n for n in graph.node if n.op_type == "Gemm"]
+    for k, act in enumerate(acts):
+        q_in = [c for c in consumers[gemms[k].output[0]] if c.op_type == "QuantizeLinear"]
+        dq_next = producer[gemms[k + 1].input[0]]
+        q_out = producer[dq_next.input[0]]
+        assert act["in_format"] == _initializer_format(onnx, graph, q_in[0]), act
+        assert act["out_format"] == _initializer_format(onnx, graph, q_out), act
+        assert act["formats_from"] == "model"
+
+
+def test_text_listing_names_each_activation_and_its_formats(models):
+    result = run("from-onnx", models["paths"]["dy18_q"])
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert len(lines) == len(QDQ_ACTS)
+    assert lines[0].split()[:4] == ["1", "gelu_1", "gelu", "Div/Erf/Add/Mul/Mul"]
+    assert "int8(" in lines[0] and " -> " in lines[0]
+
+
+# ---- hand-written graphs: the other forms, and mistakes -----------------------------------
+def _model(tmp_path, nodes, consts, name="m.onnx"):
+    onnx = require_module("onnx", HINT)
+    from onnx import TensorProto, helper, numpy_helper
+
+    inits = [numpy_helper.from_array(np.array(v, np.float32), k) for k, v in consts.items()]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT,
+                                                                         [None, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 4])],
+                              inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    path = tmp_path / name
+    onnx.save(model, path)
+    return path
+
+
+def _node(op, ins, outs, **attrs):
+    from onnx import helper
+
+    return helper.make_node(op, ins, outs, **attrs)
+
+
+def test_hard_swish_written_out_with_add_clip_div_mul(tmp_path):
+    require_module("onnx", HINT)
+    path = _model(tmp_path, [
+        _node("Add", ["x", "three"], ["a"]), _node("Clip", ["a", "zero", "six"], ["c"]),
+        _node("Mul", ["x", "c"], ["m"]), _node("Div", ["m", "six"], ["y"])],
+        {"three": 3.0, "zero": 0.0, "six": 6.0})
+    acts = _listing(path)
+    assert [(a["activation"], a["form"], a["input"], a["output"]) for a in acts] == [
+        ("hard_swish", "Add/Clip/Mul/Div", "x", "y")]
+
+
+def test_gelu_tanh_form_and_parametrised_ops(tmp_path):
+    require_module("onnx", HINT)
+    c = math.sqrt(2 / math.pi)
+    path = _model(tmp_path, [
+        _node("Pow", ["x", "three"], ["p"]), _node("Mul", ["p", "k"], ["pk"]),
+        _node("Add", ["x", "pk"], ["inner"]), _node("Mul", ["inner", "c"], ["ic"]),
+        _node("Tanh", ["ic"], ["t"]), _node("Add", ["t", "one"], ["t1"]),
+        _node("Mul", ["x", "t1"], ["xt"]), _node("Mul", ["xt", "half"], ["g"]),
+        _node("LeakyRelu", ["g"], ["l"], alpha=0.2),
+        _node("Clip", ["l", "lo", "hi"], ["y"])],
+        {"three": 3.0, "k": 0.044715, "c": c, "one": 1.0, "half": 0.5, "lo": -1.5, "hi": 2.5})
+    acts = _listing(path)
+    assert [(a["activation"], a["expr"]) for a in acts] == [
+        ("gelu_tanh", None), ("leaky_relu", None), (None, "clip(x, -1.5, 2.5)")]
+    assert acts[1]["params"] == {"alpha": float(np.float32(0.2))}
+    assert acts[0]["form"] == "Pow/Mul/Add/Mul/Tanh/Add/Mul/Mul"
+
+
+def _only_error(result, text):
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and text in lines[0], lines
+    assert "Traceback" not in result.output
+
+
+def test_mistakes_are_one_error_line_and_write_nothing(tmp_path):
+    require_module("onnx", HINT)
+    out = tmp_path / "out"
+    out.mkdir()
+    text = tmp_path / "notes.onnx"
+    text.write_text("not a model\n")
+    _only_error(run("from-onnx", text, "-o", out / "p.toml"), "is not an ONNX model")
+    _only_error(run("from-onnx", tmp_path / "missing.onnx"), "does not exist")
+    erf = _model(tmp_path, [_node("Erf", ["x"], ["y"])], {}, "erf.onnx")
+    _only_error(run("from-onnx", erf, "-o", out / "p.toml"), "node")
+    _only_error(run("from-onnx", erf, "--skip-unknown"), "no activations lutgen knows")
+    plain = _model(tmp_path, [_node("Add", ["x", "one"], ["y"])], {"one": 1.0}, "add.onnx")
+    _only_error(run("from-onnx", plain), "no activations lutgen knows")
+    sig = _model(tmp_path, [_node("Sigmoid", ["x"], ["y"])], {}, "sig.onnx")
+    _only_error(run("from-onnx", sig, "-o", out / "p.toml"), "give --in-format")
+    _only_error(run("from-onnx", sig, "-o", out / "p.txt"), "ends in .toml")
+    bad = tmp_path / "bad.npy"
+    bad.write_text("x")
+    _only_error(run("from-onnx", sig, "--calib", bad, "-o", out / "p.toml"),
+                "is not a readable .npy")
+    np.save(tmp_path / "wide.npy", np.zeros((5, 7), np.float32))
+    _only_error(run("from-onnx", sig, "--calib", tmp_path / "wide.npy", "-o", out / "p.toml"),
+                "does not fit the model's input")
+    _only_error(run("from-onnx", sig, "--in-format", "int8(0.1,300)", "--out-format",
+                    "uint8(0.00390625,0)", "-o", out / "p.toml"), "zero point 300")
+    assert list(out.iterdir()) == []
+
+
+def test_a_qdq_models_formats_are_kept(models, tmp_path):
+    _only_error(run("from-onnx", models["paths"]["dy18_q"], "--in-format", "int8(0.1,0)",
+                    "-o", tmp_path / "p.toml"), "drop --in-format")
+    assert list(tmp_path.iterdir()) == []
