@@ -332,3 +332,184 @@ def test_float_model_formats_from_options(models, tmp_path):
         ("int8(0.05,0)", "int8(0.05,-20)")}
     assert "dist" not in tables[0] and "mean_error" not in tables[0]  # no calibration
     assert "(from options)" in result.output
+
+
+# ---- the model with its tables: Gather over the codes -------------------------------------
+def _compile(project):
+    from lutgen.batch import compile_project, load_project
+
+    return {b.name: b.table for b in compile_project(load_project(project))}
+
+
+def _lookup_model(onnx, written, name, in_dtype):
+    """The written model's Cast -> Add -> Gather of table ``name`` alone, over a codes input."""
+    from onnx import helper
+
+    nodes = [n for n in written.graph.node if n.name in (f"{name}_cast", f"{name}_index",
+                                                         f"{name}_lookup")]
+    assert [n.op_type for n in nodes] == ["Cast", "Add", "Gather"]
+    wanted = {i for n in nodes for i in n.input}
+    inits = [t for t in written.graph.initializer if t.name in wanted]
+    codes, result = nodes[0].input[0], nodes[-1].output[0]
+    table = next(t for t in inits if t.name == f"{name}_table")
+    graph = helper.make_graph(nodes, "lookup", [helper.make_tensor_value_info(codes, in_dtype,
+                                                                              [None])],
+                              [helper.make_tensor_value_info(result, table.data_type, [None])],
+                              inits)
+    return helper.make_model(graph, opset_imports=list(written.opset_import))
+
+
+def _session(ort, model_or_path, optimize=True):
+    options = ort.SessionOptions()
+    if not optimize:
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    source = model_or_path.SerializeToString() if hasattr(model_or_path, "SerializeToString") \
+        else str(model_or_path)
+    return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+
+
+@pytest.mark.parametrize("key", ["ts17_q", "dy18_q"])
+def test_written_model_runs_each_table_bit_exactly(models, tmp_path, key):
+    onnx = require_module("onnx", HINT)
+    ort = require_module("onnxruntime", HINT)
+    paths = models["paths"]
+    project, out = tmp_path / "p.toml", tmp_path / "lut.onnx"
+    result = run("from-onnx", paths[key], "-o", project, "--write-model", out)
+    assert result.exit_code == 0, result.output
+    tables = _compile(project)
+    written = onnx.load(out)
+    ops = {n.op_type for n in written.graph.node}
+    assert not ops & {"Erf", "Sigmoid", "Tanh", "HardSwish", "Gelu", "Div"}  # all replaced
+    codes = np.arange(-128, 128, dtype=np.int8)
+    for name, table in tables.items():
+        lookup = _lookup_model(onnx, written, name, onnx.TensorProto.INT8)
+        got = _session(ort, lookup).run(None, {lookup.graph.input[0].name: codes})[0]
+        assert got.dtype == np.int8
+        assert np.array_equal(got.astype(np.int64), table.eval_int(codes.astype(np.int64))), name
+    # the whole model: as the QDQ model decides, or nearly (1 LSB tables)
+    x, y = models["x"], models["y"]
+    qdq = _session(ort, paths[key]).run(None, {"x": x})[0].argmax(1)
+    lut = _session(ort, out).run(None, {"x": x})[0].argmax(1)
+    agree = float((qdq == lut).mean())
+    print(f"{key}: top-1 agreement of the table model with the QDQ model {agree:.4f}, "
+          f"accuracy {float((lut == y).mean()):.4f} (QDQ {float((qdq == y).mean()):.4f})")
+    assert agree >= 0.97
+
+
+def test_written_float_model_quantises_around_each_table(models, tmp_path):
+    onnx = require_module("onnx", HINT)
+    ort = require_module("onnxruntime", HINT)
+    paths = models["paths"]
+    out = tmp_path / "lut.onnx"
+    result = run("from-onnx", paths["dy18"], "--calib", paths["calib"], "--write-model", out)
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "dy18.toml").exists()  # no -o: only the model
+    written = onnx.load(out)
+    chain = [n.op_type for n in written.graph.node if n.name.startswith("gelu_1_")]
+    assert chain == ["QuantizeLinear", "Cast", "Add", "Gather", "DequantizeLinear"]
+    x, y = models["x"], models["y"]
+    ref = _session(ort, paths["dy18"]).run(None, {"x": x})[0].argmax(1)
+    lut = _session(ort, out).run(None, {"x": x})[0].argmax(1)
+    assert float((ref == lut).mean()) >= 0.95
+
+
+# ---- against ONNX Runtime's own int8 activations -------------------------------------------
+_MP = {"sigmoid": lambda v: 1 / (1 + __import__("mpmath").exp(-v)),
+       "tanh": lambda v: __import__("mpmath").tanh(v),
+       "gelu": lambda v: v * (1 + __import__("mpmath").erf(v / __import__("mpmath").sqrt(2))) / 2}
+
+
+def _correctly_rounded(name, fin, fout):
+    """round(f(x) / scale_out) + zero_point_out, saturated, in 50-digit arithmetic."""
+    mpmath = require_module("mpmath", "pip install mpmath")
+    mpmath.mp.dps = 50
+    fn = _MP[name]
+    out = []
+    for q in range(fin.min_code, fin.max_code + 1):
+        v = fn(mpmath.mpf(fin.scale) * (q - fin.zero_point)) / mpmath.mpf(fout.scale)
+        code = int(mpmath.floor(v + mpmath.mpf(0.5))) + fout.zero_point
+        out.append(min(max(code, fout.min_code), fout.max_code))
+    return np.array(out, dtype=np.int64)
+
+
+def _ort_qdq(ort, onnx, op, fin, fout, domain=""):
+    """ONNX Runtime's int8 ``op`` over every int8 code: DQ -> op -> Q, or com.microsoft's
+    QLinear op; run with its graph optimisations (which fuse DQ -> op -> Q) and without."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    inits = [numpy_helper.from_array(np.array(fin.scale, np.float32), "si"),
+             numpy_helper.from_array(np.array(fin.zero_point, np.int8), "zi"),
+             numpy_helper.from_array(np.array(fout.scale, np.float32), "so"),
+             numpy_helper.from_array(np.array(fout.zero_point, np.int8), "zo")]
+    if domain:
+        nodes = [helper.make_node(op, ["q", "si", "zi", "so", "zo"], ["y"], domain=domain)]
+    else:
+        nodes = [helper.make_node("DequantizeLinear", ["q", "si", "zi"], ["x"]),
+                 helper.make_node(op, ["x"], ["f"]),
+                 helper.make_node("QuantizeLinear", ["f", "so", "zo"], ["y"])]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("q", TensorProto.INT8,
+                                                                         [256])],
+                              [helper.make_tensor_value_info("y", TensorProto.INT8, [256])],
+                              inits)
+    opsets = [helper.make_opsetid("", 20)] + ([helper.make_opsetid(domain, 1)] if domain else [])
+    model = helper.make_model(graph, opset_imports=opsets)
+    codes = np.arange(-128, 128, dtype=np.int8)
+    return {("optimised" if opt else "not optimised"): _session(ort, model, opt).run(
+        None, {"q": codes})[0].astype(np.int64) for opt in (True, False)}
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "gelu"])
+def test_int8_tables_against_onnx_runtimes_own(models, name):
+    onnx = require_module("onnx", HINT)
+    ort = require_module("onnxruntime", HINT)
+    from lutgen import compile_table
+    from lutgen.fixedpoint import FixedFormat
+
+    act = next(a for a in _listing(models["paths"]["dy18_q"]) if a["activation"] == name)
+    fin, fout = FixedFormat.parse(act["in_format"]), FixedFormat.parse(act["out_format"])
+    codes = np.arange(-128, 128, dtype=np.int64)
+    exact = _correctly_rounded(name, fin, fout)
+    # a direct table, one entry per input code, is correctly rounded: equal on every code
+    span = (fin.scale * (-128 - fin.zero_point), fin.scale * (128 - fin.zero_point))
+    direct = compile_table(name, in_format=fin, out_format=fout, interp="none", entries=256,
+                           range=span)
+    assert np.array_equal(direct.eval_int(codes), exact)
+    runs = _ort_qdq(ort, onnx, name.capitalize(), fin, fout)  # Gelu: an op since opset 20
+    if name == "sigmoid":
+        runs.update({f"QLinearSigmoid {k}": v for k, v in _ort_qdq(
+            ort, onnx, "QLinearSigmoid", fin, fout, domain="com.microsoft").items()})
+    fitted = compile_table(name, in_format=fin, out_format=fout, saturation="allowed",
+                           **_fit_options(name, fin, fout))
+    print(f"\n{name} {fin} -> {fout}:")
+    for label, ort_codes in runs.items():
+        differ = np.flatnonzero(ort_codes != exact)
+        print(f"  ORT ({label}): {differ.size} of 256 codes differ from the correctly rounded "
+              f"value, by at most {int(np.abs(ort_codes - exact).max())}")
+        # float32 arithmetic and a polynomial exp/tanh: off by one next to a rounding tie
+        assert differ.size <= 8 and np.abs(ort_codes - exact).max() <= 1
+        near_tie = [abs(float(_frac(name, fin, fout, int(codes[i]))) - 0.5) for i in differ]
+        assert all(d < 1e-4 for d in near_tie), near_tie
+    fit_diff = fitted.eval_int(codes) - exact
+    print(f"  lutgen 1-LSB table ({fitted.rom_bits} ROM bits): {np.count_nonzero(fit_diff)} of "
+          f"256 codes differ from the correctly rounded value (direct table: 0, "
+          f"{direct.rom_bits} ROM bits)")
+    assert np.abs(fit_diff).max() <= 1
+
+
+def _frac(name, fin, fout, q):
+    """The fractional part of f(x) / scale_out: how close the code's value is to a tie."""
+    import mpmath
+
+    fn = _MP[name]
+    v = fn(mpmath.mpf(fin.scale) * (q - fin.zero_point)) / mpmath.mpf(fout.scale)
+    return v - mpmath.floor(v)
+
+
+def _fit_options(name, fin, fout):
+    """The options of the cheapest 1-LSB table, as `lutgen batch` fits it."""
+    from lutgen import fit
+
+    best = fit(name, in_format=fin, out_format=fout, saturation="allowed",
+               max_error="1lsb").best.table.spec.to_dict()
+    return {k: best[k] for k in ("range", "entries", "interp", "tails", "fold", "coeffs",
+                                 "guard_bits")}
