@@ -32,6 +32,9 @@ __all__ = ["COMMANDS", "from_onnx_cmd"]
               help="Each table's budget (the cheapest table meeting it is fitted).")
 @click.option("--mean-error", default="0.5lsb", show_default=True, metavar="E",
               help="Each table's mean-error budget, weighted by its histogram (with --calib).")
+@click.option("--direct", is_flag=True,
+              help="Direct tables instead: one entry per input code (correctly rounded, "
+                   "the largest).")
 @click.option("--write-model", default=None, metavar="OUT.onnx",
               help="Also compile the tables and write the model with each activation "
                    "replaced by a Gather over its table.")
@@ -39,7 +42,7 @@ __all__ = ["COMMANDS", "from_onnx_cmd"]
               help="List nonlinear ops in no known activation form instead of failing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the listing as JSON.")
 def from_onnx_cmd(model, project_path, calib, in_format, out_format, storage, max_error,
-                  mean_error, write_model, skip_unknown, as_json):
+                  mean_error, direct, write_model, skip_unknown, as_json):
     """List an ONNX model's activations and write a batch project with one table each.
 
     Finds plain ops (Sigmoid, Tanh, Gelu, HardSwish, Clip as ReLU6 ...) and the forms
@@ -69,14 +72,16 @@ def from_onnx_cmd(model, project_path, calib, in_format, out_format, storage, ma
              ("--max-error", None if max_error == "1lsb" else max_error),
              ("--mean-error", None if mean_error == "0.5lsb" or calib is None else mean_error),
              ("-o", project_path)]
+    given += [("--direct", "")] if direct else []
     command = shlex.join(["lutgen", "from-onnx", model]
-                         + [w for k, v in given if v is not None for w in (k, v)])
+                         + [w for k, v in given if v is not None for w in (k, v) if w])
     plan = None
     if project_path is not None or write_model is not None or data is not None \
-            or in_format is not None or out_format is not None:
+            or in_format is not None or out_format is not None or direct:
         plan = plan_project(proto, acts, stem=stem, source=model, in_format=in_format,
                             out_format=out_format, storage=storage, max_error=max_error,
-                            mean_error=mean_error, calib=data, command=command)
+                            mean_error=mean_error, calib=data, direct=direct,
+                            command=command)
     files = {}
     if write_model is not None:
         built = compile_plan(plan, f"{stem}.toml")

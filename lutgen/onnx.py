@@ -301,8 +301,14 @@ def _toml_value(v) -> str:
 
 def plan_project(model, acts, *, stem: str, source: str, in_format=None, out_format=None,
                  storage: str = "int8", max_error: str = "1lsb", mean_error: str = "0.5lsb",
-                 calib=None, command: str = "") -> ProjectPlan:
-    """Give each activation its formats and render the batch project (see the module doc)."""
+                 calib=None, direct: bool = False, command: str = "") -> ProjectPlan:
+    """Give each activation its formats and render the batch project (see the module doc).
+
+    Each table is fitted to ``max_error`` (and, with calibration data, ``mean_error``
+    weighted by its histogram); ``direct`` makes each a direct table instead, one entry per
+    input code (``interp = "none"``, the whole input range): correctly rounded, and the
+    largest.
+    """
     from .export import identifier
 
     fixed_in = None if in_format is None else FixedFormat.parse(in_format)
@@ -351,8 +357,18 @@ def plan_project(model, acts, *, stem: str, source: str, in_format=None, out_for
             if r.params:
                 entry["params"] = r.params
         entry.update(in_format=str(a.in_format), out_format=str(a.out_format),
-                     saturation="allowed", max_error=max_error)
-        if a.hist is not None:
+                     saturation="allowed")
+        fmt = a.in_format
+        if direct:
+            if fmt.bits > 16:
+                raise ModelError(f"--direct: activation {a.index} ({a.name}) has a {fmt.bits}-"
+                                 "bit input, too many codes for one entry each (16 bits at most)")
+            lo, hi = fmt.dequantize(np.array([fmt.min_code, fmt.max_code], dtype=np.int64))
+            entry.update(range=[float(lo), float(hi) + fmt.lsb], entries=1 << fmt.bits,
+                         interp="none")
+        else:
+            entry["max_error"] = max_error
+        if a.hist is not None and not direct:  # a project weighs only fitted tables' errors
             edges, counts = _histogram(a.in_format, a.hist[2])
             buf = io.BytesIO()
             np.savez(buf, edges=edges, counts=counts)

@@ -513,3 +513,23 @@ def _fit_options(name, fin, fout):
                max_error="1lsb").best.table.spec.to_dict()
     return {k: best[k] for k in ("range", "entries", "interp", "tails", "fold", "coeffs",
                                  "guard_bits")}
+
+
+def test_direct_project_tables_are_correctly_rounded(models, tmp_path):
+    from lutgen.fixedpoint import FixedFormat
+
+    project = tmp_path / "direct.toml"
+    result = run("from-onnx", models["paths"]["dy18_q"], "--direct", "--calib",
+                 models["paths"]["calib"], "-o", project)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["direct.toml"]  # no histograms
+    doc = tomllib.loads(project.read_text())["tables"]
+    assert {(t["entries"], t["interp"]) for t in doc} == {(256, "none")}
+    assert not any("max_error" in t or "dist" in t for t in doc)
+    tables = _compile(project)
+    codes = np.arange(-128, 128, dtype=np.int64)
+    for t in doc:
+        if t["activation"] in _MP:
+            fin, fout = FixedFormat.parse(t["in_format"]), FixedFormat.parse(t["out_format"])
+            exact = _correctly_rounded(t["activation"], fin, fout)
+            assert np.array_equal(tables[t["name"]].eval_int(codes), exact), t["name"]
