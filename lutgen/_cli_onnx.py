@@ -56,7 +56,7 @@ def from_onnx_cmd(model, project_path, calib, in_format, out_format, storage, ma
       lutgen from-onnx model_int8.onnx --calib digits.npy -o tables.toml
       lutgen from-onnx model_int8.onnx -o tables.toml --write-model model_lut.onnx
     """
-    from .onnx import (compile_plan, load_calibration, load_model, model_bytes, plan_project,
+    from .onnx import (check_lookups, compile_plan, load_calibration, load_model, plan_project,
                        read_model, rewrite_model, write_outputs)
 
     if project_path is not None and not project_path.endswith(".toml"):
@@ -82,10 +82,12 @@ def from_onnx_cmd(model, project_path, calib, in_format, out_format, storage, ma
                             out_format=out_format, storage=storage, max_error=max_error,
                             mean_error=mean_error, calib=data, direct=direct,
                             command=command)
-    files = {}
+    files, checked = {}, 0
     if write_model is not None:
-        built = compile_plan(plan, f"{stem}.toml")
-        files[write_model] = model_bytes(rewrite_model(proto, acts, [b.table for b in built]))
+        tables = [b.table for b in compile_plan(plan, f"{stem}.toml")]
+        rewritten = rewrite_model(proto, acts, tables)
+        checked = check_lookups(rewritten, acts, tables)
+        files[write_model] = rewritten.SerializeToString()
     if project_path is not None:
         folder = Path(project_path).parent
         files = {project_path: plan.text,
@@ -93,7 +95,7 @@ def from_onnx_cmd(model, project_path, calib, in_format, out_format, storage, ma
     written = write_outputs(files) if files else []
     if as_json:
         echo_json({"model": model, "activations": [a.to_dict() for a in acts],
-                   "written": [str(p) for p in written]})
+                   "codes_checked": checked, "written": [str(p) for p in written]})
         return
     for a in acts:
         fmts = ("" if a.in_format is None else
@@ -101,6 +103,9 @@ def from_onnx_cmd(model, project_path, calib, in_format, out_format, storage, ma
                 + ("" if a.format_source == "model" else f" (from {a.format_source})"))
         click.echo(f"{a.index:>2} {a.name:<20} {a.label:<22} {a.region.form:<34} "
                    f"'{a.region.x}' -> '{a.region.root}'{fmts}")
+    if checked:
+        click.echo(f"  checked in ONNX Runtime: each Gather equals eval_int on every input code "
+                   f"({checked} codes, {len(acts)} tables)")
     for p in written:
         click.echo(f"  wrote {p}")
     if plan is None and any(a.in_format is None or a.out_format is None for a in acts):

@@ -26,12 +26,13 @@ import numpy as np
 from . import __version__
 from ._affine import AFFINE_STORAGE
 from ._onnx_graph import GraphView, Region, find_regions
-from ._onnx_rewrite import rewrite_model
+from ._onnx_rewrite import check_lookups, rewrite_model
 from .errors import LutgenError, ModelError
 from .fixedpoint import FixedFormat, Overflow
 
 __all__ = ["ModelActivation", "read_model", "load_model", "plan_project", "ProjectPlan",
-           "calibration_format", "rewrite_model", "ModelError", "require_onnx"]
+           "calibration_format", "load_calibration", "run_calibration", "compile_plan",
+           "rewrite_model", "check_lookups", "write_outputs", "ModelError", "require_onnx"]
 
 INSTALL_HINT = "install the extra: pip install 'lutgen[onnx]'"
 _ONNX_STORAGE = {2: "uint8", 3: "int8", 4: "uint16", 5: "int16"}  # TensorProto elem types
@@ -393,10 +394,6 @@ def compile_plan(plan: ProjectPlan, filename: str = "project.toml"):
             (Path(tmp) / name).write_bytes(data)
         project = load_project(Path(tmp) / filename)
         return compile_project(project)
-
-
-def model_bytes(model) -> bytes:
-    return model.SerializeToString()
 
 
 def write_outputs(files: dict) -> list[Path]:

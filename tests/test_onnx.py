@@ -376,6 +376,8 @@ def test_written_model_runs_each_table_bit_exactly(models, tmp_path, key):
     project, out = tmp_path / "p.toml", tmp_path / "lut.onnx"
     result = run("from-onnx", paths[key], "-o", project, "--write-model", out)
     assert result.exit_code == 0, result.output
+    assert (f"checked in ONNX Runtime: each Gather equals eval_int on every input code "
+            f"({256 * len(QDQ_ACTS)} codes, {len(QDQ_ACTS)} tables)") in result.output
     tables = _compile(project)
     written = onnx.load(out)
     ops = {n.op_type for n in written.graph.node}
@@ -533,3 +535,25 @@ def test_direct_project_tables_are_correctly_rounded(models, tmp_path):
             fin, fout = FixedFormat.parse(t["in_format"]), FixedFormat.parse(t["out_format"])
             exact = _correctly_rounded(t["activation"], fin, fout)
             assert np.array_equal(tables[t["name"]].eval_int(codes), exact), t["name"]
+
+
+def test_the_lookup_check_catches_a_wrong_entry(models):
+    onnx = require_module("onnx", HINT)
+    from onnx import numpy_helper
+
+    from lutgen.errors import ModelError
+    from lutgen.onnx import (check_lookups, compile_plan, load_model, plan_project, read_model,
+                             rewrite_model)
+
+    proto = load_model(models["paths"]["dy18_q"])
+    acts = read_model(proto)
+    tables = [b.table for b in compile_plan(plan_project(proto, acts, stem="p", source="m"))]
+    written = rewrite_model(proto, acts, tables)
+    assert check_lookups(written, acts, tables) == 256 * len(acts)
+    init = next(t for t in written.graph.initializer if t.name == "tanh_4_table")
+    entries = numpy_helper.to_array(init).copy()
+    entries[200] += 1
+    init.CopyFrom(numpy_helper.from_array(entries, init.name))
+    with pytest.raises(ModelError, match="table tanh_4: ONNX Runtime's Gather gives"):
+        check_lookups(written, acts, tables)
+    assert onnx.checker.check_model(written) is None
