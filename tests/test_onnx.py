@@ -557,3 +557,38 @@ def test_the_lookup_check_catches_a_wrong_entry(models):
     with pytest.raises(ModelError, match="table tanh_4: ONNX Runtime's Gather gives"):
         check_lookups(written, acts, tables)
     assert onnx.checker.check_model(written) is None
+
+
+@pytest.mark.parametrize("storage", ["QUInt8", "QInt16"])
+def test_uint8_and_int16_qdq_models(models, tmp_path, storage):
+    """The storage types of a zero point become uint8(...)/int16(...) formats, and the
+    written model's Gathers hold and return them."""
+    ort = require_module("onnxruntime", HINT)
+    from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
+                                          quantize_static)
+
+    x = models["x"]
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.batches = iter([{"x": x[i:i + 100]} for i in range(0, 300, 100)])
+
+        def get_next(self):
+            return next(self.batches, None)
+
+    model, out = tmp_path / "q.onnx", tmp_path / "lut.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        quantize_static(models["paths"]["dy18"], model, Reader(), quant_format=QuantFormat.QDQ,
+                        activation_type=getattr(QuantType, storage),
+                        weight_type=QuantType.QInt8)
+    result = run("from-onnx", model, "--write-model", out, "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    prefix = {"QUInt8": "uint8(", "QInt16": "int16("}[storage]
+    assert all(a["in_format"].startswith(prefix) and a["out_format"].startswith(prefix)
+               for a in doc["activations"])
+    assert doc["codes_checked"] == len(QDQ_ACTS) * (256 if storage == "QUInt8" else 65536)
+    qdq = _session(ort, model).run(None, {"x": x})[0].argmax(1)
+    lut = _session(ort, out).run(None, {"x": x})[0].argmax(1)
+    assert float((qdq == lut).mean()) >= 0.97
