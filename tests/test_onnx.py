@@ -592,3 +592,17 @@ def test_uint8_and_int16_qdq_models(models, tmp_path, storage):
     qdq = _session(ort, model).run(None, {"x": x})[0].argmax(1)
     lut = _session(ort, out).run(None, {"x": x})[0].argmax(1)
     assert float((qdq == lut).mean()) >= 0.97
+
+
+def test_without_the_extra_from_onnx_says_how_to_install_it(tmp_path):
+    """Runs whether or not onnx is installed: the import is blocked in a subprocess."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['onnx'] = None; sys.modules['onnxruntime'] = None\n"
+            "from lutgen.cli import main\n"
+            f"main(['from-onnx', {str(tmp_path / 'm.onnx')!r}])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 2
+    assert out.stderr == ("Error: ONNX support needs the packages onnx and onnxruntime (onnx is "
+                          "missing); install the extra: pip install 'lutgen[onnx]'\n")
