@@ -25,7 +25,8 @@ def require_module(name: str, hint: str | None = None, extra: str = "torch"):
     try:
         return importlib.import_module(name)
     except ImportError:
-        message = f"{name} is not installed ({hint or f"pip install -e '.[{extra}]'"})"
+        hint = hint or f"pip install -e '.[{extra}]'"
+        message = f"{name} is not installed ({hint})"
         if os.environ.get("LUTGEN_REQUIRE_TOOLS") == "1":
             pytest.fail(message + "; LUTGEN_REQUIRE_TOOLS=1 makes this a failure", pytrace=False)
         pytest.skip(message, allow_module_level=True)
