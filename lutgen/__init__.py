@@ -13,6 +13,7 @@ from .errors import (
     RangeError,
     SpecError,
     ProjectError,
+    ToolError,
     UnknownActivationError,
 )
 from .fixedpoint import FixedFormat, Overflow, Rounding
@@ -48,6 +49,7 @@ _LAZY = {
     "fit": "search",
     "Budget": "search",
     "FitResult": "search",
+    "Resources": "resources",
     "export": "export",
     "render": "export",
     "load_project": "batch",
@@ -110,6 +112,7 @@ __all__ = [
     "fit",
     "Budget",
     "FitResult",
+    "Resources",
     # composites
     "softmax",
     "Softmax",
@@ -132,4 +135,5 @@ __all__ = [
     "SpecError",
     "ExportError",
     "ProjectError",
+    "ToolError",
 ]

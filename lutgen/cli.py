@@ -150,6 +150,10 @@ def show_cmd(name, as_json):
               help="Name of the table in file and symbol names [default: the activation's].")
 @click.option("--from", "from_json", default=None, metavar="FILE",
               help="Rebuild from a saved DIR/<name>.json (same spec, name and --emit kinds).")
+@click.option("--report-resources", is_flag=True,
+              help="Synthesise the Verilog module with Yosys (synth_ice40 -dsp, synth_xilinx) "
+                   "and place it with nextpnr-ice40 (up5k): LUT/FF/BRAM/DSP and Fmax go into "
+                   "<name>.json and <name>_resources.md (needs yosys and nextpnr-ice40).")
 def build_cmd(**kwargs):
     """Compile a table and write its artifacts (DIR/<name>.json and the --emit kinds).
 
@@ -157,11 +161,16 @@ def build_cmd(**kwargs):
     Example:
       lutgen build sigmoid --in-format s16.12 --out-format s16.14 --entries 128 --fold
       lutgen build gelu --range -4 4 --emit c,verilog,tb -o hw_out
+      lutgen build sigmoid --in-format s8.4 --entries 256 --interp none --report-resources
     """
     opts, rest = split_options(kwargs)
     from .analysis import analyze
-    from .export import export, parse_kinds
+    from .export import export, identifier, parse_kinds
 
+    if rest["report_resources"]:
+        from .resources import require_tools
+
+        require_tools()  # a missing tool fails before anything is compiled or written
     if rest["from_json"] is not None:
         table, kinds, name = load_saved(rest["from_json"], opts, rest)
     else:
@@ -170,8 +179,17 @@ def build_cmd(**kwargs):
             kinds.append("json")
         table, name = compile_opts(opts), rest["table_name"]
     report = analyze(table)
-    paths = export(table, report, kinds, rest["out_dir"], name)
+    resources = None
+    if rest["report_resources"]:
+        from .resources import measure
+
+        name = identifier(name if name is not None else table.name)
+        resources = measure(table, name)  # in a temporary folder: nothing written yet
+    paths = export(table, report, kinds, rest["out_dir"], name, resources=resources)
     click.echo(summary(table, report))
+    if resources is not None:
+        for fam in resources.families:
+            click.echo(f"  resources: {fam.text()}")
     for path in paths:
         click.echo(f"  wrote {path}")
 

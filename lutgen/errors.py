@@ -22,6 +22,7 @@ __all__ = [
     "ExportError",
     "ProjectError",
     "ModelError",
+    "ToolError",
     "did_you_mean",
 ]
 
@@ -76,6 +77,10 @@ class ProjectError(LutgenError, ValueError):
 class ModelError(LutgenError, ValueError):
     """A model lutgen cannot load, read or run on the data given (``lutgen budget --torch``,
     ``lutgen from-onnx``); the message says why."""
+
+
+class ToolError(LutgenError, RuntimeError):
+    """An external tool lutgen was asked to run (Yosys, nextpnr) is missing or failed."""
 
 
 def did_you_mean(name: str, choices) -> str:

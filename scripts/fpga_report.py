@@ -1,16 +1,16 @@
-"""Resources and Fmax of a generated Verilog module: Yosys + nextpnr-ice40 (and synth_xilinx).
+"""Resources and Fmax of generated Verilog modules: Yosys + nextpnr-ice40 (and synth_xilinx).
 
 Usage::
 
     python scripts/fpga_report.py OUT/lutgen_sigmoid.v [more .v] [--devices up5k,hx8k]
                                   [--xc7] [--json]
 
-For each module (its memory files beside it: Yosys runs in that folder, where
-``$readmemh`` finds them) and each iCE40 device: ``synth_ice40 -dsp`` then
-``nextpnr-ice40`` (placed and routed, IOs unconstrained, seed 1), and the
-cells that matter: LUT4, flip-flops (every ``SB_DFF*``), carries, block RAMs
-(``SB_RAM40_4K``), DSPs (``SB_MAC16``), and nextpnr's routed Fmax of the clock.
-Devices without DSP blocks (hx8k) are synthesised without ``-dsp``.
+The measuring is :mod:`lutgen.resources` (``lutgen build --report-resources`` uses it
+too). For each module (its memory files beside it: Yosys runs in that folder, where
+``$readmemh`` finds them) and each iCE40 device: ``synth_ice40 -dsp`` (plain
+``synth_ice40`` on devices without DSP blocks, hx8k) then ``nextpnr-ice40`` (placed and
+routed, IOs unconstrained, seed 1): LUT4, flip-flops (every ``SB_DFF*``), carries, block
+RAMs (``SB_RAM40_4K``), DSPs (``SB_MAC16``), and nextpnr's routed Fmax of the clock.
 With ``--xc7``: ``synth_xilinx`` (7-series) cell counts (LUTs, FFs, RAMB18/36,
 ``DSP48E1``); no place and route.
 
@@ -26,104 +26,28 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
-import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-# device -> nextpnr-ice40 arguments (a package with IOs enough for 16-bit x and y)
-DEVICES = {
-    "up5k": ["--up5k", "--package", "sg48"],
-    "hx8k": ["--hx8k", "--package", "ct256"],
-    "hx1k": ["--hx1k", "--package", "tq144"],
-    "lp8k": ["--lp8k", "--package", "cm81"],
-}
-HAS_DSP = {"up5k"}  # iCE40 devices with SB_MAC16 blocks
-ICE40_CELLS = {"luts": ("SB_LUT4",), "carries": ("SB_CARRY",), "brams": ("SB_RAM40_4K",),
-               "dsps": ("SB_MAC16",)}
-XC7_CELLS = {"luts": ("LUT1", "LUT2", "LUT3", "LUT4", "LUT5", "LUT6"),
-             "brams": ("RAMB18E1", "RAMB36E1"), "dsps": ("DSP48E1",)}
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's lutgen
+
+from lutgen.errors import ToolError  # noqa: E402
+from lutgen.resources import DEVICES, ice40 as _ice40, xc7 as _xc7  # noqa: E402
 
 
-def tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        raise SystemExit(f"fpga_report: {name} is not installed (Debian: yosys, nextpnr-ice40)")
-    return path
+def ice40(vfile, devices=("up5k", "hx8k"), freq: float = 100.0, seed: int = 1) -> dict:
+    """``{device: {module, synth, cells, luts, ffs, carries, brams, dsps, fmax_mhz}}``."""
+    from lutgen.resources import module_name
+
+    top = module_name(Path(vfile))
+    return {r.device: {"module": top, **r.to_dict()} for r in _ice40(vfile, devices, freq, seed)}
 
 
-def _cells(stat: str) -> dict[str, int]:
-    return {m[1]: int(m[2]) for m in re.finditer(r"^\s+(\S+)\s+(\d+)\s*$", stat, re.M)}
-
-
-def _count(cells: dict[str, int], names) -> int:
-    return sum(cells.get(n, 0) for n in names)
-
-
-def _module_name(vfile: Path) -> str:
-    m = re.search(r"^module\s+(\w+)", vfile.read_text(), re.M)
-    if m is None:
-        raise SystemExit(f"fpga_report: no module in {vfile}")
-    return m[1]
-
-
-def _run(args, cwd, timeout) -> str:
-    out = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout)
-    if out.returncode != 0:
-        raise RuntimeError(f"{' '.join(map(str, args))} failed:\n{out.stdout[-3000:]}"
-                           f"{out.stderr[-3000:]}")
-    return out.stdout + out.stderr
-
-
-def ice40(vfile, devices=("up5k", "hx8k"), freq: float = 100.0, seed: int = 1,
-          timeout: int = 600) -> dict:
-    """Synthesise ``vfile`` for iCE40 and place and route it on each device.
-
-    ``synth_ice40 -dsp`` for devices with DSPs (up5k), plain ``synth_ice40`` for
-    the others (no SB_MAC16 there: the multiply is built from LUTs and carries).
-    Returns ``{device: {cells, luts, ffs, carries, brams, dsps, fmax_mhz, synth}}``.
-    """
-    vfile = Path(vfile).resolve()
-    top = _module_name(vfile)
-    results = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for device in devices:
-            dsp = device in HAS_DSP
-            netlist, stat = Path(tmp) / f"net{int(dsp)}.json", Path(tmp) / f"stat{int(dsp)}.txt"
-            synth = f"synth_ice40{' -dsp' if dsp else ''} -top {top}"
-            if not netlist.exists():
-                _run([tool("yosys"), "-q", "-p", f"read_verilog {vfile.name}; {synth} "
-                      f"-json {netlist}; tee -q -o {stat} stat"], vfile.parent, timeout)
-            cells = _cells(stat.read_text())
-            log = _run([tool("nextpnr-ice40"), *DEVICES[device], "--json", str(netlist),
-                        "--pcf-allow-unconstrained", "--timing-allow-fail", "--freq", str(freq),
-                        "--seed", str(seed)], tmp, timeout)
-            found = re.findall(r"Max frequency for clock '[^']*': ([\d.]+) MHz", log)
-            if not found:
-                raise RuntimeError(f"nextpnr-ice40 printed no Fmax for {top} on {device}")
-            results[device] = {
-                "module": top, "synth": synth, "cells": cells,
-                "ffs": sum(n for c, n in cells.items() if c.startswith("SB_DFF")),
-                **{k: _count(cells, names) for k, names in ICE40_CELLS.items()},
-                "fmax_mhz": float(found[-1]),  # the last report: after routing
-            }
-    return results
-
-
-def xc7(vfile, timeout: int = 600) -> dict:
+def xc7(vfile) -> dict:
     """Cell counts of ``synth_xilinx`` (7-series) for ``vfile``."""
-    vfile = Path(vfile).resolve()
-    top = _module_name(vfile)
-    with tempfile.TemporaryDirectory() as tmp:
-        stat = Path(tmp) / "stat.txt"
-        _run([tool("yosys"), "-q", "-p", f"read_verilog {vfile.name}; synth_xilinx -top {top}; "
-              f"tee -q -o {stat} stat"], vfile.parent, timeout)
-        cells = _cells(stat.read_text())
-    return {"module": top, "cells": cells,
-            "ffs": sum(n for c, n in cells.items() if re.fullmatch(r"FD[CPRS]E?", c)),
-            **{k: _count(cells, names) for k, names in XC7_CELLS.items()}}
+    from lutgen.resources import module_name
+
+    return {"module": module_name(Path(vfile)), **_xc7(vfile).to_dict()}
 
 
 def main(argv=None) -> int:
@@ -140,11 +64,15 @@ def main(argv=None) -> int:
     if unknown:
         parser.error(f"unknown device {unknown[0]!r}; allowed: {', '.join(DEVICES)}")
     rows = []
-    for vfile in args.verilog:
-        row = {"file": str(vfile), "ice40": ice40(vfile, devices, args.freq)}
-        if args.xc7:
-            row["xc7"] = xc7(vfile)
-        rows.append(row)
+    try:
+        for vfile in args.verilog:
+            row = {"file": str(vfile), "ice40": ice40(vfile, devices, args.freq)}
+            if args.xc7:
+                row["xc7"] = xc7(vfile)
+            rows.append(row)
+    except ToolError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
     if args.json:
         print(json.dumps(rows, indent=1))
         return 0

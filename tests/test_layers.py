@@ -23,6 +23,7 @@ RANK = {
     "analysis": 3, "budget": 3.4, "search": 3.5,  # search measures its designs with analysis
     "softmax": 3.6, "softmax_analysis": 3.7,  # the composite softmax fits its tables
     "export": 4, "plot": 4.5,  # plot writes through export's atomic_write
+    "resources": 4.6,  # Yosys / nextpnr on the rendered Verilog
     "batch": 5, "verify": 5.5,
     "_onnx_graph": 5.55, "_onnx_rewrite": 5.6, "onnx": 5.7,  # lutgen[onnx]: over batch
     "torch": 5.8, "model_budget": 5.85,  # integrations: the only modules that import torch

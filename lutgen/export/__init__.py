@@ -61,21 +61,26 @@ def parse_kinds(text, complete: bool = True) -> list[str]:
     return list(dict.fromkeys(kinds))
 
 
-def render(table, report, kinds, name: str | None = None) -> list[Artifact]:
-    """Every artifact of ``kinds`` for ``table``, in memory."""
+def render(table, report, kinds, name: str | None = None, resources=None) -> list[Artifact]:
+    """Every artifact of ``kinds`` for ``table``, in memory.
+
+    ``resources``: measured :class:`lutgen.resources.Resources` to record in ``<name>.json``
+    (and ``<name>_resources.md``).
+    """
     name = identifier(name if name is not None else table.name)
     kinds = parse_kinds(kinds, complete=False)
     artifacts: list[Artifact] = []
     for kind in kinds:
         module = importlib.import_module(f".{KINDS[kind]}", __name__)
         if kind == "json":  # the saved spec records what was emitted, for `build --from`
-            artifacts.extend(module.render(table, report, name, kinds=kinds))
+            artifacts.extend(module.render(table, report, name, kinds=kinds,
+                                           resources=resources))
         else:
             artifacts.extend(module.render(table, report, name))
     # c and c-split both make <name>.h, the same text: write it once
     return list({(a.filename, a.text): a for a in artifacts}.values())
 
 
-def export(table, report, kinds, outdir, name: str | None = None) -> list[Path]:
+def export(table, report, kinds, outdir, name: str | None = None, resources=None) -> list[Path]:
     """Render and write the artifacts into ``outdir``; returns the paths written."""
-    return write_artifacts(render(table, report, kinds, name), outdir)
+    return write_artifacts(render(table, report, kinds, name, resources), outdir)
