@@ -262,7 +262,8 @@ def fit_text(result) -> str:
         asked += f" (weighted by {budget['dist']})" if budget.get("dist") else ""
     if budget.get("max_rom_bits"):
         asked += f", at most {budget['max_rom_bits']} ROM bits"
-    objective = "C bytes" if budget.get("objective") == "bytes" else "ROM bits"
+    objective = _objective_text(budget.get("objective"), result.target)
+    fpga = result.target in ("ice40-up5k", "xc7")
     if result.met:
         lines.append(f"best design (fewest {objective}) meeting {asked} "
                      f"({result.budget_lsb:.4g} LSB):")
@@ -281,7 +282,9 @@ def fit_text(result) -> str:
     width = max([24, *map(len, ranges)])
     header = (f"  {'entries':>7} {'interp':<7} {'fold':<5} {'coeffs':<7} {'G':>2} "
               f"{'range':<{width}} {'ROM bits':>8} {'C bytes':>7} {'max LSB':>8} {'mean LSB':>8}"
-              + (f" {'dist mean':>9}" if weighted else ""))
+              + (f" {'dist mean':>9}" if weighted else "")
+              + (f" {'BRAM':>4} {'DSP':>3}" if fpga else "")
+              + (f" {'LUTs':>5}" if result.luts else ""))
     if result.candidates:
         lines.append(header)
     for i, (x, rng) in enumerate(zip(docs, ranges)):
@@ -294,6 +297,11 @@ def fit_text(result) -> str:
         )
         if weighted:
             line += f" {x['weighted_mean_error_lsb']:>9.4f}"
+        cost = result.cost(result.candidates[i])
+        if fpga:
+            line += f" {cost['brams']:>4} {cost['dsps']:>3}"
+        if result.luts:
+            line += f" {cost['luts'] if cost.get('luts') is not None else '-':>5}"
         lines.append(line)
     if result.best is not None:
         from .export import build_command
@@ -302,3 +310,15 @@ def fit_text(result) -> str:
             lines.append(saturation_line(result.best.table, result.best.report, "* "))
         lines.append(f"build it: {build_command(result.best.table)}")
     return "\n".join(lines)
+
+
+def _objective_text(objective, target) -> str:
+    """What 'cheapest' meant, in the words of the fit's header line."""
+    from .targets import get_target
+
+    t = get_target(target)
+    where = "" if t.kind == "generic" else f" on {t.name}"
+    return {"bytes": "C bytes", "bram": f"{t.bram} block RAMs, then {t.dsp} DSPs",
+            "dsp": f"{t.dsp} DSPs, then {t.bram} block RAMs",
+            "luts": "LUTs counted by Yosys (3 best in packed bits)"}.get(
+        objective, "ROM bits" + (" packed into the target's words" if where else "")) + where

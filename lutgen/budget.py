@@ -12,6 +12,7 @@ from .analysis import ErrorReport
 from .errors import SpecError
 from .fixedpoint import FixedFormat
 from .table import Table
+from .targets import costs, footprint
 
 __all__ = ["Budget", "Design", "FitResult"]
 
@@ -91,13 +92,32 @@ class FitResult:
     budget_lsb: float
     evaluated: tuple[Design, ...] = ()  # every design within the cap (for the Pareto plot)
     budget: dict = field(default_factory=dict)  # what the user asked for, as given
+    # LUTs Yosys counted for the first candidates (objective luts: resources.rank_by_luts)
+    luts: tuple = ()
+
+    @property
+    def target(self) -> str:
+        return self.budget.get("target", "generic")
+
+    def cost(self, design: Design) -> dict:
+        """The design's figures on the target (:func:`lutgen.targets.costs`)."""
+        doc = costs(footprint(design.table), self.target)
+        for d, luts in zip(self.candidates, self.luts):
+            if d is design:
+                doc["luts"] = luts
+        return doc
 
     def to_dict(self) -> dict:
+        def design(d):
+            return {**d.to_dict(), "cost": self.cost(d)}
+
         return {
             "met": self.met,
+            "target": self.target,
+            "objective": self.budget.get("objective"),
             "budget": dict(self.budget),
             "budget_lsb": self.budget_lsb,
             "floor_max_error_lsb": self.floor_max_error_lsb,
-            "best": None if self.best is None else self.best.to_dict(),
-            "candidates": [d.to_dict() for d in self.candidates],
+            "best": None if self.best is None else design(self.best),
+            "candidates": [design(d) for d in self.candidates],
         }

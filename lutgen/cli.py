@@ -292,15 +292,22 @@ def eval_cmd(**kwargs):
               default="any", show_default=True)
 @click.option("--max-rom-bits", type=int, default=None, metavar="B",
               help="Only designs with at most B ROM bits.")
-@click.option("--objective", type=click.Choice(("bits", "bytes")), default="bits",
-              show_default=True,
-              help="Cheapest in ROM bits (FPGA/ASIC) or in bytes of the C array (MCU: a "
-                   "17-bit word takes 4 bytes).")
+@click.option("--target", type=click.Choice(("generic", "ice40-up5k", "xc7", "cortex-m", "avr")),
+              default="generic", show_default=True,
+              help="Where the table goes: the word widths that pack (16-bit iCE40 / 18-bit "
+                   "xc7 block RAM ports, 8/16/32-bit MCU words) and the default objective.")
+@click.option("--objective", type=click.Choice(("bits", "bytes", "bram", "dsp", "luts")),
+              default=None,
+              help="Cheapest in ROM bits (packed into the target's words), bytes of the C "
+                   "array (MCU: a 17-bit word takes 4 bytes), block RAMs, DSPs, or LUTs "
+                   "(Yosys counts the best 3; FPGA targets).  [default: the target's: bram "
+                   "on FPGAs, bytes on MCUs, bits for generic]")
 @click.option("--json", "as_json", is_flag=True, help="Print {best, candidates} as JSON.")
 @click.option("--plot", "plot_file", default=None, metavar="FILE",
               help="Also plot max error vs ROM bits per interpolation (PNG/SVG/PDF).")
 def fit_cmd(name, params, expr, derivative, output, in_format, out_format, saturation,
-            max_error, mean_error, dist, interp, max_rom_bits, objective, as_json, plot_file):
+            max_error, mean_error, dist, interp, max_rom_bits, target, objective, as_json,
+            plot_file):
     """Find the cheapest table (ROM bits, or C bytes) that meets an error budget.
 
     Every design is checked by the exhaustive analysis. Exit code 1 if no design
@@ -310,22 +317,34 @@ def fit_cmd(name, params, expr, derivative, output, in_format, out_format, satur
     Example:
       lutgen fit sigmoid --in-format s16.12 --out-format s16.14 --max-error 1lsb
       lutgen fit gelu --out-format s16.12 --max-error 1e-3 --mean-error 2e-4 --json
+      lutgen fit sigmoid --in-format s8.4 --out-format s8.6 --max-error 1lsb --target ice40-up5k
     """
     name = activation_name(name, expr)
     if dist is not None and mean_error is None:
         raise UserError("--dist weights the mean error: give --mean-error with it")
     from .export import build_command
     from .search import fit
+    from .targets import resolve
 
+    resolve(target, objective)  # a bad pair fails before the search
+    if objective == "luts":
+        from .resources import require_tools
+
+        require_tools(place=False)
     progress = fit_progress() if sys.stderr.isatty() else None
     try:
         result = fit(name, expr=expr, params=parse_params(params), derivative=derivative,
                      output=output, in_format=in_format, out_format=out_format,
                      saturation=saturation, max_error=max_error, mean_error=mean_error, dist=dist, interp=interp,
-                     max_rom_bits=max_rom_bits, objective=objective, progress=progress)
+                     max_rom_bits=max_rom_bits, objective=objective, progress=progress,
+                     target=target)
     finally:
         if progress is not None:
             click.echo("\r\033[K", nl=False, err=True)  # clear the counter line
+    if result.budget.get("objective") == "luts":
+        from .resources import rank_by_luts
+
+        result = rank_by_luts(result)
     if plot_file is not None:
         from .plot import plot_pareto
 

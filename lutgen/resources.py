@@ -26,7 +26,7 @@ from pathlib import Path
 from .errors import ToolError
 
 __all__ = ["FamilyResources", "Resources", "DEVICES", "require_tools", "ice40", "xc7",
-           "measure", "measure_verilog"]
+           "measure", "measure_verilog", "module_name", "rank_by_luts"]
 
 # iCE40 device -> nextpnr-ice40 arguments (a package with IOs enough for 16-bit x and y)
 DEVICES = {
@@ -225,3 +225,34 @@ def measure(table, name: str | None = None, devices=("up5k",), families=("ice40"
     with tempfile.TemporaryDirectory() as tmp:
         write_artifacts(render(table, None, ["verilog", "mem"], name), tmp)
         return measure_verilog(Path(tmp) / f"lutgen_{name}.v", devices, families, place)
+
+
+def rank_by_luts(result, count: int = 3):
+    """``result`` (a :class:`~lutgen.budget.FitResult` of ``objective="luts"``) with its
+    first ``count`` candidates synthesised for the target's family and re-ranked by LUTs
+    (then block RAMs, DSPs, and the search's own order).
+
+    No model predicts how Yosys maps a ROM to LUTs, so the few cheapest designs in
+    packed bits are measured (synthesis only, no place and route).
+    """
+    import dataclasses
+
+    from .targets import get_target
+
+    target = get_target(result.target)
+    if target.kind != "fpga":
+        raise ToolError(f"LUTs are counted on an FPGA target, not {target.name!r}")
+    require_tools(place=False)
+    head = list(result.candidates[:count])
+    if not head:
+        return result
+    counted = []
+    for i, design in enumerate(head):
+        fam = measure(design.table, "fit", families=(target.family,), place=False).families[0]
+        counted.append(((fam.luts, fam.brams, fam.dsps, i), design))
+    counted.sort(key=lambda pair: pair[0])
+    ranked = [d for _, d in counted] + list(result.candidates[count:])
+    best = ranked[0] if (result.best is None or result.best is result.candidates[0]) \
+        else result.best
+    return dataclasses.replace(result, best=best, candidates=tuple(ranked),
+                               luts=tuple(key[0] for key, _ in counted))

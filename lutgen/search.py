@@ -18,22 +18,22 @@ import numpy as np
 from .analysis import ErrorReport, analyze
 from .errors import LutgenError, SpecError
 from ._reference import EXHAUSTIVE_LIMIT_BITS, clipped, reference_on_codes
-from .fixedpoint import FixedFormat, c_word_bits, sized_format
+from .fixedpoint import FixedFormat, sized_format
 from .spec import Coeffs, Interp, Tails, TableSpec, make_spec, spec_traits
 from .table import Table, build
 from .budget import Budget, Design, FitResult
+from .targets import cost_key, footprint, resolve
 
 __all__ = ["Budget", "Design", "FitResult", "fit"]
 
 GUARD_CHOICES = (0, 1, 2, 3, 4, 5, 6)
-OBJECTIVES = ("bits", "bytes")
 INTERPS = tuple(m.value for m in reversed(Interp))  # linear, nearest, none: the cheapest first
 
 
 def fit(name, *, expr=None, max_error, mean_error=None, dist=None, in_format="s16.12", out_format=None,
         interp="any", max_rom_bits=None, params=None, derivative=False, output=None,
-        fits=("sample", "minimax", "faithful"), objective="bits", progress=None,
-        saturation=None) -> FitResult:
+        fits=("sample", "minimax", "faithful"), objective=None, progress=None,
+        saturation=None, target="generic") -> FitResult:
     """The cheapest table whose exhaustive error meets the budget.
 
     Parameters
@@ -49,9 +49,16 @@ def fit(name, *, expr=None, max_error, mean_error=None, dist=None, in_format="s1
         output format's range (deliberate saturation is no error).
     max_rom_bits : int, optional
         Designs above it are not candidates (neither best nor closest).
-    objective : ``"bits"`` or ``"bytes"``
-        What "cheapest" means: ROM bits (an FPGA or ASIC ROM), or the bytes of the C
-        header's array (an MCU: a 17-bit word takes 4 bytes); ties go to the other.
+    target : ``"generic"``, ``"ice40-up5k"``, ``"xc7"``, ``"cortex-m"`` or ``"avr"``
+        Where the table goes: the word widths that pack (16-bit iCE40 and 18-bit xc7
+        block RAM ports, 8/16/32-bit MCU words) and the default objective (block RAMs
+        on FPGAs, bytes on MCUs, bits for generic); :mod:`lutgen.targets`.
+    objective : None or one of ``"bits"``, ``"bytes"``, ``"bram"``, ``"dsp"``, ``"luts"``
+        What "cheapest" means (None: the target's default): ROM bits packed into the
+        target's words, the bytes of the C header's array (an MCU: a 17-bit word takes
+        4 bytes), block RAMs then DSPs, DSPs then block RAMs (FPGA targets), or ``luts``
+        (ranked here by packed bits; :func:`lutgen.resources.rank_by_luts` measures the
+        best few with Yosys). Ties go to the other figures (docs/RESOURCES.md).
     progress : callable, optional
         Called with the number of designs measured so far, after each one.
 
@@ -75,8 +82,7 @@ def fit(name, *, expr=None, max_error, mean_error=None, dist=None, in_format="s1
     interps = INTERPS if interp == "any" else (interp,)
     if max_rom_bits is not None and (isinstance(max_rom_bits, bool) or max_rom_bits <= 0):
         raise SpecError(f"--max-rom-bits must be positive, got {max_rom_bits}")
-    if objective not in OBJECTIVES:
-        raise SpecError(f"unknown objective {objective!r}; allowed: {', '.join(OBJECTIVES)}")
+    target, objective = resolve(target, objective)
     if dist is not None:
         from .analysis import Distribution
 
@@ -84,9 +90,9 @@ def fit(name, *, expr=None, max_error, mean_error=None, dist=None, in_format="s1
     asked = {"max_error": str(budget), "mean_error": None if mean_budget is None
              else str(mean_budget), "dist": None if dist is None else str(dist),
              "max_rom_bits": max_rom_bits,
-             "objective": objective, "interp": interp}
+             "objective": objective, "target": target.name, "interp": interp}
     search = _Search(base, budget, mean_budget, dist, interps, max_rom_bits, fits, objective,
-                     progress)
+                     progress, target)
     return search.run(asked)
 
 
@@ -101,7 +107,7 @@ class _Search:
     """
 
     def __init__(self, base: TableSpec, budget, mean_budget, dist, interps, max_rom_bits, fits,
-                 objective, progress):
+                 objective, progress, target="generic"):
         self.base = base
         self.budget = budget
         self.mean_budget = mean_budget
@@ -110,6 +116,7 @@ class _Search:
         self.max_rom_bits = max_rom_bits
         self.fits = fits
         self.objective = objective
+        self.target = target
         self.progress = progress
         self.traits = spec_traits(base)
         self.tables: dict = {}  # options -> Table, or None if it cannot be built
@@ -133,11 +140,9 @@ class _Search:
                              fin.bits, self.base.activation)
 
     # -- cost and budget ------------------------------------------------------------------
-    def cost(self, table: Table) -> tuple[int, int]:
-        """What the objective minimises, then the other measure (ties)."""
-        if self.objective == "bytes":
-            return (table.c_bytes, table.rom_bits)
-        return (table.rom_bits, table.c_bytes)
+    def cost(self, table: Table) -> tuple:
+        """What the objective minimises on the target, then the tie-breakers."""
+        return cost_key(footprint(table), self.target, self.objective)
 
     def within_cap(self, table: Table) -> bool:
         return self.max_rom_bits is None or table.rom_bits <= self.max_rom_bits
@@ -294,16 +299,14 @@ class _Search:
         """
         if sample is None:
             return True
-        words, narrower = sample.values.size, max(1, sample.store_bits - 1)
-        bits = words * narrower
-        if self.max_rom_bits is not None and bits > self.max_rom_bits:
+        fp = footprint(sample)
+        narrower = fp.narrower(max(1, sample.store_bits - 1))
+        if self.max_rom_bits is not None and narrower.words * narrower.width > self.max_rom_bits:
             return False
         if best is None:
             return True
-        lower = (words * (c_word_bits(narrower) // 8), bits)
-        if self.objective == "bits":
-            lower = lower[::-1]
-        return lower <= self.cost(best.table)
+        # every figure of a cost key grows with the word width: a lower bound
+        return cost_key(narrower, self.target, self.objective) <= self.cost(best.table)
 
     def _fewest_entries(self, opts, fit, target, best) -> tuple[Design | None, int]:
         """Bisection over log2(entries) below the dearest affordable table.

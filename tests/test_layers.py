@@ -20,6 +20,7 @@ RANK = {
     "_faithful": 1.8,  # exact faithful entries (uses _entries' minimax for none/nearest)
     "_distributions": 1.6,  # input distributions read from files (samples, histograms)
     "table": 2,
+    "targets": 2.5,  # the cost models of fit --target (footprints of compiled tables)
     "analysis": 3, "budget": 3.4, "search": 3.5,  # search measures its designs with analysis
     "softmax": 3.6, "softmax_analysis": 3.7,  # the composite softmax fits its tables
     "export": 4, "plot": 4.5,  # plot writes through export's atomic_write
