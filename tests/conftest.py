@@ -3,7 +3,8 @@ import shutil
 
 import pytest
 
-INSTALL_HINT = "apt-get install gcc g++ iverilog verilator yosys"
+INSTALL_HINT = ("apt-get install gcc g++ iverilog verilator yosys nextpnr-ice40 gcc-avr avr-libc "
+                "simavr")
 
 
 def require_tool(name: str) -> str:

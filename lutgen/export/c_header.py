@@ -38,9 +38,13 @@ from ._common import (Artifact, identifier, macro_name, provenance_lines, stored
 
 __all__ = ["render"]
 
-def render(table, report, name: str) -> list[Artifact]:
-    """The header ``<name>.h`` of ``table`` (``name`` is already an identifier)."""
-    return [Artifact(f"{name}.h", _Header(table, report, name).text())]
+def render(table, report, name: str, acc_width: int | None = None) -> list[Artifact]:
+    """The header ``<name>.h`` of ``table`` (``name`` is already an identifier).
+
+    ``acc_width``: a wider accumulator than the proven one (16, 32 or 64), to measure
+    what the narrow one saves (``scripts/avr_cycles.py``); never narrower.
+    """
+    return [Artifact(f"{name}.h", _Header(table, report, name, acc_width).text())]
 
 
 def _word(bits: int, signed: bool) -> tuple[str, int]:
@@ -83,13 +87,16 @@ def acc_width(table) -> int:
 
 
 class _Header:
-    def __init__(self, table, report, name: str):
+    def __init__(self, table, report, name: str, acc: int | None = None):
         self.t = table
         self.report = report
         self.name = name
         self.macro = macro_name(name)
         self.fn = f"lutgen_{name}"
-        self.acc = f"int{acc_width(table)}_t"
+        if acc is not None and (acc not in (16, 32, 64) or acc < acc_width(table)):
+            raise ValueError(f"accumulator of {acc} bits: allowed 16, 32, 64 and at least "
+                             f"the proven {acc_width(table)}")
+        self.acc = f"int{acc if acc is not None else acc_width(table)}_t"
         self.in_type, _ = _word(table.in_format.bits, table.in_format.signed)
         self.out_type, _ = _word(table.out_format.bits, table.out_format.signed)
         self.store_type, self.store_width = _word(table.store_bits, table.store_signed)
