@@ -81,9 +81,18 @@ def program(table, name: str) -> str:
 #define LUTGEN_{macro}_IMPLEMENTATION
 #include "{name}.h"
 
-static int uart_put(char c, FILE *f) {{ (void)f; while (!(UCSR0A & _BV(UDRE0))); UDR0 = c; return 0; }}
+static int uart_put(char c, FILE *f)
+{{
+    (void)f;
+    while (!(UCSR0A & _BV(UDRE0)));
+    UDR0 = c;
+    return 0;
+}}
 static FILE uart = FDEV_SETUP_STREAM(uart_put, NULL, _FDEV_SETUP_WRITE);
-__attribute__((noinline)) {_ctype(fout)} evaluate({_ctype(fin)} x) {{ return lutgen_{name}_eval(x); }}
+__attribute__((noinline)) {_ctype(fout)} evaluate({_ctype(fin)} x)
+{{
+    return lutgen_{name}_eval(x);
+}}
 __attribute__((noinline)) {_ctype(fin)} same({_ctype(fin)} x) {{ return x; }}
 volatile {_ctype(fout)} sink_y;
 volatile {_ctype(fin)} sink_x;
@@ -207,8 +216,8 @@ def main(argv=None) -> int:
     if args.json:
         print(json.dumps(rows, indent=1))
         return 0
-    print(f"ATmega328P, avr-gcc -Os, simavr; cycles of one evaluation (beyond an identity "
-          f"call), every input checked against Table.eval_int")
+    print("ATmega328P, avr-gcc -Os, simavr; cycles of one evaluation (beyond an identity "
+          "call), every input checked against Table.eval_int")
     print(f"{'table':<13} {'acc':<8} {'acc_bits':>8} {'inputs':>6} {'mean':>7} {'min':>4} "
           f"{'max':>4} {'code B':>6} {'table B':>7}")
     for r in rows:
