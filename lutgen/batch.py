@@ -51,7 +51,7 @@ __all__ = ["Project", "BuiltTable", "load_project", "compile_project", "project_
 
 TABLE_OPTIONS = ("name", *OPTION)  # generated from the one option table (lutgen.spec)
 FIT_OPTIONS = ("max_error", "mean_error", "dist", "max_rom_bits")
-PROJECT_KEYS = ("name", "emit", "defaults", "tables")
+PROJECT_KEYS = ("name", "emit", "defaults", "tables", "report_resources")
 MANIFEST = "manifest.json"
 REPORT = "report.md"
 
@@ -63,6 +63,7 @@ class Project:
     tables: tuple[dict, ...]  # each entry's options, defaults merged
     source: str
     notes: tuple[str, ...] = ()  # old option names read, and what they are called now
+    report_resources: bool = False  # Yosys/nextpnr figures of every table (lutgen.resources)
 
 
 def load_project(path) -> Project:
@@ -136,7 +137,11 @@ def load_project(path) -> Project:
             except LutgenError as exc:
                 raise ProjectError(f"tables[{i}].dist: {exc}") from None
         entries.append(merged)
-    return Project(name, tuple(kinds), tuple(entries), str(path), tuple(dict.fromkeys(notes)))
+    report_resources = raw.get("report_resources", False)
+    if not isinstance(report_resources, bool):
+        raise ProjectError(f"report_resources: {report_resources!r} is not true or false")
+    return Project(name, tuple(kinds), tuple(entries), str(path), tuple(dict.fromkeys(notes)),
+                   report_resources)
 
 
 def _renamed(options: dict, where: str, notes: list) -> dict:
@@ -208,6 +213,7 @@ class BuiltTable:
     artifacts: tuple[Artifact, ...]
     fitted: bool
     budget: dict | None = None  # a fitted table's budget, as the project gave it
+    resources: object = None  # lutgen.resources.Resources (report_resources = true)
 
 
 def compile_entry(i: int, entry: dict):
@@ -282,6 +288,10 @@ def compile_project(project: Project, progress=None) -> list[BuiltTable]:
     """Every table of the project, compiled and rendered in memory."""
     built: list[BuiltTable] = []
     names: dict[str, tuple[int, str]] = {}  # lower-case name -> (index, name)
+    if project.report_resources:
+        from .resources import measure, require_tools
+
+        require_tools()  # a missing tool fails before anything is compiled
     for i, entry in enumerate(project.tables):
         table, fitted = compile_entry(i, entry)
         try:
@@ -313,8 +323,10 @@ def compile_project(project: Project, progress=None) -> list[BuiltTable]:
                 budget.update(dist.record() if dist is not None else {k: entry.get(k)})
         # the mean error the budget weighted, next to the uniform one
         report = analyze(table, dist=entry.get("dist"))
-        artifacts = render(table, report, list(project.emit), name)
-        built.append(BuiltTable(name, table, report, tuple(artifacts), fitted, budget))
+        resources = measure(table, name) if project.report_resources else None
+        artifacts = render(table, report, list(project.emit), name, resources)
+        built.append(BuiltTable(name, table, report, tuple(artifacts), fitted, budget,
+                                resources))
         if progress is not None:
             progress(name)
     return built
@@ -411,6 +423,15 @@ def _report_md(project: Project, built) -> str:
                   f"{up(b.report.unclipped_floor_max_error_lsb)} LSB" for b in clipped]
     lines += ["", f"Total ROM: {total} bits ({total / 8192:.2f} KiB); C arrays: "
               f"{total_bytes} bytes.", ""]
+    measured = [b for b in built if b.resources is not None]
+    if measured:  # report_resources = true: each table's module through Yosys / nextpnr
+        lines += ["## Resources", "", f"Each `lutgen_<name>.v` measured by "
+                  f"{'; '.join(measured[0].resources.tools.values())} (docs/RESOURCES.md).", "",
+                  "| table | family | synthesis | LUT | FF | BRAM | DSP | Fmax MHz |",
+                  "|---|---|---|---|---|---|---|---|"]
+        lines += [row.replace("| ", f"| {b.name} | ", 1) for b in measured
+                  for row in b.resources.markdown().splitlines()[2:]]
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -449,6 +470,7 @@ def _manifest(project: Project, built, files) -> str:
                 "c_bytes": b.table.c_bytes,
                 "report": b.report.to_dict(),
                 "files": {a.filename: digest[a.filename] for a in b.artifacts},
+                **({} if b.resources is None else {"resources": b.resources.to_dict()}),
             }
             for b in built
         ],

@@ -79,6 +79,12 @@ class Resources:
     families: tuple[FamilyResources, ...]
     tools: dict = field(default_factory=dict, compare=False)  # tool -> version line
 
+    @classmethod
+    def from_dict(cls, doc: dict) -> "Resources":
+        """The figures :meth:`to_dict` saved (``lutgen verify`` re-renders from them)."""
+        return cls(doc["module"], tuple(FamilyResources(**f) for f in doc["families"]),
+                   dict(doc.get("tools", {})))
+
     def get(self, family: str, device: str | None = None) -> FamilyResources:
         for f in self.families:
             if f.family == family and (device is None or f.device == device):

@@ -159,11 +159,17 @@ def _rerender(directory: Path, manifest: dict):
         try:
             table = build(TableSpec.from_dict(entry["spec"]))
             report = analyze(table, dist=dist)
-            artifacts = render(table, report, list(manifest["emit"]), name)
+            resources = None
+            if "resources" in entry:  # measured once: re-rendered from the saved figures
+                from .resources import Resources
+
+                resources = Resources.from_dict(entry["resources"])
+            artifacts = render(table, report, list(manifest["emit"]), name, resources)
         except (ValueError, KeyError, TypeError, AttributeError, LutgenError) as exc:
             problems.append(f"{name}: cannot re-compile from its spec ({exc})")
             continue
-        built.append(BuiltTable(name, table, report, tuple(artifacts), entry["fitted"], budget))
+        built.append(BuiltTable(name, table, report, tuple(artifacts), entry["fitted"], budget,
+                                resources))
         try:
             stored = json.loads((directory / f"{name}.json").read_text(encoding="utf-8"))
             if [int(v) for v in table.values] != stored["table"]["values"]:

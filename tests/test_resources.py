@@ -92,3 +92,56 @@ def test_library_callers_get_a_tool_error(tmp_path, monkeypatch):
         measure(table, place=False)
     with pytest.raises(RuntimeError):  # ToolError is a RuntimeError too
         measure(table)
+
+
+PROJECT = """\
+name = "small"
+emit = ["verilog"]
+report_resources = {flag}
+
+[[tables]]
+activation = "sigmoid"
+in_format = "s8.4"
+out_format = "s8.6"
+entries = 256
+interp = "none"
+"""
+
+
+def test_a_project_reports_resources_in_report_md_and_verify_keeps_them(tmp_path):
+    require_tool("yosys")
+    require_tool("nextpnr-ice40")
+    from lutgen.verify import verify
+
+    (tmp_path / "p.toml").write_text(PROJECT.format(flag="true"))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["batch", str(tmp_path / "p.toml"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    figures = json.loads((out / "sigmoid.json").read_text())["resources"]["families"]
+    ice = next(f for f in figures if f["family"] == "ice40")
+    report = (out / "report.md").read_text()
+    assert "## Resources" in report
+    row = (f"| sigmoid | ice40 up5k | `synth_ice40 -dsp` | {ice['luts']} | {ice['ffs']} | 1 | 0 "
+           f"| {ice['fmax_mhz']:.1f} |")
+    assert row in report
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["tables"][0]["resources"]["families"] == figures
+    assert verify(out) == []
+    # the figures are re-rendered from the manifest: an edited report.md is a difference
+    (out / "report.md").write_text(report.replace(row, row.replace("| 1 | 0 |", "| 2 | 0 |")))
+    assert any("report.md" in p for p in verify(out))
+
+
+def test_a_project_without_yosys_or_with_a_bad_flag_writes_nothing(tmp_path):
+    out = tmp_path / "out"
+    (tmp_path / "p.toml").write_text(PROJECT.format(flag="true"))
+    result = CliRunner().invoke(cli, ["batch", str(tmp_path / "p.toml"), "-o", str(out)],
+                                env={"PATH": str(tmp_path)})
+    assert result.exit_code == 2 and result.output.startswith(
+        "Error: yosys and nextpnr-ice40 are not installed")
+    assert not out.exists()
+    (tmp_path / "p.toml").write_text(PROJECT.format(flag='"yes"'))
+    result = CliRunner().invoke(cli, ["batch", str(tmp_path / "p.toml"), "-o", str(out)])
+    assert result.exit_code == 2
+    assert result.output == "Error: report_resources: 'yes' is not true or false\n"
+    assert not out.exists()
