@@ -144,9 +144,14 @@ def module_name(vfile: Path) -> str:
     return m[1]
 
 
-def _run(args, cwd, timeout=TIMEOUT) -> str:
-    out = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True,
-                         timeout=timeout)
+def _run(args, cwd) -> str:
+    timeout = TIMEOUT
+    try:
+        out = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True,
+                             timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise ToolError(f"{Path(str(args[0])).name} ran over {timeout} s; measure a smaller "
+                        "table or raise lutgen.resources.TIMEOUT") from None
     if out.returncode != 0:
         raise ToolError(f"{Path(str(args[0])).name} failed on {cwd}: "
                         f"{(out.stdout + out.stderr).strip().splitlines()[-1:]}")

@@ -145,3 +145,14 @@ def test_a_project_without_yosys_or_with_a_bad_flag_writes_nothing(tmp_path):
     assert result.exit_code == 2
     assert result.output == "Error: report_resources: 'yes' is not true or false\n"
     assert not out.exists()
+
+
+def test_a_tool_running_over_its_time_is_a_tool_error(monkeypatch):
+    require_tool("yosys")
+    import lutgen.resources as resources
+    from lutgen.table import compile_table
+
+    monkeypatch.setattr(resources, "TIMEOUT", 0.001)
+    table = compile_table("tanh", in_format="s8.4", entries=16)
+    with pytest.raises(ToolError, match=r"yosys ran over 0.001 s"):
+        resources.measure(table, place=False)
