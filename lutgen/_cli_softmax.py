@@ -13,7 +13,7 @@ from ._cli_support import UserError, echo_json
 
 __all__ = ["COMMANDS", "SOFTMAX_KINDS"]
 
-SOFTMAX_KINDS = ("c", "json")
+SOFTMAX_KINDS = ("c", "verilog", "tb", "json")
 
 
 def _softmax_options(fn):
@@ -66,7 +66,8 @@ def _load_vectors(path: str, n: int):
 @click.option("-o", "--out-dir", default="hw_out", show_default=True, metavar="DIR",
               help="Where the artifacts go.")
 @click.option("--emit", default="json", show_default=True, metavar="KINDS",
-              help="Comma-separated: c, json (json is always written).")
+              help="Comma-separated: c, verilog (with its .mem files), tb (an Icarus testbench "
+                   "over stored vectors; brings verilog), json (always written).")
 @click.option("--name", default="softmax", show_default=True, help="Name in files and symbols.")
 def build_softmax(**kw):
     """Compile a softmax (an exp table, a reciprocal table and integer glue) and write it.
@@ -74,9 +75,10 @@ def build_softmax(**kw):
     \b
     Example:
       lutgen build softmax --n 10 --in-format 'ap_fixed<16,6>' --out-format 'ap_fixed<16,6>' \\
-        -o hw_out --emit c,json
+        -o hw_out --emit c,verilog,tb,json
     """
     from .export import identifier, write_artifacts
+    from .export import softmax_testbench, softmax_verilog
     from .export.softmax_c import render, render_json
 
     kinds = [k.strip().lower() for k in kw.pop("emit").split(",") if k.strip()]
@@ -84,11 +86,17 @@ def build_softmax(**kw):
     if bad or not kinds:
         raise UserError(f"unknown --emit kind {bad[0] if bad else ''!r} for softmax; "
                         f"allowed: {', '.join(SOFTMAX_KINDS)}")
+    if "tb" in kinds and "verilog" not in kinds:
+        kinds.append("verilog")  # the testbench runs the module: never one without
     kinds = list(dict.fromkeys(kinds + ["json"]))
     name = identifier(kw.pop("name"))
     out_dir = kw.pop("out_dir")
     sm = _compile(kw)
     artifacts = render_json(sm, name, kinds) + (render(sm, name) if "c" in kinds else [])
+    if "verilog" in kinds:
+        artifacts += softmax_verilog.render(sm, name)
+    if "tb" in kinds:
+        artifacts += softmax_testbench.render(sm, name)
     paths = write_artifacts(artifacts, out_dir)
     click.echo(f"softmax N={sm.n}: {sm.in_format} -> {sm.out_format}; exp "
                f"{sm.exp_table.entries} entries {sm.exp_table.interp.value}, recip "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 
 import numpy as np
 import pytest
@@ -10,6 +11,8 @@ from click.testing import CliRunner
 
 from lutgen.cli import cli
 from lutgen.softmax import softmax
+
+from .conftest import require_tool
 
 FORMATS = ["--n", "4", "--in-format", "s8.4", "--out-format", "u9.8"]
 
@@ -64,6 +67,30 @@ def test_build_writes_json_and_c(tmp_path):
     assert doc["command"].startswith("lutgen build softmax --n 4 --in-format 's8.4'")
 
 
+def test_build_writes_the_verilog_and_its_testbench(tmp_path):
+    result = run("build", "softmax", *FORMATS, "-o", str(tmp_path), "--emit", "tb")
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == sorted([
+        "softmax.json", "lutgen_softmax.v", "lutgen_softmax_exp.v", "lutgen_softmax_recip.v",
+        "tb_lutgen_softmax.v", "softmax_vectors.mem",
+        "softmax_exp.mem", "softmax_exp.bin", "softmax_exp_rom.txt",  # exp: interp none
+        *[f"softmax_recip{s}" for s in (".mem", ".bin", "_rom.txt", "_even.mem", "_odd.mem")]])
+    doc = json.loads((tmp_path / "softmax.json").read_text())
+    assert doc["emit"] == ["tb", "verilog", "json"]
+    text = (tmp_path / "lutgen_softmax.v").read_text()
+    assert "--name softmax --emit verilog" in text and "localparam N = 4;" in text
+    # a complete set: the testbench runs in the folder as written
+    iverilog, vvp = require_tool("iverilog"), require_tool("vvp")
+    sources = ["tb_lutgen_softmax.v", "lutgen_softmax.v", "lutgen_softmax_exp.v",
+               "lutgen_softmax_recip.v"]
+    proc = subprocess.run([iverilog, "-g2005", "-o", "tb.vvp", *sources], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    proc = subprocess.run([vvp, "-n", "tb.vvp"], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.strip().endswith("PASS 1205 vectors")
+
+
 def test_softmax_is_no_longer_refused_but_routed():
     result = run("build", "softmax", "--help")
     assert result.exit_code == 0 and "lutgen build softmax --n 10" in result.output
@@ -75,8 +102,8 @@ def test_softmax_is_no_longer_refused_but_routed():
 @pytest.mark.parametrize("args, message", [
     (["build", "softmax"], "Error: Missing option '--n'. (see 'lutgen build softmax --help')"),
     (["build", "softmax", "--n", "0"], "Error: softmax length n must be an integer 1..65536, got 0"),
-    (["build", "softmax", "--n", "3", "--emit", "c,verilog"],
-     "Error: unknown --emit kind 'verilog' for softmax; allowed: c, json"),
+    (["build", "softmax", "--n", "3", "--emit", "c,coe"],
+     "Error: unknown --emit kind 'coe' for softmax; allowed: c, verilog, tb, json"),
     (["eval", "softmax", "--n", "3", "--vectors", "/nonexistent/x.npy"],
      "Error: cannot read --vectors '/nonexistent/x.npy': No such file or directory"),
     (["analyze", "softmax", "--n", "3", "--in-format", "int8(0.1,0)"],
