@@ -249,3 +249,19 @@ def test_yosys_synthesises_it_for_ice40(built):
     print(stats)
     assert stats["SB_MAC16"] == 5
     assert stats["SB_DFFE"] > 0 and stats["SB_LUT4"] > 0
+
+
+def test_fpga_report_reads_the_table_modules_beside_the_softmax(built):
+    # scripts/fpga_report.py finds lutgen_sm_exp and lutgen_sm_recip by their file names
+    import importlib.util
+
+    require_tool("yosys")
+    path = Path(__file__).parent.parent / "scripts" / "fpga_report.py"
+    spec = importlib.util.spec_from_file_location("fpga_report", path)
+    report = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(report)
+    _, folder = built("n4_ap8")
+    xc7 = report.xc7(folder / "lutgen_sm.v")
+    print(xc7)
+    assert xc7["module"] == "lutgen_sm" and xc7["brams"] == 0
+    assert xc7["dsps"] >= 5 and xc7["luts"] > 0  # the 4 products and the reciprocal at least
