@@ -13,7 +13,7 @@ from ._cli_support import UserError, echo_json
 
 __all__ = ["COMMANDS", "SOFTMAX_KINDS"]
 
-SOFTMAX_KINDS = ("c", "verilog", "tb", "json")
+SOFTMAX_KINDS = ("c", "verilog", "tb", "hls", "json")
 
 
 def _softmax_options(fn):
@@ -67,7 +67,8 @@ def _load_vectors(path: str, n: int):
               help="Where the artifacts go.")
 @click.option("--emit", default="json", show_default=True, metavar="KINDS",
               help="Comma-separated: c, verilog (with its .mem files), tb (an Icarus testbench "
-                   "over stored vectors; brings verilog), json (always written).")
+                   "over stored vectors; brings verilog), hls (hls4ml's softmax signature), "
+                   "json (always written).")
 @click.option("--name", default="softmax", show_default=True, help="Name in files and symbols.")
 def build_softmax(**kw):
     """Compile a softmax (an exp table, a reciprocal table and integer glue) and write it.
@@ -78,7 +79,7 @@ def build_softmax(**kw):
         -o hw_out --emit c,verilog,tb,json
     """
     from .export import identifier, write_artifacts
-    from .export import softmax_testbench, softmax_verilog
+    from .export import softmax_hls, softmax_testbench, softmax_verilog
     from .export.softmax_c import render, render_json
 
     kinds = [k.strip().lower() for k in kw.pop("emit").split(",") if k.strip()]
@@ -97,6 +98,8 @@ def build_softmax(**kw):
         artifacts += softmax_verilog.render(sm, name)
     if "tb" in kinds:
         artifacts += softmax_testbench.render(sm, name)
+    if "hls" in kinds:
+        artifacts += softmax_hls.render(sm, name)
     paths = write_artifacts(artifacts, out_dir)
     click.echo(f"softmax N={sm.n}: {sm.in_format} -> {sm.out_format}; exp "
                f"{sm.exp_table.entries} entries {sm.exp_table.interp.value}, recip "

@@ -91,6 +91,19 @@ def test_build_writes_the_verilog_and_its_testbench(tmp_path):
     assert proc.returncode == 0 and proc.stdout.strip().endswith("PASS 1205 vectors")
 
 
+def test_build_writes_the_hls_headers(tmp_path):
+    result = run("build", "softmax", *FORMATS, "-o", str(tmp_path), "--emit", "hls",
+                 "--name", "sm-10")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "nnet_lutgen_sm_10.h", "nnet_lutgen_sm_10_exp.h", "nnet_lutgen_sm_10_recip.h",
+        "sm_10.json"]
+    text = (tmp_path / "nnet_lutgen_sm_10.h").read_text()
+    assert ("void lutgen_sm_10(data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in])"
+            in text)
+    assert "--name sm_10 --emit hls" in text
+
+
 def test_softmax_is_no_longer_refused_but_routed():
     result = run("build", "softmax", "--help")
     assert result.exit_code == 0 and "lutgen build softmax --n 10" in result.output
@@ -103,7 +116,7 @@ def test_softmax_is_no_longer_refused_but_routed():
     (["build", "softmax"], "Error: Missing option '--n'. (see 'lutgen build softmax --help')"),
     (["build", "softmax", "--n", "0"], "Error: softmax length n must be an integer 1..65536, got 0"),
     (["build", "softmax", "--n", "3", "--emit", "c,coe"],
-     "Error: unknown --emit kind 'coe' for softmax; allowed: c, verilog, tb, json"),
+     "Error: unknown --emit kind 'coe' for softmax; allowed: c, verilog, tb, hls, json"),
     (["eval", "softmax", "--n", "3", "--vectors", "/nonexistent/x.npy"],
      "Error: cannot read --vectors '/nonexistent/x.npy': No such file or directory"),
     (["analyze", "softmax", "--n", "3", "--in-format", "int8(0.1,0)"],
