@@ -36,7 +36,8 @@ def _block(k: int, sm, codes) -> tuple[list[str], list[str]]:
         f"    for (unsigned v = 0; v < {len(codes)}; v++) {{",
         f"        {_ap(fin)} data[{n}];",
         f"        {_ap(fout)} res[{n}];",
-        f"        for (unsigned i = 0; i < {n}; i++) data[i].range({fin.bits - 1}, 0) = X{k}[v][i];",
+        f"        for (unsigned i = 0; i < {n}; i++) "
+        f"data[i].range({fin.bits - 1}, 0) = X{k}[v][i];",
         f"        nnet::lutgen_s{k}<{_ap(fin)}, {_ap(fout)}, cfg{k}>(data, res);",
         f"        for (unsigned i = 0; i < {n}; i++) {{",
         f"            {int_t} c;",
