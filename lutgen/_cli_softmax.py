@@ -36,12 +36,12 @@ def _softmax_options(fn):
     return fn
 
 
-def _compile(kw):
+def _compile(kw, pipeline=None):
     from .softmax import softmax
 
     return softmax(kw.pop("n"), kw.pop("in_format"), kw.pop("out_format"),
                    exp_frac=kw.pop("exp_frac"), recip_frac=kw.pop("recip_frac"),
-                   mantissa_bits=kw.pop("mantissa_bits"))
+                   mantissa_bits=kw.pop("mantissa_bits"), pipeline=pipeline)
 
 
 def _load_vectors(path: str, n: int):
@@ -70,6 +70,9 @@ def _load_vectors(path: str, n: int):
                    "over stored vectors; brings verilog), hls (hls4ml's softmax signature), "
                    "json (always written).")
 @click.option("--name", default="softmax", show_default=True, help="Name in files and symbols.")
+@click.option("--pipeline", default=None, metavar="P",
+              help="Verilog pipeline stages of both tables' modules, 2..16 or max "
+                   "[default: 2]; the softmax's latency is 2 ceil(log2 N) + Le + Lr + 4.")
 def build_softmax(**kw):
     """Compile a softmax (an exp table, a reciprocal table and integer glue) and write it.
 
@@ -92,7 +95,9 @@ def build_softmax(**kw):
     kinds = list(dict.fromkeys(kinds + ["json"]))
     name = identifier(kw.pop("name"))
     out_dir = kw.pop("out_dir")
-    sm = _compile(kw)
+    pipeline = kw.pop("pipeline")
+    sm = _compile(kw, None if pipeline is None else
+                  int(pipeline) if pipeline.strip().isdigit() else pipeline.strip())
     artifacts = render_json(sm, name, kinds) + (render(sm, name) if "c" in kinds else [])
     if "verilog" in kinds:
         artifacts += softmax_verilog.render(sm, name)

@@ -8,6 +8,7 @@ vectors with one numba kernel.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import sys
 import types
@@ -143,7 +144,7 @@ class Softmax:
 
 
 def softmax(n, in_format="s16.12", out_format=None, *, exp_table=None, recip_table=None,
-            exp_frac=None, recip_frac=None, mantissa_bits=None) -> Softmax:
+            exp_frac=None, recip_frac=None, mantissa_bits=None, pipeline=None) -> Softmax:
     """Compile a bit-exact softmax over vectors of ``n`` codes of ``in_format``.
 
     Parameters
@@ -159,6 +160,9 @@ def softmax(n, in_format="s16.12", out_format=None, *, exp_table=None, recip_tab
         ``u(Fr+1).Fr``.
     exp_frac, recip_frac, mantissa_bits : int, optional
         Fe, Fr and M of the default tables [default: Fo + 4, Fo + 4, Fo + 6].
+    pipeline : int or "max", optional
+        The Verilog pipeline setting of both tables' modules (2..16 or "max"; it never
+        changes the integers) [default: the tables' own, 2 for the fitted ones].
 
     Raises
     ------
@@ -192,6 +196,10 @@ def softmax(n, in_format="s16.12", out_format=None, *, exp_table=None, recip_tab
     for table, what in ((exp_table, "exp_table"), (recip_table, "recip_table")):
         if table.out_format.signed:
             raise SpecError(f"{what} needs an unsigned output format, not {table.out_format}")
+    if pipeline is not None:  # the Verilog's registers only: no recompiling
+        exp_table, recip_table = (
+            dataclasses.replace(t, spec=t.spec.replace(pipeline=pipeline))
+            for t in (exp_table, recip_table))
     sm = Softmax(int(n), fin, fout, exp_table, recip_table, rin.bits)
     _check_glue(sm)
     return sm

@@ -80,6 +80,7 @@ def test_build_writes_the_verilog_and_its_testbench(tmp_path):
     assert doc["emit"] == ["tb", "verilog", "json"]
     text = (tmp_path / "lutgen_softmax.v").read_text()
     assert "--name softmax --emit verilog" in text and "localparam N = 4;" in text
+    assert "--pipeline" not in text and "localparam LATENCY = 12;" in text  # 2*2 + 2 + 2 + 4
     # a complete set: the testbench runs in the folder as written
     iverilog, vvp = require_tool("iverilog"), require_tool("vvp")
     sources = ["tb_lutgen_softmax.v", "lutgen_softmax.v", "lutgen_softmax_exp.v",
@@ -89,6 +90,20 @@ def test_build_writes_the_verilog_and_its_testbench(tmp_path):
     assert proc.returncode == 0, proc.stderr
     proc = subprocess.run([vvp, "-n", "tb.vvp"], cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stdout.strip().endswith("PASS 1205 vectors")
+
+
+def test_build_pipeline_deepens_both_tables_and_is_in_the_regenerate_line(tmp_path):
+    result = run("build", "softmax", *FORMATS, "-o", str(tmp_path), "--emit", "verilog",
+                 "--pipeline", "4")
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "lutgen_softmax.v").read_text()
+    assert "--pipeline 4 --name softmax --emit verilog" in text
+    assert "localparam LATENCY = 16;" in text  # 2*2 + 4 + 4 + 4
+    for table in ("exp", "recip"):
+        assert "Latency: 4 cycles (pipeline = 4;" in (
+            tmp_path / f"lutgen_softmax_{table}.v").read_text()
+    doc = json.loads((tmp_path / "softmax.json").read_text())
+    assert "--pipeline 4 " in doc["command"]
 
 
 def test_build_writes_the_hls_headers(tmp_path):
@@ -117,6 +132,8 @@ def test_softmax_is_no_longer_refused_but_routed():
     (["build", "softmax", "--n", "0"], "Error: softmax length n must be an integer 1..65536, got 0"),
     (["build", "softmax", "--n", "3", "--emit", "c,coe"],
      "Error: unknown --emit kind 'coe' for softmax; allowed: c, verilog, tb, hls, json"),
+    (["build", "softmax", "--n", "3", "--pipeline", "1"],
+     "Error: pipeline must be an integer 2..16 or 'max', got 1"),
     (["eval", "softmax", "--n", "3", "--vectors", "/nonexistent/x.npy"],
      "Error: cannot read --vectors '/nonexistent/x.npy': No such file or directory"),
     (["analyze", "softmax", "--n", "3", "--in-format", "int8(0.1,0)"],

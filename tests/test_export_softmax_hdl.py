@@ -19,8 +19,10 @@ from .conftest import require_tool
 from .test_softmax import CASES as KERNEL_CASES
 from .test_softmax import compiled
 
-# name -> (n, in_format, out_format, random vectors per sigma)
+# name -> (n, in_format, out_format, random vectors per sigma[, the tables' pipeline])
 CASES = {
+    "n10_ap16_pipeline_max": (10, "ap_fixed<16,6>", None, 100, "max"),
+    "n3_ap8_pipeline_5": (3, "ap_fixed<8,4>", None, 100, 5),
     "issue_n10_ap16": (10, "ap_fixed<16,6>", "ap_fixed<16,6>", 1000),
     "n4_ap8": (4, "ap_fixed<8,4>", "ap_fixed<8,4>", 400),
     "n1_ap16": (1, "ap_fixed<16,6>", None, 100),
@@ -37,8 +39,8 @@ FILES = ["lutgen_sm.v", "lutgen_sm_exp.v", "lutgen_sm_recip.v"]
 def _design(case: str):
     if case.startswith("kernel_"):
         return compiled(case[7:]), 150
-    n, fin, fout, count = CASES[case]
-    return softmax(n, fin, fout), count
+    n, fin, fout, count, *pipeline = CASES[case]
+    return softmax(n, fin, fout, pipeline=pipeline[0] if pipeline else None), count
 
 
 def _write(folder: Path, case: str) -> np.ndarray:
@@ -126,11 +128,16 @@ def test_the_vectors_reach_every_leading_one_and_the_saturation():
     assert (sm.eval_int(default_vectors(sm, count)) == 255).any()
 
 
-@pytest.mark.parametrize("case", ["issue_n10_ap16", "n1_ap8"])
+# 2*4 + 2 + 2 + 4, 2*0 + 2 + 2 + 4; the deepest linear tables: 9 cycles each; 5 cycles each
+LATENCIES = {"issue_n10_ap16": 16, "n1_ap8": 8, "n10_ap16_pipeline_max": 8 + 9 + 9 + 4,
+             "n3_ap8_pipeline_5": 4 + 5 + 5 + 4}
+
+
+@pytest.mark.parametrize("case", sorted(LATENCIES))
 def test_latency_is_2l_plus_the_tables_plus_4(built, case):
     _, folder = built(case)
     sm, _ = _design(case)
-    lat = {"issue_n10_ap16": 16, "n1_ap8": 8}[case]  # 2*4 + 2 + 2 + 4, 2*0 + 2 + 2 + 4
+    lat = LATENCIES[case]
     assert softmax_latency(sm) == lat
     text = (folder / "lutgen_sm.v").read_text()
     assert f"localparam LATENCY = {lat};" in text

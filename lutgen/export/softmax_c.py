@@ -24,7 +24,13 @@ def softmax_command(sm, name: str) -> str:
     return (f"lutgen build softmax --n {sm.n} --in-format '{sm.in_format}' "
             f"--out-format '{sm.out_format}' --exp-frac {sm.exp_table.out_format.frac} "
             f"--recip-frac {sm.recip_table.out_format.frac} --mantissa-bits {sm.mantissa_bits} "
-            f"--name {name}")
+            f"{_pipeline_arg(sm)}--name {name}")
+
+
+def _pipeline_arg(sm) -> str:
+    """``--pipeline P `` when the tables' Verilog pipeline is not the default."""
+    settings = {getattr(t.spec, "pipeline", 2) for t in (sm.exp_table, sm.recip_table)}
+    return "" if settings == {2} or len(settings) != 1 else f"--pipeline {settings.pop()} "
 
 
 def render(sm, name: str) -> list[Artifact]:
