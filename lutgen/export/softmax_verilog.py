@@ -180,6 +180,7 @@ class _Glue:
         self.w(f"    .clk(clk), .rst(rst), .ce(ce), .in_valid({valid}), .x({f}),")
         self.w("    .out_valid(recip_valid_unused), .y(r));")
         self.hs = self.delay(vec(hsw), "hs", hs_q, self.lr + 1)
+        self.hs_mul = f"hs_d{self.lr}"  # beside r: the products' stage
 
     # -- steps 8 to 10: multiply, round, saturate -----------------------------------------
     def outputs(self) -> None:
@@ -188,18 +189,20 @@ class _Glue:
         fo = self.sm.out_format
         ymax = fo.max_code
         self.w("")
-        self.w(f"// ---- step 8: P_i = e_i * r ({pw} bits, unsigned), registered")
+        self.w(f"// ---- step 8: P_i = e_i * r ({pw} bits, unsigned) + 2^hs, registered")
         self.w(f"// ---- steps 9-10: y_i = min((P_i + 2^(sh-1)) >> sh, {ymax}), sh = hs + 1")
         self.w("genvar i;")
         self.w("generate")
         self.w("for (i = 0; i < N; i = i + 1) begin : lane")
         body = [
             f"wire {vec(pw)}prod = {self.e_late}[i*{we} +: {we}] * r;",
-            f"reg {vec(pw)}prod_q;",
-            "always @(posedge clk) if (ce) prod_q <= prod;",
-            f"wire {vec(pw + 1)}up = {ext('prod_q', pw, False, pw + 1)} + "
-            f"({lit(1, pw + 1, False)} << {self.hs});",
-            f"wire {vec(pw + 1)}shifted = up >> {self.hs};  // (P + 2^hs) >> hs",
+            "// the rounding half joins the product (a DSP's post-adder), so the y stage",
+            "// holds only the shift and the saturation",
+            f"wire {vec(pw + 1)}up = {ext('prod', pw, False, pw + 1)} + "
+            f"({lit(1, pw + 1, False)} << {self.hs_mul});",
+            f"reg {vec(pw + 1)}up_q;",
+            "always @(posedge clk) if (ce) up_q <= up;",
+            f"wire {vec(pw + 1)}shifted = up_q >> {self.hs};  // (P + 2^hs) >> hs",
         ]
         # round_shift(P, sh) = ((P + 2^hs) >> hs) >> 1; it is at most 2^(pw + 1 - sh_min) - 1
         yw = pw
