@@ -154,8 +154,6 @@ class _Glue:
         lead_hs = _chain(s, kmin, ws, lambda p: lit(fr + p - fo - 1, hsw, False))
         self.w(f"wire {vec(zw)}lead_z = {lead_z};")
         self.w(f"wire {vec(hsw)}lead_hs = {lead_hs};")
-        if kmin + 1 >= ws:
-            self.unused.append("lead_z")
         self.w(f"wire {vec(ws)}s_norm = {s} << lead_z;  // leading one at bit {ws - 1}")
         if ws == 1:
             mant = lit(0, m, False)
