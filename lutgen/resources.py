@@ -110,6 +110,7 @@ class Resources:
 # the modules a module instantiates come from <module>.v beside it (a softmax's tables)
 LIBDIR = "hierarchy -libdir . -top {top}; "
 
+
 def require_tools(place: bool = True) -> dict[str, str]:
     """The paths of Yosys (and nextpnr-ice40 if ``place``), or ToolError naming what is missing."""
     names = ["yosys"] + (["nextpnr-ice40"] if place else [])
@@ -176,9 +177,10 @@ def ice40(vfile, devices=("up5k",), freq: float = 100.0, seed: int = 1,
         for device in devices:
             dsp = device in HAS_DSP
             netlist, stat = Path(tmp) / f"net{int(dsp)}.json", Path(tmp) / f"stat{int(dsp)}.txt"
-            synth = f"{LIBDIR.format(top=top)}synth_ice40{' -dsp' if dsp else ''} -top {top}"
+            synth = f"synth_ice40{' -dsp' if dsp else ''} -top {top}"
             if not netlist.exists():
-                _run([paths["yosys"], "-q", "-p", f"read_verilog {vfile.name}; {synth} "
+                libdir = LIBDIR.format(top=top)
+                _run([paths["yosys"], "-q", "-p", f"read_verilog {vfile.name}; {libdir}{synth} "
                       f"-json {netlist}; tee -q -o {stat} stat"], vfile.parent)
             cells = _cells(stat.read_text())
             fmax = None
@@ -204,8 +206,9 @@ def xc7(vfile) -> FamilyResources:
     top = module_name(vfile)
     with tempfile.TemporaryDirectory() as tmp:
         stat = Path(tmp) / "stat.txt"
-        synth = f"{LIBDIR.format(top=top)}synth_xilinx -top {top}"
-        _run([paths["yosys"], "-q", "-p", f"read_verilog {vfile.name}; {synth}; "
+        synth = f"synth_xilinx -top {top}"
+        libdir = LIBDIR.format(top=top)
+        _run([paths["yosys"], "-q", "-p", f"read_verilog {vfile.name}; {libdir}{synth}; "
               f"tee -q -o {stat} stat"], vfile.parent)
         cells = _cells(stat.read_text())
     return FamilyResources("xc7", None, synth, cells=cells,
