@@ -106,8 +106,8 @@ def clip_to_output(values: np.ndarray, layout: Layout, fold_code: int) -> np.nda
     output. With a negating fold the mirror ``F - v`` must saturate alike, so
     the bounds widen to keep it.
     """
-    if layout.interp is Interp.LINEAR:
-        return values
+    if layout.interp is Interp.LINEAR or layout.fold is Fold.EVEN_LINE:
+        return values  # (an even_line fold's entries are not outputs: a * x is added)
     g, fout = layout.guard, layout.fout
     lo, hi = fout.min_code << g, fout.max_code << g
     if layout.fold.negates:
@@ -129,9 +129,13 @@ def minimax(values, prog, layout: Layout, ref) -> np.ndarray:
         )
     codes = np.arange(layout.lo_code, layout.lo_code + n_valid, dtype=np.int64)
     fine = _fine(ref(codes), layout.fout)
+    fine_h = fine  # what the entries themselves must hold
+    if layout.fold is Fold.EVEN_LINE:  # the line term a * (x - Z) is added to every entry
+        fine_h = fine - ((int(prog[K.P_LINE_M]) * (codes - layout.lo_code))
+                         << (FIT_FINE_BITS - int(prog[K.P_LINE_E])))
     if layout.interp is Interp.LINEAR:
-        return _minimax_linear(values, prog, layout, fine)
-    return _minimax_groups(values, layout, fine)
+        return _minimax_linear(values, prog, layout, fine, fine_h)
+    return _minimax_groups(values, layout, fine_h)
 
 
 def _minimax_groups(values, layout: Layout, fine):
@@ -163,7 +167,7 @@ def _minimax_groups(values, layout: Layout, fine):
     return table
 
 
-def _minimax_linear(values, prog, layout: Layout, fine):
+def _minimax_linear(values, prog, layout: Layout, fine, fine_h):
     """Joint fit of neighbouring knots: a continuous start, then integer descent.
 
     The start moves every knot by the mean of the best offsets of the chords on
@@ -178,7 +182,7 @@ def _minimax_linear(values, prog, layout: Layout, fine):
     w = (off & ((1 << s) - 1)) / float(1 << s)
     v = values.astype(np.float64)
     chord = v[seg] + (v[seg + 1] - v[seg]) * w
-    dev = np.ldexp(fine.astype(np.float64), layout.guard - FIT_FINE_BITS) - chord
+    dev = np.ldexp(fine_h.astype(np.float64), layout.guard - FIT_FINE_BITS) - chord
     starts = np.arange(0, n_valid, 1 << s)
     used = seg.max() + 1
     centre = np.zeros(n)

@@ -39,7 +39,7 @@ TIGHTEN_STEPS = 8  # bisection of the budget below 1 LSB: 2^-8 LSB resolution
 
 
 def faithful(values, prog, layout: Layout, ref, ref_every, name: str,
-             store_bits: int | None = None) -> np.ndarray:
+             store_bits: int | None = None, stored_offset: int = 0) -> np.ndarray:
     """Entries whose every output is within 1 LSB of the reference, in the narrowest word.
 
     ``values`` are the sampled entries (the centres of the search windows),
@@ -47,7 +47,9 @@ def faithful(values, prog, layout: Layout, ref, ref_every, name: str,
     :func:`~lutgen._entries.minimax`), ``ref_every()`` the float64 reference at
     every input code of the format (non-finite where undefined: those inputs are
     left out, as the analysis leaves them). ``store_bits``: entries in words of
-    exactly that many bits (signed or unsigned) instead of the narrowest. Raises
+    exactly that many bits (signed or unsigned) instead of the narrowest.
+    ``stored_offset``: the words hold the entries minus it (a negating fold's centre E,
+    docs/ARITHMETIC.md step 5), so the word ranges are counted on those. Raises
     :class:`SpecError` when no such entries exist.
     """
     fin = layout.fin
@@ -61,6 +63,7 @@ def faithful(values, prog, layout: Layout, ref, ref_every, name: str,
         raise SpecError(f"a faithful fit of this table needs more than a {ACC_LIMIT_BITS}-bit "
                         "accumulator; use fewer guard bits, narrower formats or more entries")
     problem = _Problem(values, prog, layout, ref_every(), store_bits)
+    problem.offset = int(stored_offset)
     problem.check_lines(name)
     if layout.interp is Interp.LINEAR:
         return problem.solve_linear(name)
@@ -73,6 +76,7 @@ class _Problem:
     def __init__(self, values, prog, layout: Layout, ref, store_bits=None):
         self.values, self.prog, self.layout = values, prog, layout
         self.store_bits = store_bits
+        self.offset = 0  # the words hold entry - offset
         # sampled values beyond the output range only saturate (they are clipped to twice
         # it): the windows of their knots are centred at the range's end instead
         g = layout.guard
@@ -113,6 +117,11 @@ class _Problem:
         # F in the accumulator's scale: the unfold is acc' = (F << (R - G)) - acc
         self.fold_acc = int(prog[K.P_FOLD_F]) << (self.r - layout.guard)
         self.codes = codes[keep]
+        # an even_line fold adds a * (x - Z) to the accumulator: its intervals, less that
+        self.term = np.zeros(self.codes.size, dtype=np.int64)
+        if prog[K.P_FOLD] == K.FOLD_LINE:
+            self.term = (int(prog[K.P_LINE_M]) * (self.codes - z)) << (
+                self.r - int(prog[K.P_LINE_E]))
 
     def check_lines(self, name):
         """The asymptote tails read no entry: they are faithful by themselves or never."""
@@ -155,6 +164,9 @@ class _Problem:
         lo = np.where(qa == ymin, -BIG, (qa << r) - half)
         hi = np.where(qb == ymax, BIG, (qb << r) + ((half - 1) if r > 0 else 0))
         lo[empty], hi[empty] = BIG, -BIG
+        t = self.term
+        lo = np.where(lo <= -BIG, lo, lo - t)
+        hi = np.where(hi >= BIG, hi, hi - t)
         # a negated input's accumulator is F' - acc: the interval of acc mirrors
         m = self.neg & ~empty
         f = self.fold_acc
@@ -280,8 +292,17 @@ class _Problem:
 
         ``lo``/``hi``: per entry, the values it may take. Every entry needs at least
         the bits of its value nearest zero, so the search starts there. With
-        ``store_bits`` given only that width is tried.
+        ``store_bits`` given only that width is tried. Words hold entry - ``offset``.
         """
+        e = self.offset
+        if e:
+            inner = feasible
+            feasible = lambda wlo, whi: inner(wlo + e, whi + e)  # noqa: E731
+            found = self._narrowest_word_stored(lo - e, hi - e, feasible, name)
+            return found[0], found[1] + e, found[2] + e
+        return self._narrowest_word_stored(lo, hi, feasible, name)
+
+    def _narrowest_word_stored(self, lo, hi, feasible, name):
         if self.store_bits is not None:
             bits = self.store_bits
             if bits >= 1 and (hi >= 0).all() and feasible(0, (1 << bits) - 1):

@@ -35,7 +35,10 @@ P_RM = 14
 P_RC = 15
 P_RK = 16
 P_FOLD_Z = 17  # Z: the fold mirrors input codes about Z, the input zero point (code of real 0)
-PROG_LEN = 18
+P_FOLD_E = 18  # E: the stored centre of a negating fold (F / 2 or 0), added back in step 5
+P_LINE_M = 19  # LM: an even_line fold's line term, acc += (LM * (x - Z)) << (R - LE)
+P_LINE_E = 20  # LE
+PROG_LEN = 21
 
 INTERP_NONE = 0
 INTERP_NEAREST = 1
@@ -44,13 +47,14 @@ INTERP_LINEAR = 2
 FOLD_OFF = 0
 FOLD_NEGATE = 1  # odd and point-symmetric: f(-x) = F - f(x)
 FOLD_MIRROR = 2  # even: f(-x) = f(x)
+FOLD_LINE = 3  # even_line: f(x) = a*x + h(|x|), the table holds h, step 5 adds a*x
 
 TAIL_CLAMP = 0
 TAIL_LINE = 1  # an asymptote tail: acc = u*M + C, R = K
 
 
 def pack_program(*, lo, shift, entries, interp, fold, fold_f, guard, ymin, ymax, left, right,
-                 fold_z=0):
+                 fold_z=0, fold_e=0, line_m=0, line_e=0):
     """The program vector of one table, every slot named (plain Python, not jitted).
 
     ``interp``, ``fold`` are ``INTERP_*`` / ``FOLD_*`` codes; ``left`` and
@@ -62,6 +66,7 @@ def pack_program(*, lo, shift, entries, interp, fold, fold_f, guard, ymin, ymax,
     prog[P_FOLD], prog[P_FOLD_F], prog[P_GUARD] = fold, fold_f, guard
     prog[P_YMIN], prog[P_YMAX] = ymin, ymax
     prog[P_FOLD_Z] = fold_z
+    prog[P_FOLD_E], prog[P_LINE_M], prog[P_LINE_E] = fold_e, line_m, line_e
     for base, line in ((P_LMODE, left), (P_RMODE, right)):
         if line is not None:
             prog[base] = TAIL_LINE
@@ -105,7 +110,7 @@ def unpack(prog):
     """The program vector as a tuple: read once per call, kept in registers in the loops."""
     return (prog[0], prog[1], prog[2], prog[3], prog[4], prog[5], prog[6], prog[7], prog[8],
             prog[9], prog[10], prog[11], prog[12], prog[13], prog[14], prog[15], prog[16],
-            prog[17])
+            prog[17], prog[18], prog[19], prog[20])
 
 
 @_jit
@@ -127,15 +132,9 @@ def eval_unsaturated(x, table, p):
     if off >= 0 and off < (p[P_N] << s):
         pass
     elif off < 0 and p[P_LMODE] == TAIL_LINE:
-        acc = u * p[P_LM] + p[P_LC]
-        if neg:
-            acc = (p[P_FOLD_F] << (p[P_LK] - g)) - acc
-        return round_shift(acc, p[P_LK])
+        return round_shift(unfold(u * p[P_LM] + p[P_LC], p[P_LK], x, neg, p), p[P_LK])
     elif off >= 0 and p[P_RMODE] == TAIL_LINE:
-        acc = u * p[P_RM] + p[P_RC]
-        if neg:
-            acc = (p[P_FOLD_F] << (p[P_RK] - g)) - acc
-        return round_shift(acc, p[P_RK])
+        return round_shift(unfold(u * p[P_RM] + p[P_RC], p[P_RK], x, neg, p), p[P_RK])
     elif off < 0:
         off = 0  # clamp: hold the first value
     else:
@@ -154,9 +153,22 @@ def eval_unsaturated(x, table, p):
     else:
         acc = table[i]
         r = g
-    if neg:
-        acc = (p[P_FOLD_F] << (r - g)) - acc
-    return round_shift(acc, r)
+    return round_shift(unfold(acc, r, x, neg, p), r)
+
+
+@_jit_inline
+def unfold(acc, r, x, neg, p):
+    """Step 5 for a path that rounds by ``r``: the stored centre E comes back (a negating
+    fold; ``neg`` mirrors about F), or an even_line fold's line term is added."""
+    fold = p[P_FOLD]
+    if fold == FOLD_NEGATE:
+        e = p[P_FOLD_E]
+        if neg:
+            return ((p[P_FOLD_F] - e) << (r - p[P_GUARD])) - acc
+        return acc + (e << (r - p[P_GUARD]))
+    if fold == FOLD_LINE:
+        return acc + ((p[P_LINE_M] * (x - p[P_FOLD_Z])) << (r - p[P_LINE_E]))
+    return acc
 
 
 @_jit_inline
@@ -279,12 +291,14 @@ def segment_error(table, prog, ref_fine, e_bits, seg, n_valid):
     folded by negation is also measured on the mirrored inputs ``-(LO + off)``,
     whose reference is ``F - ref`` (they round differently at ties): ``2Z - (LO + off)``
     about the input zero point Z. A mirrored code below the input format (Z < 0) is
-    measured too; it does not exist, so this only errs on the cautious side.
+    measured too; it does not exist, so this only errs on the cautious side. An even_line
+    fold is measured on the mirrored inputs too, against ``ref - 2 a x``.
     """
     p = unpack(prog)
     s = p[P_SHIFT]
     lo = p[P_LO]
     negate = p[P_FOLD] == FOLD_NEGATE
+    line = p[P_FOLD] == FOLD_LINE
     g = p[P_GUARD]
     fold_fine = (p[P_FOLD_F] << e_bits) >> g
     z = p[P_FOLD_Z]
@@ -296,6 +310,11 @@ def segment_error(table, prog, ref_fine, e_bits, seg, n_valid):
         e = _abs_error(table, p, lo + off, ref_fine[off], e_bits)
         if negate and lo + off > z:
             e = max(e, _abs_error(table, p, 2 * z - (lo + off), fold_fine - ref_fine[off],
+                                  e_bits))
+        elif line and lo + off > z:
+            # the mirrored input's reference: f(-x) = f(x) - 2 a x (a x: LM 2^-LE (x - Z) codes)
+            two_ax = (p[P_LINE_M] * (lo + off - z)) << (e_bits + 1 - p[P_LINE_E])
+            e = max(e, _abs_error(table, p, 2 * z - (lo + off), ref_fine[off] - two_ax,
                                   e_bits))
         if e > worst:
             worst = e

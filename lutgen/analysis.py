@@ -145,6 +145,7 @@ class ErrorReport:
     tails_max_error_lsb: float | None
     n_tail_inputs: int
     fold_mismatches: int | None  # folded tables: inputs where y(-x) != mirror of y(x)
+    # (None for an even_line fold, whose halves are no mirror images)
     entries: int
     rom_bits: int
     c_bytes: int  # what the C header's array occupies (Table.c_bytes)
@@ -291,7 +292,8 @@ def analyze(table: Table, dist=None) -> ErrorReport:
         range_max_error_lsb=range_max,
         tails_max_error_lsb=tails_max,
         n_tail_inputs=n_tail,
-        fold_mismatches=_fold_mismatches(table, codes, y) if table.fold else None,
+        fold_mismatches=(_fold_mismatches(table, codes, y)  # even_line: no mirror
+                         if table.fold and table.fold is not Fold.EVEN_LINE else None),
         entries=table.entries,
         rom_bits=table.rom_bits,
         c_bytes=table.c_bytes,

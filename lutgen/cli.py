@@ -111,7 +111,8 @@ def show_cmd(name, as_json):
         f"  derivative:    {'analytic' if info['derivative'] else 'none'}",
         f"  monotonic:     {info['monotonic'] or 'no'}",
         f"  symmetry:      {info['symmetry'] or 'none'}"
-        + (f" about (0, {info['center']:g})" if info["symmetry"] == "point" else ""),
+        + (f" about (0, {info['center']:g})" if info["symmetry"] == "point" else "")
+        + (f": f(x) - {info['line_slope']:g}*x is even" if info["symmetry"] == "even_line" else ""),
     ]
     for side in ("neg", "pos"):
         a = info[f"asymptote_{side}"]

@@ -95,6 +95,7 @@ class Fold(_Choice):
     ODD = "odd"  # f(-x) = -f(x)
     POINT = "point"  # f(-x) = 2c - f(x)
     EVEN = "even"  # f(-x) = f(x)
+    EVEN_LINE = "even_line"  # f(x) = a*x + h(x), h even: the table holds h (GELU, SiLU)
 
     def __bool__(self) -> bool:
         return self is not Fold.NONE
@@ -476,13 +477,17 @@ def spec_traits(spec: TableSpec) -> Traits:
         return Traits(domain=t.domain, poles=t.poles)
     if not spec.derivative:
         return t
-    sym = {"odd": "even", "point": "even", "even": "odd"}.get(t.symmetry)
+    sym = {"odd": "even", "point": "even", "even": "odd", "even_line": "point"}.get(t.symmetry)
 
     def d_asym(a: Asymptote | None):
         return None if a is None else Asymptote.constant(a.slope)
 
-    return Traits(symmetry=sym, neg=d_asym(t.neg), pos=d_asym(t.pos), domain=t.domain,
-                  poles=t.poles)
+    # (a*x + h(x))' = a + h'(x), h' odd: point-symmetric about (0, a)
+    center = t.slope if t.symmetry == "even_line" else 0.0
+    if sym == "point" and center == 0.0:
+        sym = "odd"
+    return Traits(symmetry=sym, center=center, neg=d_asym(t.neg), pos=d_asym(t.pos),
+                  domain=t.domain, poles=t.poles)
 
 
 def regenerate_args(spec: TableSpec, **effective) -> list[str]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _entries, _faithful
+from . import _entries, _faithful, _unfold
 from ._affine import ceil_code, floor_code
 from . import _kernels as K
 from ._entries import ACC_LIMIT_BITS, Layout
@@ -41,7 +41,7 @@ DEFAULT_LINEAR_GUARD = 3
 _INTERP_CODE = {Interp.NONE: K.INTERP_NONE, Interp.NEAREST: K.INTERP_NEAREST,
                 Interp.LINEAR: K.INTERP_LINEAR}
 _FOLD_CODE = {Fold.NONE: K.FOLD_OFF, Fold.ODD: K.FOLD_NEGATE, Fold.POINT: K.FOLD_NEGATE,
-              Fold.EVEN: K.FOLD_MIRROR}
+              Fold.EVEN: K.FOLD_MIRROR, Fold.EVEN_LINE: K.FOLD_LINE}
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,9 @@ class Table:
     store_signed: bool
     acc_bits: int
     notes: tuple[str, ...] = field(default=())
+    fold_e: int = 0  # E: a negating fold stores the function minus its centre E (step 5)
+    fold_lm: int = 0  # an even_line fold adds (LM * (x - Z)) << (R - LE) in step 5
+    fold_le: int = 0
 
     @property
     def layout(self) -> Layout:
@@ -220,6 +223,9 @@ class Table:
             "guard_bits": self.guard_bits,
             "fold": self.fold.value,
             "fold_f": self.fold_f,
+            "fold_e": self.fold_e,
+            "fold_lm": self.fold_lm,
+            "fold_le": self.fold_le,
             "tails": {side: None if tail is None else tail.to_dict()
                       for side, tail in zip(("left", "right"), self.tails)},
             "store_bits": self.store_bits,
@@ -279,46 +285,68 @@ class _Compiler:
         lo_code, shift, entries = self._align(lo, hi)
         hi_code = lo_code + (entries << shift)
         interp = spec.interp
-        guard = spec.guard_bits
-        if guard is None:
-            guard = DEFAULT_LINEAR_GUARD if (interp is Interp.LINEAR and shift > 0) else 0
         sides = self._tail_sides(lo_code, hi_code, fold)
         fout = spec.out_format or self._sized_out_format(lo_code, hi_code, fold, sides)
         # the table rounds half up and saturates whatever the requested format's modes
         # (ap_fixed's AP_TRN, AP_WRAP): its out_format says so
         fout = dataclasses.replace(fout, rounding=Rounding.NEAREST_UP, overflow=Overflow.SATURATE)
+        line_m, line_e = _unfold.line_term(fold, self.traits, fin, fout, self.act.name)
+        guard = _unfold.guard_bits(spec.guard_bits, interp, shift, line_e,
+                                      DEFAULT_LINEAR_GUARD)
         layout = Layout(fin, fout, lo_code, shift, entries, interp, guard, fold)
         f = self.f
         if spec.clips_reference:
             self.fout = fout
             f = lambda x: clipped(self.f(x), fout)  # noqa: E731
+        if fold is Fold.EVEN_LINE:  # the table holds h(x) = f(x) - a*x
+            f = _unfold.without_line(f, self.traits.slope)
 
         values = _entries.sample(layout, f, self.act.name)
-        left = self._tail(sides[0], "neg", fout, guard)
-        right = self._tail(sides[1], "pos", fout, guard)
+        k_min = max(guard, line_e)  # the line tails' R >= LE too
+        left = self._tail(sides[0], "neg", fout, k_min)
+        right = self._tail(sides[1], "pos", fout, k_min)
         fold_code = 0
         if fold.negates:
             fold_code = _entries.fold_constant(float(self.traits.center), fout, guard)
-        prog = K.pack_program(
-            lo=lo_code, shift=shift, entries=entries, interp=_INTERP_CODE[interp],
-            fold=_FOLD_CODE[fold], fold_f=fold_code, guard=guard, ymin=fout.min_code,
-            ymax=fout.max_code, left=_line(left), right=_line(right),
-            fold_z=fin.zero_point if fold else 0)
+        fold_e = fold_code // 2 if fold_code % 2 == 0 else 0  # the stored centre E
+
+        def program(fold_e=0):
+            return K.pack_program(
+                lo=lo_code, shift=shift, entries=entries, interp=_INTERP_CODE[interp],
+                fold=_FOLD_CODE[fold], fold_f=fold_code, guard=guard, ymin=fout.min_code,
+                ymax=fout.max_code, left=_line(left), right=_line(right),
+                fold_z=fin.zero_point if fold else 0, fold_e=fold_e, line_m=line_m,
+                line_e=line_e)
+
+        prog = program()  # the entries are chosen uncentred, then stored minus E
         if spec.coeffs is Coeffs.MINIMAX:
             values = _entries.minimax(values, prog, layout, self._ref)
         elif spec.coeffs is Coeffs.FAITHFUL:
             values = _faithful.faithful(values, prog, layout, self._ref, self._ref_every,
-                                        self.act.name)
+                                        self.act.name, stored_offset=fold_e)
         values = _entries.clip_to_output(values, layout, fold_code)
+        if fold_e:  # docs/ARITHMETIC.md step 5: every acc is the uncentred one
+            values = values - fold_e
+            left, right = (_unfold.centred_tail(t, fold_e, guard) for t in (left, right))
+            prog = program(fold_e)
         store_signed = bool(values.min() < 0)
         store_bits = max(_entries.bits_for(int(values.min()), store_signed),
                          _entries.bits_for(int(values.max()), store_signed))
         acc_bits = self._acc_bits(values, layout, (left, right), fold_code)
+        if line_m:
+            acc_bits = _unfold.acc_bits_with_line(acc_bits, fin, line_m, line_e, guard, shift,
+                                                     interp, (left, right))
+        if acc_bits > ACC_LIMIT_BITS:
+            raise SpecError(
+                f"this table needs a {acc_bits}-bit accumulator, more than {ACC_LIMIT_BITS}; "
+                "use fewer guard bits, narrower formats or more entries"
+            )
         return Table(
             spec=spec, values=_frozen(values), prog=_frozen(prog), in_format=fin, out_format=fout,
             lo_code=lo_code, shift=shift, entries=entries, guard_bits=guard, fold=fold,
             fold_f=fold_code, tails=(left, right), store_bits=store_bits,
             store_signed=store_signed, acc_bits=acc_bits, notes=tuple(self.notes),
+            fold_e=fold_e, fold_lm=line_m, fold_le=line_e,
         )
 
     # -- range ---------------------------------------------------------------------------
@@ -449,6 +477,8 @@ class _Compiler:
         if side == "clamp":
             return Tail("clamp")
         asym = getattr(self.traits, which)
+        if self.spec.fold and self.traits.symmetry == "even_line":
+            asym = _unfold.asymptote_of_h(asym, self.traits.slope)
         m, c, k = _entries.line_constants(asym, self.fin, fout, guard)
         return Tail("asymptote", float(asym.slope), float(asym.intercept), m, c, k)
 
@@ -463,7 +493,11 @@ class _Compiler:
         y = self._ref(codes)
         values = [y]
         if fold:
-            mirrored = {Fold.ODD: -y, Fold.EVEN: y, Fold.POINT: 2 * self.traits.center - y}[fold]
+            if fold is Fold.EVEN_LINE:  # f(-x) = f(x) - 2 a x
+                mirrored = y - 2 * self.traits.slope * fin.codes_to_real(codes)
+            else:
+                mirrored = {Fold.ODD: -y, Fold.EVEN: y,
+                            Fold.POINT: 2 * self.traits.center - y}[fold]
             values.append(mirrored)
         for side, which, x in ((sides[0], "neg", fin.min), (sides[1], "pos", fin.max)):
             if side == "asymptote":

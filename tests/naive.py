@@ -2,7 +2,8 @@
 
 Written from the document, step by step, not from ``lutgen/_kernels.py``: it reads
 only a table's documented fields (``lo_code``, ``shift``, ``entries``, ``interp``,
-``guard_bits``, ``fold``, ``fold_f``, ``tails``, ``values``, the formats), never
+``guard_bits``, ``fold``, ``fold_f``, ``fold_e``, ``fold_lm``, ``fold_le``, ``tails``,
+``values``, the formats), never
 ``prog``. Python ints do not overflow and ``//`` floors, so every step is the
 exact integer of the document; rounding goes through :class:`fractions.Fraction`.
 """
@@ -61,11 +62,11 @@ def trace(table, x) -> Trace:
     if fold == "none":
         u, neg = x, False
     else:
-        assert fold in ("odd", "point", "even")
+        assert fold in ("odd", "point", "even", "even_line")
         z = fin.zero_point  # the code of real 0: 0 for power-of-two formats
         assert lo == z, "a folded table starts at the code of real 0 (LO = Z)"
         u = 2 * z - x if x < z else x  # the mirror image about z
-        neg = x < z and fold != "even"
+        neg = x < z and fold in ("odd", "point")
 
     # 2. path selection
     path = "table"
@@ -98,9 +99,19 @@ def trace(table, x) -> Trace:
         assert k >= g, "the document requires K >= G"
         acc, r = u * m + c, k
 
-    # 5. unfold
-    if neg:
-        acc = table.fold_f * 2 ** (r - g) - acc
+    # 5. unfold: the stored centre E comes back on every input of a negating fold; an
+    # even_line fold adds its line term a * (x - Z) = LM * 2^-LE * (x - Z) output codes
+    e = table.fold_e
+    if fold in ("odd", "point"):
+        assert e in (0, Fraction(table.fold_f, 2)), "E is F/2 or 0"
+        acc = (table.fold_f - e) * 2 ** (r - g) - acc if neg else acc + e * 2 ** (r - g)
+    else:
+        assert e == 0, "only a negating fold stores a centre"
+    if fold == "even_line":
+        assert r >= table.fold_le, "the compiler makes R >= LE on every path"
+        acc = acc + table.fold_lm * (x - fin.zero_point) * 2 ** (r - table.fold_le)
+    else:
+        assert table.fold_lm == 0
 
     # 6. round once and saturate
     unsat = round_shift(acc, r)
@@ -187,7 +198,8 @@ def sample_points(table) -> list[Fraction]:
 
 def naive_sample_values(table) -> list[int | None]:
     """The ``sample`` fit: the reference at each point as an output code with G guard bits,
-    rounded half up.
+    rounded half up, as stored: minus a negating fold's centre E; an even_line fold stores
+    ``f(x) - a*x`` (``a*x`` is ``LM * 2^-LE * (x - Z)`` output codes, exactly).
 
     None where the reference is not finite.
     """
@@ -195,8 +207,13 @@ def naive_sample_values(table) -> list[int | None]:
     out = []
     for p in sample_points(table):
         y = reference_at(table, p)
-        out.append(round_half_up(output_code(table.out_format, y) * guard)
-                   if math.isfinite(y) else None)
+        if not math.isfinite(y):
+            out.append(None)
+            continue
+        code = output_code(table.out_format, y)
+        if table.fold.value == "even_line":
+            code -= table.fold_lm * Fraction(2) ** -table.fold_le * (p - table.in_format.zero_point)
+        out.append(round_half_up(code * guard) - table.fold_e)
     return out
 
 

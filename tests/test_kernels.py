@@ -30,7 +30,7 @@ WANTED = (
 )
 ACTS = tuple(n for n in WANTED
              if lutgen.activations()[n].n_outputs == 1 and not lutgen.activations()[n].composite)
-FOLD_KINDS = ("odd", "even", "point")
+FOLD_KINDS = ("odd", "even", "point", "even_line")
 BY_SYMMETRY = {  # reciprocal is odd, but its pole at 0 keeps it from folding
     kind: tuple(n for n in ACTS if n != "reciprocal"
                 and lutgen.activations()[n].traits_for({}).symmetry == kind)
@@ -169,6 +169,7 @@ def _check_sample_fit(table):
     """
     g = table.guard_bits
     lo, hi = table.out_format.min_code << g, table.out_format.max_code << g
+    lo, hi = lo - table.fold_e, hi - table.fold_e  # stored minus the centre E (step 5)
     for k, (stored, want) in enumerate(zip(table.values, naive.naive_sample_values(table))):
         assert want is not None, "the compiler stored an entry where the reference is not finite"
         if lo <= want <= hi:
@@ -177,7 +178,8 @@ def _check_sample_fit(table):
 
 # ---- every interp x fold kind x tails, deterministically -----------------------------------------
 # one activation per fold kind, each with asymptotes so that every tails mode applies
-SWEEP_ACTS = {None: "gelu", "odd": "tanh", "even": "sinc", "point": "sigmoid"}
+SWEEP_ACTS = {None: "elu", "odd": "tanh", "even": "sinc", "point": "sigmoid",
+              "even_line": "gelu"}
 SWEEP = [(interp, kind, tails) for interp in ("none", "nearest", "linear")
          for kind in (None, *FOLD_KINDS) for tails in ("auto", "clamp", "asymptote")]
 

@@ -18,6 +18,7 @@ RANK = {
     "spec": 1.5,  # the table spec and its one option table: no numba
     "_reference": 1.6, "_entries": 1.7,  # the reference cache; choosing the stored integers
     "_faithful": 1.8,  # exact faithful entries (uses _entries' minimax for none/nearest)
+    "_unfold": 1.6,  # step 5 at compile time: the stored centre, the even_line term
     "_distributions": 1.6,  # input distributions read from files (samples, histograms)
     "table": 2,
     "targets": 2.5,  # the cost models of fit --target (footprints of compiled tables)

@@ -85,7 +85,7 @@ EXPECTED_TRAITS = [
     ("hard_sigmoid", {}, "increasing", "point", (0.0, 0.0), (0.0, 1.0)),
     ("hard_sigmoid", {"slope": 0.25, "offset": 0.25}, "increasing", None, (0.0, 0.0), (0.0, 1.0)),
     ("hard_sigmoid_torch", {}, "increasing", "point", (0.0, 0.0), (0.0, 1.0)),
-    ("hard_swish", {}, None, None, (0.0, 0.0), (1.0, 0.0)),
+    ("hard_swish", {}, None, "even_line", (0.0, 0.0), (1.0, 0.0)),
     ("maxout", {}, None, "even", (-1.0, 0.0), (1.0, 0.0)),
     # the shallower line at -inf, the steeper at +inf
     ("maxout", {"w1": 2.0, "b1": 1.0, "w2": 0.5, "b2": 2.5}, "increasing", None,

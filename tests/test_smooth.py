@@ -348,6 +348,11 @@ def check_symmetry(name, params):
     lo, hi = act.default_range
     x = np.linspace(0.0, 2 * max(abs(lo), abs(hi)), 20001)
     f, f_neg = act.evaluate(x, params), act.evaluate(-x, params)
+    if t.symmetry == "even_line":  # f(x) - slope*x is even: compare those, to rounding of x
+        h, h_neg = f - t.slope * x, f_neg + t.slope * x
+        assert (np.abs(h_neg - h) <= 1e-12 * np.maximum(1.0, np.abs(x))).all()
+        assert t.slope != 0 and np.max(np.abs(f_neg - f)) > 1e-6  # not merely even
+        return
     mirror = {"odd": -f, "even": f, "point": 2 * t.center - f, None: None}[t.symmetry]
     if mirror is None:  # undeclared: neither even nor point-symmetric about (0, f(0))
         assert np.max(np.abs(f_neg - f)) > 1e-6

@@ -65,7 +65,8 @@ class Traits:
 
     monotonic : ``"increasing"`` or ``"decreasing"`` (non-strict), or None.
     symmetry : ``"odd"`` (f(-x) = -f(x)), ``"even"`` (f(-x) = f(x)),
-        ``"point"`` (f(-x) = 2*center - f(x)), or None.
+        ``"point"`` (f(-x) = 2*center - f(x)), ``"even_line"`` (f(x) - slope*x is even:
+        f(-x) = f(x) - 2*slope*x, as GELU and SiLU with slope 1/2), or None.
     neg, pos : the asymptote for x -> -inf and x -> +inf, or None.
     domain : the closed interval on which the function is finite.
     poles : points inside the domain where it is not finite.
@@ -74,6 +75,7 @@ class Traits:
     monotonic: str | None = None
     symmetry: str | None = None
     center: float = 0.0
+    slope: float = 0.0  # the line of an "even_line" symmetry
     neg: Asymptote | None = None
     pos: Asymptote | None = None
     domain: tuple[float, float] = (-INF, INF)
@@ -82,10 +84,12 @@ class Traits:
     def __post_init__(self):
         if self.monotonic not in (None, "increasing", "decreasing"):
             raise ValueError(f"bad monotonic {self.monotonic!r}")
-        if self.symmetry not in (None, "odd", "even", "point"):
+        if self.symmetry not in (None, "odd", "even", "point", "even_line"):
             raise ValueError(f"bad symmetry {self.symmetry!r}")
         if self.symmetry == "odd" and self.center != 0.0:
             raise ValueError("odd symmetry has center 0; use 'point'")
+        if self.symmetry == "even_line" and self.slope == 0.0:
+            raise ValueError("even_line symmetry with slope 0 is 'even'")
 
     def finite_on(self, lo: float, hi: float) -> bool:
         """True if the function is finite on every x in [lo, hi]."""
@@ -97,6 +101,7 @@ class Traits:
             "monotonic": self.monotonic,
             "symmetry": self.symmetry,
             "center": self.center if self.symmetry == "point" else None,
+            "line_slope": self.slope if self.symmetry == "even_line" else None,
             "asymptote_neg": self.neg.to_dict() if self.neg else None,
             "asymptote_pos": self.pos.to_dict() if self.pos else None,
             "domain": [_json_float(v) for v in self.domain],

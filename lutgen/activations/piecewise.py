@@ -84,7 +84,9 @@ HARD_SWISH = register(Activation(
     formula="x*relu6(x + 3)/6",
     reference=flush_underflow(lambda x: x * _relu6_shift3(x) / 6.0),
     derivative=_dhard_swish,
-    traits=Traits(neg=Asymptote.constant(0.0), pos=Asymptote(1.0, 0.0)),
+    # x*relu6(x + 3)/6 - x/2 = x*clip(x, -3, 3)/6 is even
+    traits=Traits(neg=Asymptote.constant(0.0), pos=Asymptote(1.0, 0.0), symmetry="even_line",
+                  slope=0.5),
     description="Hard swish: x times hard_sigmoid_torch, minimum -3/8 at x = -3/2",
     source="Howard et al., Searching for MobileNetV3, ICCV 2019",
 ))

@@ -93,6 +93,9 @@ def dsilu(x):
 
 
 RECTIFIER = Traits(neg=ZERO, pos=IDENTITY)  # 0 at -inf, the identity at +inf
+# x/2 plus an even function: x*g(x) with g - 1/2 odd (GELU: Phi, SiLU: sigma), or softplus
+HALF_LINE = dict(symmetry="even_line", slope=0.5)
+GATED_RECTIFIER = Traits(neg=ZERO, pos=IDENTITY, **HALF_LINE)
 
 
 # ---- GELU ---------------------------------------------------------------------------------
@@ -101,7 +104,7 @@ GELU = register(Activation(
     formula="x*Phi(x) = x/2*(1 + erf(x/sqrt(2)))",
     reference=gelu, derivative=_dgelu,
     default_range=(-8.0, 8.0),
-    traits=RECTIFIER,
+    traits=GATED_RECTIFIER,
     description="Gaussian error linear unit, exact erf form (BERT, GPT-2, ViT)",
     source="Hendrycks & Gimpel, Gaussian Error Linear Units (GELUs), arXiv 1606.08415, 2016",
 ))
@@ -129,7 +132,7 @@ GELU_TANH = register(Activation(
     name="gelu_tanh", category="smooth",
     formula="0.5*x*(1 + tanh(sqrt(2/pi)*(x + 0.044715*x^3)))",
     reference=_gelu_tanh, derivative=_dgelu_tanh,
-    traits=RECTIFIER,
+    traits=GATED_RECTIFIER,
     description="GELU's tanh approximation (PyTorch approximate='tanh'), within 1e-3 of erf GELU",
     source="Hendrycks & Gimpel, arXiv 1606.08415, 2016",
 ))
@@ -138,9 +141,9 @@ GELU_TANH = register(Activation(
 # ---- Swish family -------------------------------------------------------------------------
 def _swish_traits(beta):
     if beta > 0:
-        return RECTIFIER
+        return GATED_RECTIFIER
     if beta < 0:
-        return Traits(neg=IDENTITY, pos=ZERO)
+        return Traits(neg=IDENTITY, pos=ZERO, **HALF_LINE)
     half = Asymptote(0.5, 0.0)  # x*sigma(0) = x/2
     return Traits(monotonic="increasing", symmetry="odd", neg=half, pos=half)
 
@@ -159,7 +162,7 @@ SILU = register(Activation(
     name="silu", category="smooth",
     formula="x*sigmoid(x)",
     reference=silu, derivative=dsilu,
-    traits=RECTIFIER,
+    traits=GATED_RECTIFIER,
     description="Sigmoid-weighted linear unit (Swish with beta = 1)",
     source="Elfwing, Uchibe & Doya, arXiv 1702.03118, 2017 (Neural Networks 2018); "
            "Hendrycks & Gimpel 2016",
@@ -172,7 +175,8 @@ ESWISH = register(Activation(
     derivative=lambda x, beta: beta * dsilu(x),
     params=(Param("beta", 1.5, "output scale (the paper uses 1 <= beta <= 2)",
                   lo=0.0, lo_open=True),),
-    traits=lambda beta: Traits(neg=ZERO, pos=Asymptote(beta, 0.0)),
+    traits=lambda beta: Traits(neg=ZERO, pos=Asymptote(beta, 0.0), symmetry="even_line",
+                               slope=beta / 2.0),
     description="E-swish: SiLU scaled by beta",
     source="Alcaide, E-swish: Adjusting Activations to Different Network Depths, "
            "arXiv 1801.07145, 2018",
@@ -328,7 +332,8 @@ SOFTPLUS = register(Activation(
     name="softplus", category="smooth",
     formula="ln(1 + exp(x))",
     reference=softplus, derivative=sig,
-    traits=Traits(monotonic="increasing", neg=ZERO, pos=IDENTITY),
+    # ln(1 + e^x) - x/2 = ln(2 cosh(x/2)) is even
+    traits=Traits(monotonic="increasing", neg=ZERO, pos=IDENTITY, **HALF_LINE),
     description="Softplus, the smooth ReLU; its derivative is the sigmoid",
     source="Dugas et al., Incorporating Second-Order Functional Knowledge for Better Option "
            "Pricing, NIPS 2000",
