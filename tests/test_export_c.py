@@ -92,6 +92,13 @@ EXTRA_CASES = [
           range=(-3.0, 3.0), fold=True, guard_bits=3),
     _case("cosine-s8.4-nearest-fold-even-minimax", "cosine", in_format="s8.4",
           range=(-3.0, 3.0), fold=True, interp="nearest", fit="minimax"),
+    # even_line folds: the table holds h = f - x/2, step 5 adds x/2 (LM = 1, LE = 1; LE < 0)
+    _case("gelu-s16.12-linear-fold-line-g0", "gelu", in_format="s16.12", out_format="s16.12",
+          fold=True, entries=128, guard_bits=0, fit="minimax"),
+    _case("silu-s8.4-nearest-fold-line-asymptote", "silu", in_format="s8.4", out_format="s8.2",
+          fold=True, interp="nearest", entries=16, tails="asymptote"),
+    _case("eswish-s8.4-none-fold-line-lm3", "eswish", in_format="s8.4", out_format="s10.4",
+          fold=True, interp="none", entries=16, tails="asymptote"),
 ]
 
 # affine (scale, zero point) formats: zero points in the line constants, non-dyadic slopes,
@@ -240,7 +247,7 @@ def test_matrix_covers_every_path(matrix):
     assert {t.interp.value for t in tables} == {"none", "nearest", "linear"}
     modes = {tail.mode for t in tables for tail in t.tails if tail is not None}
     assert modes == {"clamp", "asymptote"}
-    assert {t.fold.value for t in tables} == {"none", "odd", "point", "even"}
+    assert {t.fold.value for t in tables} == {"none", "odd", "point", "even", "even_line"}
     assert {t.spec.coeffs.value for t in tables} == {"sample", "minimax"}
     assert {t.guard_bits for t in tables} >= {0, 3}
     assert {(t.in_format.bits, t.in_format.signed) for t in tables} == {

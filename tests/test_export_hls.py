@@ -67,6 +67,10 @@ CASES = [
           guard_bits=3),
     _case("cosine-s16.12-linear-fold-even-g3", "cosine", in_format="s16.12", range=(-3.0, 3.0),
           fold=True, guard_bits=3),
+    _case("gelu-s16.12-linear-fold-line-g0", "gelu", in_format="s16.12", out_format="s16.12",
+          fold=True, entries=128, guard_bits=0, coeffs="minimax"),
+    _case("silu-s8.4-nearest-fold-line-asymptote", "silu", in_format="s8.4",
+          out_format="s8.2", fold=True, interp="nearest", entries=16, tails="asymptote"),
     _case("tanh-q15-default", "tanh", in_format="q15"),
 ]
 
@@ -163,7 +167,7 @@ def test_cases_cover_every_path(outputs):
     assert {t.interp.value for t in tables} == {"none", "nearest", "linear"}
     assert {tail.mode for t in tables for tail in t.tails if tail is not None} == {
         "clamp", "asymptote"}
-    assert {t.fold.value for t in tables} == {"none", "odd", "point", "even"}
+    assert {t.fold.value for t in tables} == {"none", "odd", "point", "even", "even_line"}
     assert {(t.in_format.bits, t.in_format.signed) for t in tables} == {
         (8, True), (8, False), (16, True), (16, False)}
 

@@ -41,6 +41,10 @@ PIPE_CASES = {
     "sigmoid_int8_affine_fold_zp": CASES["sigmoid_int8_affine_fold_zp"],
     "cosine_int8_affine_fold_even_zp": CASES["cosine_int8_affine_fold_even_zp"],
     "gelu_int8_affine_linear_asym": CASES["gelu_int8_affine_linear_asym"],
+    # even_line folds: the line term x/2 rides the pipeline from stage 1 to step 5
+    "silu_s8_linear_fold_line_asym": CASES["silu_s8_linear_fold_line_asym"],
+    "eswish_s8_none_fold_line_lm3": CASES["eswish_s8_none_fold_line_lm3"],
+    "silu_int8_affine_fold_line_zp": CASES["silu_int8_affine_fold_line_zp"],
 }
 
 # the fitted 16-bit units of hw_out/fpga_16bit (their regenerate lines)
@@ -159,12 +163,19 @@ def _ice40_stat(folder: Path, top: str) -> dict[str, int]:
     return {m[1]: int(m[2]) for m in re.finditer(r"^\s+(\S+)\s+(\d+)\s*$", text, re.M)}
 
 
+# what 'lutgen fit gelu --in-format s16.12 --out-format s16.12 --max-error 1lsb' chooses with the
+# even_line fold: h = gelu - x/2 stored (1806 bits instead of 4369), x/2 added in step 5
+FOLDED_GELU = dict(name="gelu", in_format="s16.12", out_format="s16.12",
+                   range=(-3.83154296875, 3.83154296875), entries=128, interp="linear",
+                   tails="auto", fold=True, coeffs="faithful", guard_bits=1)
+
+
 @pytest.mark.parametrize("pipeline", [2, "max"])
 @pytest.mark.parametrize("case", ["gelu_s16_linear_asym", "fitted_sigmoid", "fitted_tanh",
-                                  "fitted_gelu"])
+                                  "fitted_gelu", "folded_gelu"])
 def test_one_dsp_block_per_multiply(tmp_path, case, pipeline):
     # 16-bit units (an 8-bit table's few-bit product is left in LUTs by Yosys)
-    args = FITTED[case[7:]] if case.startswith("fitted_") else PIPE_CASES[case]
+    args = FITTED[case[7:]] if case.startswith("fitted_") else PIPE_CASES.get(case, FOLDED_GELU)
     table = _table(args, pipeline)
     _write(tmp_path, table, "t", "mem,verilog")
     assert _ice40_stat(tmp_path, "t").get("SB_MAC16", 0) == 1
@@ -188,6 +199,15 @@ def test_fitted_16_bit_units_meet_the_fmax_targets(tmp_path):
 
 def test_the_fitted_deepest_units_are_bit_exact(tmp_path):
     table = _table(FITTED["sigmoid"], "max")
+    _write(tmp_path, table, "t")
+    out = run_testbench(tmp_path)
+    assert out.returncode == 0 and out.stdout.strip().splitlines()[-1] == "PASS 65536 vectors"
+
+
+@pytest.mark.parametrize("pipeline", [2, 5, "max"])
+def test_the_folded_gelu_is_bit_exact_on_every_input(tmp_path, pipeline):
+    table = _table(FOLDED_GELU, pipeline)
+    assert (table.fold.value, table.rom_bits) == ("even_line", 1806)
     _write(tmp_path, table, "t")
     out = run_testbench(tmp_path)
     assert out.returncode == 0 and out.stdout.strip().splitlines()[-1] == "PASS 65536 vectors"

@@ -107,7 +107,9 @@ def table_digest(table) -> str:
     tails = [None if t is None else (t.mode, t.m, t.c, t.k) for t in table.tails]
     key = repr((str(table.in_format), str(table.out_format), table.lo_code, table.hi_code,
                 table.shift, table.interp.value, table.guard_bits, table.fold.value,
-                table.fold_f, tails, [int(v) for v in table.values]))
+                table.fold_f, tails, [int(v) for v in table.values])
+               + ((table.fold_e, table.fold_lm, table.fold_le) if table.fold_e or table.fold_lm
+                  else ()))
     return hashlib.sha256(key.encode()).hexdigest()[:8].upper()
 
 

@@ -106,13 +106,26 @@ def banked_ranges(table) -> dict:
     v = [int(x) for x in table.values]
     hg = 1 << (table.guard_bits - 1) if table.guard_bits else 0
     knots, diffs = v[:-1] or v, [b - a for a, b in zip(v, v[1:])] or [0]
-    a = [k + hg for k in knots]
+    e = table.fold_e  # the stored centre: A holds it back (docs/ARITHMETIC.md step 5)
+    a = [k + hg + e for k in knots]
     d = list(diffs)
     if table.fold.negates:
-        a += [table.fold_f + hg - k for k in knots]
+        a += [table.fold_f - e + hg - k for k in knots]
         d += [-x for x in diffs]
     s = table.shift
     dabs = max(abs(min(d)), abs(max(d))) * ((1 << s) - 1)
     low = 0 if table.guard_bits else 1 << (s - 1)
-    return {"a": (min(a), max(a)), "d": (min(d), max(d)),
-            "acc": ((min(a) << s) - dabs, (max(a) << s) + low + dabs)}
+    t_lo, t_hi = line_term_range(table, table.guard_bits + s)
+    base = ((min(a) << s) + t_lo, (max(a) << s) + low + t_hi)  # (A << S) + the line term
+    return {"a": (min(a), max(a)), "d": (min(d), max(d)), "base": base,
+            "acc": (base[0] - dabs, base[1] + dabs)}
+
+
+def line_term_range(table, r: int) -> tuple[int, int]:
+    """Bounds of an even_line fold's term ``(LM * (x - Z)) << (R - LE)`` ((0, 0) without)."""
+    fin, lm = table.in_format, table.fold_lm
+    if not lm:
+        return 0, 0
+    ends = [(lm * (c - fin.zero_point)) << (r - table.fold_le) for c in (fin.min_code,
+                                                                        fin.max_code)]
+    return min(ends), max(ends)

@@ -393,9 +393,19 @@ class _Header:
         t = self.t
         lines = []
         if t.fold.negates:
-            f = t.fold_f << (r - t.guard_bits)
+            f = (t.fold_f - t.fold_e) << (r - t.guard_bits)
             unfold = "-acc" if f == 0 else f"{_lit(f)} - acc"
-            lines.append(f"if (neg) acc = {self._n(unfold)}; /* 5. unfold */")
+            if t.fold_e:  # the words hold f - E, the centre: it comes back on every input
+                e = _lit(t.fold_e << (r - t.guard_bits))
+                lines.append(f"acc = {self._n(f'neg ? {unfold} : acc + {e}')}; "
+                             "/* 5. unfold, the centre E back */")
+            else:
+                lines.append(f"if (neg) acc = {self._n(unfold)}; /* 5. unfold */")
+        elif t.fold_lm:  # even_line: the line a * x, (x - Z) * LM * 2^(R - LE) output codes
+            z = t.in_format.zero_point
+            xz = f"({self.acc})x" + (f" - {_lit(z)}" if z else "")
+            term = f"({xz}) * {_lit(t.fold_lm << (r - t.fold_le))}"
+            lines.append(f"acc = {self._n(f'acc + {term}')}; /* 5. the line term a * x */")
         if r == 0:
             lines.append("y = acc;")
         else:

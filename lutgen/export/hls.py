@@ -181,8 +181,16 @@ class _Hls:
         t = self.t
         lines = []
         if t.fold.negates:
-            f = t.fold_f << (r - t.guard_bits)
-            lines.append(f"if (neg) acc = {_lit(f)} - acc; // 5. unfold")
+            f = (t.fold_f - t.fold_e) << (r - t.guard_bits)
+            if t.fold_e:  # the words hold f - E, the centre: it comes back on every input
+                e = t.fold_e << (r - t.guard_bits)
+                lines.append(f"acc = neg ? {self.acc}({_lit(f)} - acc) : {self.acc}(acc + "
+                             f"{_lit(e)}); // 5. unfold, the centre E back")
+            else:
+                lines.append(f"if (neg) acc = {_lit(f)} - acc; // 5. unfold")
+        elif t.fold_lm:  # even_line: the line a * x, x * LM * 2^(R - LE) output codes
+            k = t.fold_lm << (r - t.fold_le)
+            lines.append(f"acc += {self.acc}(x) * {_lit(k)}; // 5. the line term a * x")
         if r == 0:
             lines.append("y = acc;")
         else:  # ap_int's >> of a signed value is arithmetic: floor(a / 2^r)

@@ -123,7 +123,23 @@ class _Module:
         else:
             self.put("u", x, vec(bi, t.in_format.signed))
             self.uw, self.us = bi, t.in_format.signed
+        if t.fold_lm:  # even_line: the line term's LM * (x - Z), carried to step 5
+            fin, z = t.in_format, t.in_format.zero_point
+            ends = [t.fold_lm * (c - z) for c in (fin.min_code, fin.max_code)]
+            self.xw = xw = signed_bits((min(ends), max(ends)))
+            expr = ext(x, bi, fin.signed, xw) + (f" - {lit(z, xw)}" if z else "")
+            if t.fold_lm != 1:
+                expr = f"({expr}) * {lit(t.fold_lm, xw)}"
+            self.wire(f"signed [{xw - 1}:0] xz", expr,
+                      f"LM * (x - Z): the line a * x of the even fold (LM = {t.fold_lm}, "
+                      f"LE = {t.fold_le})")
+            self.put("xz", "xz", f"signed [{xw - 1}:0] ")
         self.cut("fold")
+
+    def line_term(self, r: int, width: int, keep: bool) -> str:
+        """The even_line term at rounding shift ``r``, ``width`` bits: ``xz << (r - LE)``."""
+        xz = self.get("xz", keep=keep)
+        return f"({ext(xz, self.xw, True, width)} <<< {r - self.t.fold_le})"
 
     # -- path selection, ROM address, line tails ----------------------------------------
     def select(self) -> None:
@@ -240,23 +256,35 @@ class _Module:
         neg = self.get("neg", keep=True) if self.negates else ""
         for tail, cond in self.line_sides:
             side = "left" if cond == "below" else "right"
-            ys.append(self.round_unfold(self.get(f"{side}_acc"), f"{side}_y", tail.k, neg))
+            ys.append(self.round_unfold(self.get(f"{side}_acc"), f"{side}_y", tail.k, neg,
+                                        keep=True))
         if len(ys) == 2:
             self.wire(f"signed [{acc - 1}:0] line_y", f"{self.get('below')} ? {ys[0]} : {ys[1]}")
         self.saturate("line_y" if len(ys) == 2 else ys[0], "line_sat")
         self.put("line_sat", "line_sat", vec(self.t.out_format.bits))
 
     # -- the contract's steps 5 and 6 ----------------------------------------------------
-    def round_unfold(self, src: str, dst: str, r: int, neg: str) -> str:
-        """Unfold and round_shift in one adder: ((F' - acc) + h) >> r = ((F' + h) - acc) >> r."""
+    def round_unfold(self, src: str, dst: str, r: int, neg: str, keep: bool = False) -> str:
+        """Unfold and round_shift in one adder: ((F' - acc) + h) >> r = ((F' + h) - acc) >> r.
+
+        The stored centre E merges into the constants: ``((F - E) << (R - G)) + h - acc``
+        or ``acc + ((E << (R - G)) + h)``. ``keep``: the line term is read again later."""
         acc = self.acc
         half = 1 << (r - 1) if r else 0
         if self.negates:
-            f = self.t.fold_f << (r - self.t.guard_bits)
+            t = self.t
+            f = (t.fold_f - t.fold_e) << (r - t.guard_bits)
+            e = (t.fold_e << (r - t.guard_bits)) + half
             minus = f"{lit(f + half, acc)} - {src}" if f + half else f"-{src}"
-            plus = f"{src} + {lit(half, acc)}" if half else src
+            plus = f"{src} + {lit(e, acc)}" if e else src
             self.wire(f"signed [{acc - 1}:0] {dst}_sum", f"{neg} ? {minus} : {plus}",
-                      f"unfold, add half: (F << (R - G)) - acc + 2^(R-1), F = {self.t.fold_f}")
+                      f"unfold, add half: neg ? ((F - E) << (R - G)) - acc : acc + (E << (R - G)),"
+                      f" + 2^(R-1); F = {t.fold_f}, E = {t.fold_e}")
+        elif self.t.fold_lm:
+            term = self.line_term(r, acc, keep)
+            self.wire(f"signed [{acc - 1}:0] {dst}_sum",
+                      f"{src} + {term}" + (f" + {lit(half, acc)}" if half else ""),
+                      "the line term a * x of the even fold, add half")
         elif r:
             self.wire(f"signed [{acc - 1}:0] {dst}_sum", f"{src} + {lit(half, acc)}",
                       "add half")
@@ -304,7 +332,8 @@ class _Module:
         hg = 1 << (t.guard_bits - 1) if t.guard_bits else 0
         a_src = f"{swap} ? {odd} : {even}"
         self.wire(f"{vec(sb)}knot_a", a_src, "T[i]")
-        plus = f"{ext('knot_a', sb, ss, aw)} + {lit(hg, aw, False)}" if hg else \
+        he = hg + t.fold_e  # the stored centre E comes back with the rounding half
+        plus = f"{ext('knot_a', sb, ss, aw)} + {lit(he, aw, False)}" if he else \
             ext("knot_a", sb, ss, aw)
         if neg:
             flip = f"{swap} ^ {neg}"
@@ -314,12 +343,15 @@ class _Module:
             self.wire(f"{vec(aw)}knot_x", f"{{{aw}{{{neg}}}}} ^ {ext('knot_a', sb, ss, aw)}",
                       "neg ? ~T[i] : T[i]")
             self.wire(f"{vec(aw)}base", f"knot_x + ({neg} ? "
-                      f"{lit((t.fold_f + hg + 1) % (1 << aw), aw, False)} : {lit(hg, aw, False)})",
-                      f"A: the knot unfolded (F = {t.fold_f}) plus 2^(G-1)")
+                      f"{lit((t.fold_f - t.fold_e + hg + 1) % (1 << aw), aw, False)} : "
+                      f"{lit(he, aw, False)})",
+                      f"A: the knot unfolded (F = {t.fold_f}, E = {t.fold_e}) plus 2^(G-1)")
             p, q = "knot_p", "knot_q"
         else:
             self.wire(f"{vec(sb)}knot_b", f"{swap} ? {even} : {odd}", "T[i+1]")
-            self.wire(f"{vec(aw)}base", plus, "A = T[i] + 2^(G-1)")
+            self.wire(f"{vec(aw)}base", plus,
+                      f"A = T[i] + E + 2^(G-1), E = {t.fold_e}" if t.fold_e else
+                      "A = T[i] + 2^(G-1)")
             p, q = "knot_b", "knot_a"
         # the differences of neighbouring knots need dw bits (the ROM holds no other pairs),
         # so the multiplier's operands are dw and S + 1 bits: one DSP block
@@ -330,7 +362,18 @@ class _Module:
             diff = f"knot_d_full[{dw - 1}:0]"
         self.wire(f"signed [{dw - 1}:0] knot_d", diff,
                   "D, in [{}, {}]".format(*rg["d"]))
-        self.put("base", "base", vec(aw))
+        low = lit(1 << (s - 1), s, False) if not t.guard_bits else f"{s}'d0"
+        base_note = "A << S" + ("" if t.guard_bits else " | 2^(S-1): the rounding half")
+        bw = aw + s
+        if t.fold_lm:  # the line term joins A << S before the multiply's result arrives
+            self.wire(f"signed [{bw - 1}:0] base_sh", f"{{base, {low}}}", base_note)
+            bw = signed_bits(rg["base"])
+            self.wire(f"signed [{bw - 1}:0] base_t", f"{ext('base_sh', aw + s, True, bw)} + "
+                      f"{self.line_term(t.guard_bits + s, bw, False)}",
+                      "(A << S) + the line term a * x of the even fold")
+            self.put("base", "base_t", f"signed [{bw - 1}:0] ")
+        else:
+            self.put("base", "base", vec(aw))
         self.put("knot_d", "knot_d", f"signed [{dw - 1}:0] ")
         self.cut("diff")
         cw = self.accw = signed_bits(rg["acc"])
@@ -343,11 +386,11 @@ class _Module:
         self.put("prod", "prod", f"signed [{pw - 1}:0] ")
         self.cut("mul")
         a, p = self.get("base"), self.get("prod")
-        low = lit(1 << (s - 1), s, False) if not t.guard_bits else f"{s}'d0"
-        self.wire(f"signed [{aw + s - 1}:0] base_sh", f"{{{a}, {low}}}",
-                  "A << S" + ("" if t.guard_bits else " | 2^(S-1): the rounding half"))
+        if not t.fold_lm:
+            self.wire(f"signed [{bw - 1}:0] base_sh", f"{{{a}, {low}}}", base_note)
+            a = "base_sh"
         self.wire(f"signed [{cw - 1}:0] tab_acc",
-                  f"{ext('base_sh', aw + s, True, cw)} + {ext(p, pw, True, cw)}",
+                  f"{ext(a, bw, True, cw)} + {ext(p, pw, True, cw)}",
                   "(A << S) + D * w, the rounding half included")
         self.put("tab_acc", "tab_acc", f"signed [{cw - 1}:0] ")
         self.cut("acc")
@@ -407,7 +450,9 @@ class _Module:
         text = _HEADER.format(
             name=self.name, fi=fi, fo=fo, sign="signed" if fi.signed else "unsigned", t=t,
             lat=self.latency, acc=self.acc, mems=mems, why=_WHY_BANKS if self.banked else "",
-            setting=getattr(t.spec, "pipeline", LATENCY), deepest=deepest(t), cuts=cuts)
+            setting=getattr(t.spec, "pipeline", LATENCY), deepest=deepest(t), cuts=cuts,
+            extra=(f", E = {t.fold_e}" if t.fold_e else "")
+            + (f", line term LM = {t.fold_lm}, LE = {t.fold_le}" if t.fold_lm else ""))
         return text.splitlines()
 
 
@@ -471,7 +516,7 @@ lutgen_{name}: y = f(x) exactly as docs/ARITHMETIC.md computes it.
   pipeline setting adds the next of these register cuts:
 {cuts}\
   Constants: LO = {t.lo_code}, HI = {t.hi_code}, S = {t.shift}, N = {t.entries}, \
-G = {t.guard_bits}, F = {t.fold_f}; accumulator {acc} bits (acc_bits).
+G = {t.guard_bits}, F = {t.fold_f}{extra}; accumulator {acc} bits (acc_bits).
   Memories: {mems}; the data files hold only
   the words, described in {name}_rom.txt.
 {why}\
