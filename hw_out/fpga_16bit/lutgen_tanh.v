@@ -155,7 +155,7 @@ module lutgen_tanh #(
         wire [14:0] knot_p = swap_s5 ^ neg_s5 ? even_s5 : odd_s5;  // neg ? T[i] : T[i+1]
         wire [14:0] knot_q = swap_s5 ^ neg_s5 ? odd_s5 : even_s5;  // neg ? T[i+1] : T[i]
         wire [16:0] knot_x = {17{neg_s5}} ^ {{2{1'b0}}, knot_a};  // neg ? ~T[i] : T[i]
-        wire [16:0] base = knot_x + (neg_s5 ? 17'd2 : 17'd1);  // A: the knot unfolded (F = 0) plus 2^(G-1)
+        wire [16:0] base = knot_x + (neg_s5 ? 17'd2 : 17'd1);  // A: the knot unfolded (F = 0, E = 0) plus 2^(G-1)
         wire [15:0] knot_d_full = {{1{1'b0}}, knot_p} - {{1{1'b0}}, knot_q};
         wire signed [10:0] knot_d = knot_d_full[10:0];  // D, in [-512, 512]
 
