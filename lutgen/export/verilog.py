@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from ._common import Artifact, provenance_lines
 from ._rtl import (CUTS, LATENCY, banked, banked_ranges, cut_order, cuts_of, deepest, ext,
-                   latency, lit, rom_attribute, signed_bits, vec)
+                   latency, line_term_range, lit, rom_attribute, signed_bits, vec)
 from .axis import wrapper
 from .mem import comment_block, rom_banks
 
@@ -134,11 +134,19 @@ class _Module:
                       f"LM * (x - Z): the line a * x of the even fold (LM = {t.fold_lm}, "
                       f"LE = {t.fold_le})")
             self.put("xz", "xz", f"signed [{xw - 1}:0] ")
+            for tail, side in zip(t.tails, ("left", "right")):
+                if tail and tail.is_line:  # beside |x|: the term, C and the half of the tail
+                    const = tail.c + (1 << (tail.k - 1) if tail.k else 0)
+                    self.wire(f"signed [{self.acc - 1}:0] {side}_ltc",
+                              f"{self.line_term(tail.k, self.acc, True, xz='xz')} + "
+                              f"{lit(const, self.acc)}",
+                              "the line term a * x of the even fold + C + 2^(K-1)")
+                    self.put(f"{side}_ltc", f"{side}_ltc", f"signed [{self.acc - 1}:0] ")
         self.cut("fold")
 
-    def line_term(self, r: int, width: int, keep: bool) -> str:
+    def line_term(self, r: int, width: int, keep: bool, xz: str | None = None) -> str:
         """The even_line term at rounding shift ``r``, ``width`` bits: ``xz << (r - LE)``."""
-        xz = self.get("xz", keep=keep)
+        xz = xz or self.get("xz", keep=keep)
         return f"({ext(xz, self.xw, True, width)} <<< {r - self.t.fold_le})"
 
     # -- path selection, ROM address, line tails ----------------------------------------
@@ -243,6 +251,9 @@ class _Module:
                     f"u_acc * {lit(mag, acc)}"
                 expr = ("-" if m < 0 else "") + prod + (
                     f" {'-' if c < 0 else '+'} {lit(abs(c), acc)}" if c else "")
+            if self.t.fold_lm:  # C, the half and the even fold's term came from the fold stage
+                ltc = self.get(f"{side}_ltc")
+                expr = (("-" if m < 0 else "") + prod + f" + {ltc}") if m else ltc
             self.wire(f"signed [{acc - 1}:0] {side}_acc", expr, f"M = {m}, C = {c}, K = {k}")
             self.put(f"{side}_acc", f"{side}_acc", f"signed [{acc - 1}:0] ")
         self.wire("line", " | ".join(cond for _, cond in lines), "u is in a line tail")
@@ -256,6 +267,11 @@ class _Module:
         neg = self.get("neg", keep=True) if self.negates else ""
         for tail, cond in self.line_sides:
             side = "left" if cond == "below" else "right"
+            if self.t.fold_lm:  # acc holds the even fold's term and the half already
+                self.wire(f"signed [{acc - 1}:0] {side}_y", f"{self.get(f'{side}_acc')} >>> "
+                          f"{tail.k}", f"round_shift(acc, {tail.k}): arithmetic shift")
+                ys.append(f"{side}_y")
+                continue
             ys.append(self.round_unfold(self.get(f"{side}_acc"), f"{side}_y", tail.k, neg,
                                         keep=True))
         if len(ys) == 2:
@@ -315,6 +331,8 @@ class _Module:
         sb, ss, s = t.store_bits, t.store_signed, t.shift
         if self.line_sides:
             self.line_tails()
+        if self.banked and t.fold_lm:
+            self.line_base()  # beside the ROM read, not after it
         self.cut("rom")
         if not self.banked:
             self.wire(f"signed [{acc - 1}:0] tab_acc", ext(self.get("rom"), sb, ss, acc))
@@ -349,9 +367,10 @@ class _Module:
             p, q = "knot_p", "knot_q"
         else:
             self.wire(f"{vec(sb)}knot_b", f"{swap} ? {even} : {odd}", "T[i+1]")
-            self.wire(f"{vec(aw)}base", plus,
-                      f"A = T[i] + E + 2^(G-1), E = {t.fold_e}" if t.fold_e else
-                      "A = T[i] + 2^(G-1)")
+            if not t.fold_lm:  # (an even_line fold adds its constants beside the ROM)
+                self.wire(f"{vec(aw)}base", plus,
+                          f"A = T[i] + E + 2^(G-1), E = {t.fold_e}" if t.fold_e else
+                          "A = T[i] + 2^(G-1)")
             p, q = "knot_b", "knot_a"
         # the differences of neighbouring knots need dw bits (the ROM holds no other pairs),
         # so the multiplier's operands are dw and S + 1 bits: one DSP block
@@ -365,12 +384,12 @@ class _Module:
         low = lit(1 << (s - 1), s, False) if not t.guard_bits else f"{s}'d0"
         base_note = "A << S" + ("" if t.guard_bits else " | 2^(S-1): the rounding half")
         bw = aw + s
-        if t.fold_lm:  # the line term joins A << S before the multiply's result arrives
-            self.wire(f"signed [{bw - 1}:0] base_sh", f"{{base, {low}}}", base_note)
-            bw = signed_bits(rg["base"])
-            self.wire(f"signed [{bw - 1}:0] base_t", f"{ext('base_sh', aw + s, True, bw)} + "
-                      f"{self.line_term(t.guard_bits + s, bw, False)}",
-                      "(A << S) + the line term a * x of the even fold")
+        if t.fold_lm:  # T[i] << S plus the line term and the constants added beside the ROM
+            bw = signed_bits(rg["base"])  # the sum's bounds: a wider operand may wrap mod 2^bw
+            self.wire(f"{vec(sb + s)}knot_sh", f"{{knot_a, {s}'d0}}", "T[i] << S")
+            self.wire(f"signed [{bw - 1}:0] base_t", f"{ext('knot_sh', sb + s, ss, bw)} + "
+                      f"{ext(self.get('line_k'), self.lkw, True, bw)}",
+                      "(A << S) + the line term: (T[i] << S) + line_k")
             self.put("base", "base_t", f"signed [{bw - 1}:0] ")
         else:
             self.put("base", "base", vec(aw))
@@ -394,6 +413,21 @@ class _Module:
                   "(A << S) + D * w, the rounding half included")
         self.put("tab_acc", "tab_acc", f"signed [{cw - 1}:0] ")
         self.cut("acc")
+
+    def line_base(self) -> None:
+        """An even_line fold's constant part of ``A << S``, computed beside the ROM read:
+        ``line_k = ((E + 2^(G-1)) << S | low) + (LM * (x - Z) << (G + S - LE))``, so that
+        after the ROM only one adder remains (``(T[i] << S) + line_k``)."""
+        t, s = self.t, self.t.shift
+        assert not self.negates, "an even_line fold does not negate"
+        hg = 1 << (t.guard_bits - 1) if t.guard_bits else 0
+        const = ((hg + t.fold_e) << s) | (0 if t.guard_bits else 1 << (s - 1))
+        t_lo, t_hi = line_term_range(t, t.guard_bits + s)
+        self.lkw = w = signed_bits((min(0, t_lo + const), max(0, t_hi + const)))
+        term = self.line_term(t.guard_bits + s, w, False)  # its last reader
+        self.wire(f"signed [{w - 1}:0] line_k", f"{term} + {lit(const, w)}" if const else term,
+                  "(E + 2^(G-1)) << S (| the rounding half) + the line term a * x")
+        self.put("line_k", "line_k", f"signed [{w - 1}:0] ")
 
     def finish(self) -> None:
         t = self.t
