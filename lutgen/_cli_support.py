@@ -98,7 +98,7 @@ def click_option(o):
     else:
         extra = {"int": {"type": int}, "range": {"type": (float, float), "metavar": "LO HI"},
                  "format": {"metavar": "FORMAT"}, "text": {"metavar": o.name.upper()},
-                 "stages": {"metavar": "N|max"}}[o.kind]
+                 "stages": {"metavar": "N|max"}, "shifts": {"metavar": "S0,S1,..."}}[o.kind]
     return click.option(o.flag, o.name, default=None, help=help_text, **extra)
 
 

@@ -19,6 +19,7 @@ from . import _kernels as K
 from .errors import DomainError, SpecError
 from .activations import Asymptote
 from .fixedpoint import FixedFormat
+from .regions import Regions
 from ._reference import EXHAUSTIVE_LIMIT_BITS
 from .spec import Fold, Interp
 
@@ -42,10 +43,29 @@ class Layout:
     interp: Interp
     guard: int  # G: extra fraction bits of the stored values
     fold: Fold
+    regions: Regions | None = None  # a hierarchical table: shift is SMAX, entries its segments
+
+    @property
+    def span(self) -> int:
+        """HI - LO."""
+        return self.regions.span if self.regions else self.entries << self.shift
 
     @property
     def hi_code(self) -> int:
-        return self.lo_code + (self.entries << self.shift)
+        return self.lo_code + self.span
+
+    def knot_offsets(self) -> np.ndarray:
+        """``off`` of every knot (linear, nearest); the last is the span."""
+        if self.regions:
+            return self.regions.knot_offsets()
+        return np.arange(self.entries + 1, dtype=np.int64) << self.shift
+
+    def locate(self, off) -> tuple[np.ndarray, np.ndarray]:
+        """Linear tables: the knot ``i`` and weight ``w`` (of ``2^shift``) of offsets ``off``."""
+        if self.regions:
+            return self.regions.locate(off)
+        off = np.asarray(off, dtype=np.int64)
+        return off >> self.shift, off & ((1 << self.shift) - 1)
 
     @property
     def frac_stored(self) -> int:
@@ -58,7 +78,7 @@ class Layout:
     @property
     def n_valid(self) -> int:
         """Input codes the table itself serves (its segments inside the format)."""
-        return min(self.entries << self.shift, self.fin.max_code + 1 - self.lo_code)
+        return min(self.span, self.fin.max_code + 1 - self.lo_code)
 
 
 def round_half_up(v: np.ndarray) -> np.ndarray:
@@ -74,7 +94,7 @@ def sample(layout: Layout, f, name: str) -> np.ndarray:
         # the centre of each segment's codes: lo + i*2^S + (2^S - 1)/2
         x = layout.fin.codes_to_real(lo + np.arange(n) * 2.0**s + (2.0**s - 1) / 2)
     else:
-        x = layout.fin.codes_to_real(lo + np.arange(n + 1) * 2.0**s)
+        x = layout.fin.codes_to_real(lo + layout.knot_offsets().astype(np.float64))
     y = f(x)
     if not np.isfinite(y).all():
         bad = x[~np.isfinite(y)][0]
@@ -174,12 +194,13 @@ def _minimax_linear(values, prog, layout: Layout, fine):
     s, n_valid = layout.shift, layout.n_valid
     n = values.size - 1
     off = np.arange(n_valid)
-    seg = off >> s
-    w = (off & ((1 << s) - 1)) / float(1 << s)
+    seg, w = layout.locate(off)
+    w = w / float(1 << s)
     v = values.astype(np.float64)
     chord = v[seg] + (v[seg + 1] - v[seg]) * w
     dev = np.ldexp(fine.astype(np.float64), layout.guard - FIT_FINE_BITS) - chord
-    starts = np.arange(0, n_valid, 1 << s)
+    starts = layout.knot_offsets()[:-1]
+    starts = starts[starts < n_valid]
     used = seg.max() + 1
     centre = np.zeros(n)
     centre[:used] = (np.maximum.reduceat(dev, starts) + np.minimum.reduceat(dev, starts)) / 2
@@ -194,9 +215,19 @@ def _minimax_linear(values, prog, layout: Layout, fine):
 
 def _max_fine_error(table, prog, fine, n_valid):
     """Max error over the range, in output LSBs times 2**FIT_FINE_BITS (both halves)."""
-    n_seg = -(-n_valid >> prog[K.P_SHIFT])
+    starts = _layout_starts(prog)
+    n_seg = int((starts < n_valid).sum())
     return max(K.segment_error(table, prog, fine, FIT_FINE_BITS, seg, n_valid)[0]
                for seg in range(n_seg))
+
+
+def _layout_starts(prog) -> np.ndarray:
+    """The first offset of every segment, from the program vector."""
+    nreg = int(prog[K.P_NREG])
+    if nreg == 0:
+        return np.arange(int(prog[K.P_N]), dtype=np.int64) << int(prog[K.P_SHIFT])
+    shifts = [int(prog[K.P_REG + r]) & 255 for r in range(nreg)]
+    return Regions(int(prog[K.P_RB]), tuple(shifts)).knot_offsets()[:-1]
 
 
 def _fine(y, fout: FixedFormat) -> np.ndarray:

@@ -90,7 +90,7 @@ class _Problem:
             if prog[K.P_FOLD] == K.FOLD_NEGATE:
                 neg = below
         off = u - layout.lo_code
-        width = n << s
+        width = layout.span
         line = ((off < 0) & (prog[K.P_LMODE] == K.TAIL_LINE)) | (
             (off >= width) & (prog[K.P_RMODE] == K.TAIL_LINE))
         keep = defined & ~line  # the line tails do not read the entries
@@ -113,6 +113,11 @@ class _Problem:
         # F in the accumulator's scale: the unfold is acc' = (F << (R - G)) - acc
         self.fold_acc = int(prog[K.P_FOLD_F]) << (self.r - layout.guard)
         self.codes = codes[keep]
+        # linear: segment k covers offsets seg_start[k] .. + 2^seg_shift[k] (knot k at its start)
+        self.knot_off = layout.knot_offsets()
+        self.seg_start = np.ascontiguousarray(self.knot_off[:-1])
+        self.seg_shift = (layout.regions.segment_shifts() if layout.regions
+                          else np.full(self.seg_start.size, s, dtype=np.int64))
 
     def check_lines(self, name):
         """The asymptote tails read no entry: they are faithful by themselves or never."""
@@ -174,7 +179,7 @@ class _Problem:
         if layout.interp is not Interp.LINEAR and at.any():
             x = layout.fin.codes_to_real(int(self.codes[np.argmax(at)]))
         elif layout.interp is Interp.LINEAR:
-            x = layout.fin.codes_to_real(layout.lo_code + where_key)
+            x = layout.fin.codes_to_real(layout.lo_code + int(where_key))
         else:
             x = layout.fin.codes_to_real(layout.lo_code + (where_key << layout.shift))
         return SpecError(
@@ -213,11 +218,11 @@ class _Problem:
         klo, khi = self.intervals(1.0)
         windows = self._windows(klo, khi)
         if windows is None:
-            raise self._infeasible(self._empty_knot << layout.shift, name)
+            raise self._infeasible(self.knot_off[self._empty_knot], name)
         wlo, whi = windows
         stuck = self._forward(klo, khi, wlo, whi)[0]
         if stuck >= 0:
-            raise self._infeasible(stuck << layout.shift, name)
+            raise self._infeasible(self.knot_off[stuck], name)
 
         def feasible(lo_w, hi_w):
             a, b = np.maximum(wlo, lo_w), np.minimum(whi, hi_w)
@@ -240,8 +245,8 @@ class _Problem:
         if stuck >= 0:
             return None
         out = np.empty(wlo.size, dtype=np.int64)
-        K.faithful_backtrack(klo, khi, self.layout.shift, wlo, whi, starts, reach,
-                             self.centre, out)
+        K.faithful_backtrack(klo, khi, self.seg_start, self.seg_shift, self.layout.shift, wlo,
+                             whi, starts, reach, self.centre, out)
         return out
 
     def _windows(self, klo, khi):
@@ -249,11 +254,12 @@ class _Problem:
         a window around the sampled value clipped to the output range (which bounds the
         knots no input pins)."""
         layout = self.layout
-        s, n, g = layout.shift, layout.entries, layout.guard
+        s, g = layout.shift, layout.guard
+        n = self.seg_start.size
         reach = (1 << (g + 3)) + 8  # 8 LSB either side: far beyond any faithful knot
         v = self.centre
         lo, hi = v - reach, v + reach
-        at0 = np.arange(n, dtype=np.int64) << s
+        at0 = self.seg_start
         own_lo, own_hi = klo[at0], khi[at0]
         # T << S in [own_lo, own_hi]
         pinned_lo = np.where(own_lo <= -BIG, -BIG, -((-own_lo) >> s))
@@ -271,7 +277,8 @@ class _Problem:
         starts = np.zeros(size.size + 1, dtype=np.int64)
         np.cumsum(size, out=starts[1:])
         reach = np.zeros(int(starts[-1]), dtype=np.uint8)
-        stuck = K.faithful_forward(klo, khi, self.layout.shift, wlo, whi, starts, reach)
+        stuck = K.faithful_forward(klo, khi, self.seg_start, self.seg_shift, self.layout.shift,
+                                   wlo, whi, starts, reach)
         return stuck, reach, starts
 
     # -- shared --------------------------------------------------------------------------

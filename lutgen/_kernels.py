@@ -35,7 +35,10 @@ P_RM = 14
 P_RC = 15
 P_RK = 16
 P_FOLD_Z = 17  # Z: the fold mirrors input codes about Z, the input zero point (code of real 0)
-PROG_LEN = 18
+P_NREG = 18  # regions of a hierarchical table (0: uniform); P_SHIFT is then SMAX and
+P_RB = 19  # P_N << P_SHIFT the span; RB: log2 of a region's width in input codes
+P_REG = 20  # 16 slots: BASE[r] << 8 | S_r per region
+PROG_LEN = 36
 
 INTERP_NONE = 0
 INTERP_NEAREST = 1
@@ -50,14 +53,20 @@ TAIL_LINE = 1  # an asymptote tail: acc = u*M + C, R = K
 
 
 def pack_program(*, lo, shift, entries, interp, fold, fold_f, guard, ymin, ymax, left, right,
-                 fold_z=0):
+                 fold_z=0, regions=None):
     """The program vector of one table, every slot named (plain Python, not jitted).
 
     ``interp``, ``fold`` are ``INTERP_*`` / ``FOLD_*`` codes; ``left`` and
     ``right`` are ``None`` (clamp, or no such inputs) or the ``(M, C, K)`` of an
-    asymptote tail.
+    asymptote tail. ``regions``: ``(RB, bases, shifts)`` of a hierarchical table
+    (``shift`` is then SMAX and ``entries << shift`` the span).
     """
     prog = np.zeros(PROG_LEN, dtype=np.int64)
+    if regions is not None:
+        rb, bases, shifts = regions
+        prog[P_NREG], prog[P_RB] = len(shifts), rb
+        for r, (b, s) in enumerate(zip(bases, shifts)):
+            prog[P_REG + r] = (b << 8) | s
     prog[P_LO], prog[P_SHIFT], prog[P_N], prog[P_INTERP] = lo, shift, entries, interp
     prog[P_FOLD], prog[P_FOLD_F], prog[P_GUARD] = fold, fold_f, guard
     prog[P_YMIN], prog[P_YMAX] = ymin, ymax
@@ -105,7 +114,49 @@ def unpack(prog):
     """The program vector as a tuple: read once per call, kept in registers in the loops."""
     return (prog[0], prog[1], prog[2], prog[3], prog[4], prog[5], prog[6], prog[7], prog[8],
             prog[9], prog[10], prog[11], prog[12], prog[13], prog[14], prog[15], prog[16],
-            prog[17])
+            prog[17], prog[18], prog[19], prog[20], prog[21], prog[22], prog[23], prog[24],
+            prog[25], prog[26], prog[27], prog[28], prog[29], prog[30], prog[31], prog[32],
+            prog[33], prog[34], prog[35])
+
+
+@_jit_inline
+def knot_weight(off, p):
+    """Step 3 (3h for a hierarchical table) for ``0 <= off < span``: the knot ``i`` and the
+    weight ``w`` of ``acc = (T[i] << S) + (T[i+1] - T[i]) * w`` (``S = SMAX``)."""
+    s = p[P_SHIFT]
+    if p[P_NREG] == 0:
+        return off >> s, off & ((np.int64(1) << s) - 1)
+    rb = p[P_RB]
+    e = p[P_REG + (off >> rb)]
+    sr = e & 255
+    o = off & ((np.int64(1) << rb) - 1)
+    return (e >> 8) + (o >> sr), (o & ((np.int64(1) << sr) - 1)) << (s - sr)
+
+
+@_jit_inline
+def segment_span(seg, p):
+    """The first offset of segment ``seg`` and its shift (its region's)."""
+    s = p[P_SHIFT]
+    if p[P_NREG] == 0:
+        return seg << s, s
+    start = np.int64(0)
+    sr = p[P_REG] & 255
+    for r in range(p[P_NREG]):
+        e = p[P_REG + r]
+        if (e >> 8) > seg:
+            break
+        start = (np.int64(r) << p[P_RB]) + ((seg - (e >> 8)) << (e & 255))
+        sr = e & 255
+    return start, sr
+
+
+@_jit_inline
+def n_segments(p):
+    """Segments of the table (knots - 1)."""
+    if p[P_NREG] == 0:
+        return p[P_N]
+    last = p[P_REG + p[P_NREG] - 1]
+    return (last >> 8) + (np.int64(1) << (p[P_RB] - (last & 255)))
 
 
 @_jit
@@ -143,7 +194,7 @@ def eval_unsaturated(x, table, p):
     i = off >> s
     interp = p[P_INTERP]
     if interp == INTERP_LINEAR:
-        w = off & ((np.int64(1) << s) - 1)
+        i, w = knot_weight(off, p)
         acc = (table[i] << s) + (table[i + 1] - table[i]) * w
         r = g + s
     elif interp == INTERP_NEAREST:
@@ -174,7 +225,7 @@ def eval_in_range(x, table, p):
     i = off >> s
     interp = p[P_INTERP]
     if interp == INTERP_LINEAR:
-        w = off & ((np.int64(1) << s) - 1)
+        i, w = knot_weight(off, p)
         return round_shift((table[i] << s) + (table[i + 1] - table[i]) * w, p[P_GUARD] + s)
     if interp == INTERP_NEAREST and s > 0:
         i = (off + (np.int64(1) << (s - 1))) >> s
@@ -282,14 +333,13 @@ def segment_error(table, prog, ref_fine, e_bits, seg, n_valid):
     measured too; it does not exist, so this only errs on the cautious side.
     """
     p = unpack(prog)
-    s = p[P_SHIFT]
     lo = p[P_LO]
     negate = p[P_FOLD] == FOLD_NEGATE
     g = p[P_GUARD]
     fold_fine = (p[P_FOLD_F] << e_bits) >> g
     z = p[P_FOLD_Z]
-    start = seg << s
-    stop = min((seg + 1) << s, n_valid)
+    start, s = segment_span(seg, p)
+    stop = min(start + (np.int64(1) << s), n_valid)
     worst = np.int64(0)
     total = np.int64(0)
     for off in range(start, stop):
@@ -313,7 +363,8 @@ def fit_linear_minimax(table, prog, ref_fine, e_bits, n_valid, radius, max_passe
     segment's error can make the global maximum rise. Returns the number of
     passes made.
     """
-    n = prog[P_N]
+    p = unpack(prog)
+    n = n_segments(p)
     passes = 0
     for _ in range(max_passes):
         passes += 1
@@ -321,7 +372,7 @@ def fit_linear_minimax(table, prog, ref_fine, e_bits, n_valid, radius, max_passe
         for k in range(n + 1):
             first = max(k - 1, 0)
             last = min(k, n - 1)
-            if first << prog[P_SHIFT] >= n_valid:
+            if segment_span(first, p)[0] >= n_valid:
                 continue
             orig = table[k]
             best_v = orig
@@ -402,37 +453,42 @@ FAITHFUL_BIG = np.int64(1) << 60  # an unbounded side of an accumulator interval
 
 
 @_jit_inline
-def _next_knot_bounds(lo_c, hi_c, k, s, a):
+def _next_knot_bounds(lo_c, hi_c, seg_start, seg_shift, smax, k, a):
     """The values of knot ``k + 1`` that keep segment ``k``'s inputs inside their intervals
-    when knot ``k`` is ``a``: ``lo_c[k<<S | w] <= a*(2^S - w) + b*w <= hi_c[...]`` for every
-    ``w >= 1``. Widest intermediate: ``a * 2^S`` plus an interval end (< 2^61)."""
+    when knot ``k`` is ``a``: ``lo_c[off] <= a*(2^SMAX - w') + b*w' <= hi_c[off]`` for every
+    input ``off = seg_start[k] + w`` (``w >= 1``) of the segment, ``w' = w << (SMAX -
+    seg_shift[k])``. Widest intermediate: ``a * 2^SMAX`` plus an interval end (< 2^61)."""
     big = FAITHFUL_BIG
     blo = -big
     bhi = big
-    base = k << s
-    width = np.int64(1) << s
-    for w in range(1, width):
-        c = a * (width - w)
+    base = seg_start[k]
+    sk = seg_shift[k]
+    width = np.int64(1) << smax
+    step = smax - sk
+    for w in range(1, np.int64(1) << sk):
+        wp = np.int64(w) << step
+        c = a * (width - wp)
         lo = lo_c[base + w]
         hi = hi_c[base + w]
         if lo > -big:
-            t = -((c - lo) // w)  # ceil((lo - c) / w)
+            t = -((c - lo) // wp)  # ceil((lo - c) / w')
             if t > blo:
                 blo = t
         if hi < big:
-            t = (hi - c) // w  # floor
+            t = (hi - c) // wp  # floor
             if t < bhi:
                 bhi = t
     return blo, bhi
 
 
 @_jit
-def faithful_forward(lo_c, hi_c, s, win_lo, win_hi, starts, reach):
+def faithful_forward(lo_c, hi_c, seg_start, seg_shift, smax, win_lo, win_hi, starts, reach):
     """Which values each knot can take with every earlier segment's inputs kept inside
     their accumulator intervals: ``reach[starts[k] + v - win_lo[k]] = 1``.
 
-    ``lo_c``/``hi_c`` are indexed ``k << S | w`` (``w = 0`` is folded into the
-    windows by the caller). Returns the first knot no value reaches, or -1 when
+    ``lo_c``/``hi_c`` are indexed by input offset; segment ``k`` starts at offset
+    ``seg_start[k]`` and is ``2^seg_shift[k]`` codes wide (``w = 0`` is folded into
+    the windows by the caller). Returns the first knot no value reaches, or -1 when
     the last knot is reachable (the problem is feasible). Widest intermediate:
     see :func:`_next_knot_bounds`.
     """
@@ -446,7 +502,8 @@ def faithful_forward(lo_c, hi_c, s, win_lo, win_hi, starts, reach):
         for j in range(starts[k + 1] - starts[k]):
             if reach[starts[k] + j] == 0:
                 continue
-            blo, bhi = _next_knot_bounds(lo_c, hi_c, k, s, win_lo[k] + j)
+            blo, bhi = _next_knot_bounds(lo_c, hi_c, seg_start, seg_shift, smax, k,
+                                         win_lo[k] + j)
             lo = max(blo, win_lo[k + 1]) - win_lo[k + 1]
             hi = min(bhi, win_hi[k + 1]) - win_lo[k + 1]
             if lo <= hi:
@@ -463,7 +520,8 @@ def faithful_forward(lo_c, hi_c, s, win_lo, win_hi, starts, reach):
 
 
 @_jit
-def faithful_backtrack(lo_c, hi_c, s, win_lo, win_hi, starts, reach, centre, out):
+def faithful_backtrack(lo_c, hi_c, seg_start, seg_shift, smax, win_lo, win_hi, starts, reach,
+                       centre, out):
     """One solution of a feasible :func:`faithful_forward`, last knot first: each knot the
     reachable value nearest ``centre[k]`` (ties: the smaller magnitude) that reaches the
     knot already chosen after it."""
@@ -476,7 +534,7 @@ def faithful_backtrack(lo_c, hi_c, s, win_lo, win_hi, starts, reach, centre, out
                 continue
             v = win_lo[k] + j
             if k < n_knots - 1:
-                blo, bhi = _next_knot_bounds(lo_c, hi_c, k, s, v)
+                blo, bhi = _next_knot_bounds(lo_c, hi_c, seg_start, seg_shift, smax, k, v)
                 if out[k + 1] < blo or out[k + 1] > bhi:
                     continue
             if not found:

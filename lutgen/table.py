@@ -20,6 +20,7 @@ from . import _kernels as K
 from ._entries import ACC_LIMIT_BITS, Layout
 from .errors import DomainError, RangeError, SpecError
 from .fixedpoint import FixedFormat, Overflow, Rounding, c_word_bits, sized_format
+from .regions import Regions
 from ._reference import EXHAUSTIVE_LIMIT_BITS, clipped, function, reference_on_codes
 from .spec import (
     Coeffs,
@@ -96,11 +97,18 @@ class Table:
     store_signed: bool
     acc_bits: int
     notes: tuple[str, ...] = field(default=())
+    # a hierarchical table (docs/ARITHMETIC.md): shift is then SMAX, entries its segments
+    regions: Regions | None = None
 
     @property
     def layout(self) -> Layout:
         return Layout(self.in_format, self.out_format, self.lo_code, self.shift, self.entries,
-                      self.interp, self.guard_bits, self.fold)
+                      self.interp, self.guard_bits, self.fold, self.regions)
+
+    @property
+    def knot_codes(self) -> np.ndarray:
+        """The input code of every segment boundary (knot), the last being HI."""
+        return self.lo_code + self.layout.knot_offsets()
 
     @property
     def name(self) -> str:
@@ -114,7 +122,7 @@ class Table:
 
     @property
     def hi_code(self) -> int:
-        return self.lo_code + (self.entries << self.shift)
+        return self.lo_code + self.layout.span
 
     @property
     def range(self) -> tuple[float, float]:
@@ -127,12 +135,17 @@ class Table:
 
     @property
     def rom_bits(self) -> int:
-        return int(self.values.size) * self.store_bits
+        regions = self.regions.table_bits if self.regions else 0
+        return int(self.values.size) * self.store_bits + regions
 
     @property
     def c_bytes(self) -> int:
         """Bytes of the C header's table array: words x the ``<stdint.h>`` type they need."""
-        return int(self.values.size) * (c_word_bits(self.store_bits) // 8)
+        regions = 0
+        if self.regions:  # two const arrays: BASE[] and S[]
+            r = self.regions
+            regions = r.n * (c_word_bits(r.base_bits) + c_word_bits(r.shift_bits)) // 8
+        return int(self.values.size) * (c_word_bits(self.store_bits) // 8) + regions
 
     # inputs of at most this many bits are looked up in the output code of every input,
     # computed once per Table (2**16 codes: ~0.2 ms and 128 KiB); wider ones run the kernel
@@ -228,6 +241,7 @@ class Table:
             "rom_bits": self.rom_bits,
             "values": [int(v) for v in self.values],
             "notes": list(self.notes),
+            **({"regions": self.regions.to_dict()} if self.regions else {}),
         }
 
 
@@ -276,8 +290,16 @@ class _Compiler:
         fold = self._fold_kind()
         lo, hi = self._requested_range(fold)
         self._check_domain(lo, hi, fold)
-        lo_code, shift, entries = self._align(lo, hi)
-        hi_code = lo_code + (entries << shift)
+        regions = None
+        if spec.regions is None:
+            lo_code, shift, entries = self._align(lo, hi, spec.entries, "segments")
+        else:
+            lo_code, rb, n = self._align(lo, hi, len(spec.regions), "regions")
+            regions = self._regions(rb, spec.regions)
+            shift, entries = regions.smax, regions.segments
+            if regions.n == 1:  # one region: a uniform table
+                shift, entries, regions = spec.regions[0], 1 << (rb - spec.regions[0]), None
+        hi_code = lo_code + (regions.span if regions else entries << shift)
         interp = spec.interp
         guard = spec.guard_bits
         if guard is None:
@@ -287,7 +309,7 @@ class _Compiler:
         # the table rounds half up and saturates whatever the requested format's modes
         # (ap_fixed's AP_TRN, AP_WRAP): its out_format says so
         fout = dataclasses.replace(fout, rounding=Rounding.NEAREST_UP, overflow=Overflow.SATURATE)
-        layout = Layout(fin, fout, lo_code, shift, entries, interp, guard, fold)
+        layout = Layout(fin, fout, lo_code, shift, entries, interp, guard, fold, regions)
         f = self.f
         if spec.clips_reference:
             self.fout = fout
@@ -303,7 +325,10 @@ class _Compiler:
             lo=lo_code, shift=shift, entries=entries, interp=_INTERP_CODE[interp],
             fold=_FOLD_CODE[fold], fold_f=fold_code, guard=guard, ymin=fout.min_code,
             ymax=fout.max_code, left=_line(left), right=_line(right),
-            fold_z=fin.zero_point if fold else 0)
+            fold_z=fin.zero_point if fold else 0,
+            regions=regions and (regions.granule_bits, regions.bases, regions.shifts))
+        if regions:  # P_N << P_SHIFT is the span
+            prog[K.P_N] = regions.n << (regions.granule_bits - shift)
         if spec.coeffs is Coeffs.MINIMAX:
             values = _entries.minimax(values, prog, layout, self._ref)
         elif spec.coeffs is Coeffs.FAITHFUL:
@@ -319,6 +344,7 @@ class _Compiler:
             lo_code=lo_code, shift=shift, entries=entries, guard_bits=guard, fold=fold,
             fold_f=fold_code, tails=(left, right), store_bits=store_bits,
             store_signed=store_signed, acc_bits=acc_bits, notes=tuple(self.notes),
+            regions=regions,
         )
 
     # -- range ---------------------------------------------------------------------------
@@ -376,17 +402,28 @@ class _Compiler:
                     "choose a range inside it"
                 )
 
-    def _align(self, lo, hi):
+    def _regions(self, rb, shifts) -> Regions:
+        big = [s for s in shifts if s > rb]
+        if big:
+            lo, hi = (float(v) for v in self.fin.codes_to_real(np.array([0, 1 << rb])))
+            raise SpecError(
+                f"regions {','.join(map(str, shifts))}: shift {big[0]} exceeds the regions' "
+                f"width: the range splits into {len(shifts)} regions of 2^{rb} codes "
+                f"({hi - lo:g} wide), so each shift must be 0..{rb}; use smaller shifts, fewer "
+                "regions or a wider range")
+        return Regions(rb, shifts)
+
+    def _align(self, lo, hi, entries, what):
         fin = self.fin
         lo_code = floor_code(fin.real_to_codes(lo))
         hi_code = ceil_code(fin.real_to_codes(hi))
         span = hi_code - lo_code
-        entries = self.spec.entries
         if entries is None:
             entries = min(DEFAULT_ENTRIES, 1 << max(0, (span - 1).bit_length()))
         elif entries > 1 << max(0, (span - 1).bit_length()):
             raise SpecError(
-                f"entries {entries} exceed the {span} input codes of the range; "
+                f"{'entries' if what == 'segments' else what} {entries} exceed the {span} input "
+                "codes of the range; "
                 f"use at most {1 << max(0, (span - 1).bit_length())} or a wider range"
             )
         shift = max(0, (-(-span // entries) - 1).bit_length())
@@ -405,7 +442,7 @@ class _Compiler:
         if new_hi != hi_code or lo_code != float(fin.real_to_codes(lo)):
             self.notes.append(
                 f"range widened from [{lo:g}, {hi:g}) to [{float(fin.codes_to_real(lo_code)):g}, "
-                f"{float(fin.codes_to_real(new_hi)):g}) so that {entries} segments of 2^{shift} "
+                f"{float(fin.codes_to_real(new_hi)):g}) so that {entries} {what} of 2^{shift} "
                 "codes cover it"
             )
         return lo_code, shift, entries

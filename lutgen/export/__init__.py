@@ -31,6 +31,10 @@ KINDS = {
 }
 
 
+# the kinds that export hierarchical tables (``regions``); the others refuse them
+REGION_KINDS = {"json"}
+
+
 def parse_kinds(text, complete: bool = True) -> list[str]:
     """``"c,mem,verilog"`` (or a list) to a list of kinds, or ExportError.
 
@@ -66,6 +70,13 @@ def render(table, report, kinds, name: str | None = None) -> list[Artifact]:
     name = identifier(name if name is not None else table.name)
     kinds = parse_kinds(kinds, complete=False)
     artifacts: list[Artifact] = []
+    if getattr(table, "regions", None) is not None:
+        refused = [k for k in kinds if k not in REGION_KINDS]
+        if refused:
+            raise ExportError(
+                f"--emit {refused[0]} cannot export a hierarchical table (regions "
+                f"{','.join(map(str, table.regions.shifts))}) yet; emit "
+                f"{', '.join(sorted(REGION_KINDS))} or build it with --entries")
     for kind in kinds:
         module = importlib.import_module(f".{KINDS[kind]}", __name__)
         if kind == "json":  # the saved spec records what was emitted, for `build --from`

@@ -120,8 +120,8 @@ def build_command(table) -> str:
     spec = table.spec
     return " ".join(regenerate_args(
         spec, in_format=table.in_format, out_format=table.out_format,
-        range=table.range if spec.range is None else spec.range, entries=table.entries,
-        guard_bits=table.guard_bits))
+        range=table.range if spec.range is None else spec.range,
+        entries=table.entries if spec.regions is None else None, guard_bits=table.guard_bits))
 
 
 def stored_meaning(table) -> str:
