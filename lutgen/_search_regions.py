@@ -17,7 +17,7 @@ from .spec import Coeffs, Interp
 
 __all__ = ["REGION_COUNTS", "best_regions"]
 
-REGION_COUNTS = (2, 3, 4, 5, 6, 8, 10, 12, 16)
+REGION_COUNTS = tuple(range(2, 17))
 MEASURED = 6  # layouts compiled and analysed, cheapest estimate first
 
 
