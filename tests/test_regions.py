@@ -214,3 +214,22 @@ def test_c_header_states_the_region_table():
     assert "static const uint8_t lutgen_sig_rshift[4] = { 2, 1, 2, 3 };" in header.text
     assert "#define LUTGEN_SIG_REGIONS 4" in header.text
     assert "--regions 2,1,2,3" in header.text and "4 regions of 2^6 codes" in header.text
+
+
+# ---- plots ------------------------------------------------------------------------------------
+def test_plot_marks_region_boundaries_and_every_knot():
+    from lutgen import plot
+
+    t = lutgen.compile_table("sigmoid", in_format="s8.4", range=(-8, 8), regions="3,2,3,4")
+    fig = plot._figure_table(t)
+    ax = fig.axes[0]
+    assert "36 entries in 4 regions" in ax.get_title()
+    labels = {c.get_label(): c for c in ax.collections}
+    region = labels["region boundaries (4 regions, shifts 3,2,3,4)"]
+    xs = sorted({round(float(seg[0][0]), 6) for seg in region.get_segments()})
+    assert xs == [-8.0, -4.0, 0.0, 4.0]  # 8.0 is past the format's last code
+    knots = labels["segment boundaries (36 segments)"]
+    knot_xs = sorted({round(float(seg[0][0]), 6) for seg in knots.get_segments()})
+    # 2^3 codes (0.5) in [-8, -4), 2^2 (0.25) in [-4, 0), 0.5 in [0, 4), 2^4 (1.0) in [4, 8)
+    assert knot_xs == ([-8 + 0.5 * k for k in range(8)] + [-4 + 0.25 * k for k in range(16)]
+                       + [0.5 * k for k in range(8)] + [4.0, 5.0, 6.0, 7.0])
