@@ -38,7 +38,7 @@ from . import __version__, _json
 from ._text import up, up_sig
 from .analysis import analyze
 from .errors import LutgenError, ProjectError
-from .export import (REGION_KINDS, Artifact, identifier, macro_name, parse_kinds, render,
+from .export import (KINDS, REGION_KINDS, Artifact, identifier, macro_name, parse_kinds, render,
                      replace_folder)
 from .spec import OPTION, rename_old
 
@@ -211,9 +211,9 @@ class BuiltTable:
     budget: dict | None = None  # a fitted table's budget, as the project gave it
 
 
-def compile_entry(i: int, entry: dict, emit=()):
+def compile_entry(i: int, entry: dict, emit=None):
     """Compile one project entry: explicit options, or the fit of its budget (hierarchical
-    layouts only when every kind in ``emit`` exports them)."""
+    layouts only when every kind in ``emit`` exports them; None: any kind may be emitted)."""
     from .search import fit
     from .table import compile_table
 
@@ -233,7 +233,7 @@ def compile_entry(i: int, entry: dict, emit=()):
             interp = opts.pop("interp", "any")
             pipeline = opts.pop("pipeline", None)  # the Verilog's registers: not searched
             result = fit(name, interp=interp, **opts, **fit_opts,
-                         regions=all(k in REGION_KINDS for k in emit))
+                         regions=all(k in REGION_KINDS for k in (emit or KINDS)))
             if not result.met:
                 raise ProjectError(
                     f"{where}.max_error: no design meets {entry['max_error']} (the error floor "
