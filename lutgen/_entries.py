@@ -24,7 +24,7 @@ from ._reference import EXHAUSTIVE_LIMIT_BITS
 from .spec import Fold, Interp
 
 __all__ = ["Layout", "FIT_FINE_BITS", "sample", "minimax", "clip_to_output", "round_half_up",
-           "line_constants", "fold_constant", "bits_for", "ACC_LIMIT_BITS"]
+           "line_constants", "fold_constant", "bits_for", "ACC_LIMIT_BITS", "acc_bits"]
 
 ACC_LIMIT_BITS = 62  # |acc| < 2**62, so +/- a rounding constant stays inside int64
 
@@ -297,3 +297,31 @@ def bits_for(v: int, signed: bool) -> int:
     if signed:
         return (v.bit_length() if v >= 0 else (~v).bit_length()) + 1
     return max(1, v.bit_length())
+
+
+def acc_bits(values, layout: Layout, tails, fold_code) -> int:
+    """Bits of the widest ``acc`` (docs/ARITHMETIC.md, "Widths"); a SpecError beyond 62.
+
+    ``tails``: the two sides' :class:`~lutgen.table.Tail` (or None).
+    """
+    shift, interp, guard = layout.shift, layout.interp, layout.guard
+    lines = [t for t in tails if t is not None and t.is_line]
+    vmax = int(np.abs(values).max()) if values.size else 0
+    if interp is Interp.LINEAR:
+        bound = (vmax << shift) + 2 * vmax * (1 << shift)
+    else:
+        bound = vmax
+    fin = layout.fin
+    xmax = max(abs(fin.min_code), abs(fin.max_code), abs(2 * fin.zero_point - fin.min_code)) + 1
+    for tail in lines:
+        bound = max(bound, xmax * abs(tail.m) + abs(tail.c))
+    r_max = max([guard + (shift if interp is Interp.LINEAR else 0)] + [t.k for t in lines])
+    bound += abs(fold_code) << (r_max - guard)
+    bound += 1 << max(r_max - 1, 0)
+    bits = bound.bit_length() + 1
+    if bits > ACC_LIMIT_BITS:
+        raise SpecError(
+            f"this table needs a {bits}-bit accumulator, more than {ACC_LIMIT_BITS}; "
+            "use fewer guard bits, narrower formats or more entries"
+        )
+    return bits

@@ -21,6 +21,7 @@ from ._entries import ACC_LIMIT_BITS, Layout
 from .errors import DomainError, RangeError, SpecError
 from .fixedpoint import FixedFormat, Overflow, Rounding, c_word_bits, sized_format
 from .regions import Regions
+from .tail import Tail
 from ._reference import EXHAUSTIVE_LIMIT_BITS, clipped, function, reference_on_codes
 from .spec import (
     Coeffs,
@@ -43,32 +44,6 @@ _INTERP_CODE = {Interp.NONE: K.INTERP_NONE, Interp.NEAREST: K.INTERP_NEAREST,
                 Interp.LINEAR: K.INTERP_LINEAR}
 _FOLD_CODE = {Fold.NONE: K.FOLD_OFF, Fold.ODD: K.FOLD_NEGATE, Fold.POINT: K.FOLD_NEGATE,
               Fold.EVEN: K.FOLD_MIRROR}
-
-
-@dataclass(frozen=True)
-class Tail:
-    """What one side's inputs beyond the table get: ``clamp`` or an ``asymptote`` line.
-
-    An asymptote ``y = slope*x + intercept`` is computed as ``acc = u*m + c`` and
-    rounded by ``k`` bits (``docs/ARITHMETIC.md``, the line path).
-    """
-
-    mode: str  # "clamp" or "asymptote"
-    slope: float | None = None
-    intercept: float | None = None
-    m: int = 0
-    c: int = 0
-    k: int = 0
-
-    @property
-    def is_line(self) -> bool:
-        return self.mode == "asymptote"
-
-    def to_dict(self) -> dict:
-        if not self.is_line:
-            return {"mode": self.mode}
-        return {"mode": self.mode, "slope": self.slope, "intercept": self.intercept,
-                "m": self.m, "c": self.c, "k": self.k}
 
 
 # ---- the compiled table ---------------------------------------------------------------------
@@ -338,7 +313,7 @@ class _Compiler:
         store_signed = bool(values.min() < 0)
         store_bits = max(_entries.bits_for(int(values.min()), store_signed),
                          _entries.bits_for(int(values.max()), store_signed))
-        acc_bits = self._acc_bits(values, layout, (left, right), fold_code)
+        acc_bits = _entries.acc_bits(values, layout, (left, right), fold_code)
         return Table(
             spec=spec, values=_frozen(values), prog=_frozen(prog), in_format=fin, out_format=fout,
             lo_code=lo_code, shift=shift, entries=entries, guard_bits=guard, fold=fold,
@@ -529,28 +504,7 @@ class _Compiler:
         return clipped(y, self.fout) if self.fout is not None else y
 
     # -- widths --------------------------------------------------------------------------
-    def _acc_bits(self, values, layout: Layout, tails, fold_code):
-        shift, interp, guard = layout.shift, layout.interp, layout.guard
-        lines = [t for t in tails if t is not None and t.is_line]
-        vmax = int(np.abs(values).max()) if values.size else 0
-        if interp is Interp.LINEAR:
-            bound = (vmax << shift) + 2 * vmax * (1 << shift)
-        else:
-            bound = vmax
-        fin = self.fin
-        xmax = max(abs(fin.min_code), abs(fin.max_code), abs(2 * fin.zero_point - fin.min_code)) + 1
-        for tail in lines:
-            bound = max(bound, xmax * abs(tail.m) + abs(tail.c))
-        r_max = max([guard + (shift if interp is Interp.LINEAR else 0)] + [t.k for t in lines])
-        bound += abs(fold_code) << (r_max - guard)
-        bound += 1 << max(r_max - 1, 0)
-        bits = bound.bit_length() + 1
-        if bits > ACC_LIMIT_BITS:
-            raise SpecError(
-                f"this table needs a {bits}-bit accumulator, more than {ACC_LIMIT_BITS}; "
-                "use fewer guard bits, narrower formats or more entries"
-            )
-        return bits
+
 
 def _line(tail: Tail | None):
     """The (M, C, K) a kernel program takes for an asymptote tail, else None."""

@@ -17,6 +17,7 @@ RANK = {
     "fixedpoint": 1, "_kernels": 1, "activations": 1,
     "_kernels_faithful": 1.05,  # the faithful dynamic program's kernels
     "regions": 1.2,  # the region layout of hierarchical tables (no numba)
+    "tail": 1.2,  # a table's Tail (clamp or asymptote)
     "spec": 1.5,  # the table spec and its one option table: no numba
     "_reference": 1.6, "_entries": 1.7,  # the reference cache; choosing the stored integers
     "_faithful": 1.8,  # exact faithful entries (uses _entries' minimax for none/nearest)
