@@ -19,11 +19,12 @@ from . import _kernels as K
 from .errors import DomainError, SpecError
 from .activations import Asymptote
 from .fixedpoint import FixedFormat
+from .regions import Regions
 from ._reference import EXHAUSTIVE_LIMIT_BITS
 from .spec import Fold, Interp
 
 __all__ = ["Layout", "FIT_FINE_BITS", "sample", "minimax", "clip_to_output", "round_half_up",
-           "line_constants", "fold_constant", "bits_for", "ACC_LIMIT_BITS"]
+           "line_constants", "fold_constant", "bits_for", "ACC_LIMIT_BITS", "acc_bits"]
 
 ACC_LIMIT_BITS = 62  # |acc| < 2**62, so +/- a rounding constant stays inside int64
 
@@ -42,10 +43,29 @@ class Layout:
     interp: Interp
     guard: int  # G: extra fraction bits of the stored values
     fold: Fold
+    regions: Regions | None = None  # a hierarchical table: shift is SMAX, entries its segments
+
+    @property
+    def span(self) -> int:
+        """HI - LO."""
+        return self.regions.span if self.regions else self.entries << self.shift
 
     @property
     def hi_code(self) -> int:
-        return self.lo_code + (self.entries << self.shift)
+        return self.lo_code + self.span
+
+    def knot_offsets(self) -> np.ndarray:
+        """``off`` of every knot (linear, nearest); the last is the span."""
+        if self.regions:
+            return self.regions.knot_offsets()
+        return np.arange(self.entries + 1, dtype=np.int64) << self.shift
+
+    def locate(self, off) -> tuple[np.ndarray, np.ndarray]:
+        """Linear tables: the knot ``i`` and weight ``w`` (of ``2^shift``) of offsets ``off``."""
+        if self.regions:
+            return self.regions.locate(off)
+        off = np.asarray(off, dtype=np.int64)
+        return off >> self.shift, off & ((1 << self.shift) - 1)
 
     @property
     def frac_stored(self) -> int:
@@ -58,7 +78,7 @@ class Layout:
     @property
     def n_valid(self) -> int:
         """Input codes the table itself serves (its segments inside the format)."""
-        return min(self.entries << self.shift, self.fin.max_code + 1 - self.lo_code)
+        return min(self.span, self.fin.max_code + 1 - self.lo_code)
 
 
 def round_half_up(v: np.ndarray) -> np.ndarray:
@@ -74,7 +94,7 @@ def sample(layout: Layout, f, name: str) -> np.ndarray:
         # the centre of each segment's codes: lo + i*2^S + (2^S - 1)/2
         x = layout.fin.codes_to_real(lo + np.arange(n) * 2.0**s + (2.0**s - 1) / 2)
     else:
-        x = layout.fin.codes_to_real(lo + np.arange(n + 1) * 2.0**s)
+        x = layout.fin.codes_to_real(lo + layout.knot_offsets().astype(np.float64))
     y = f(x)
     if not np.isfinite(y).all():
         bad = x[~np.isfinite(y)][0]
@@ -178,12 +198,13 @@ def _minimax_linear(values, prog, layout: Layout, fine, fine_h):
     s, n_valid = layout.shift, layout.n_valid
     n = values.size - 1
     off = np.arange(n_valid)
-    seg = off >> s
-    w = (off & ((1 << s) - 1)) / float(1 << s)
+    seg, w = layout.locate(off)
+    w = w / float(1 << s)
     v = values.astype(np.float64)
     chord = v[seg] + (v[seg + 1] - v[seg]) * w
     dev = np.ldexp(fine_h.astype(np.float64), layout.guard - FIT_FINE_BITS) - chord
-    starts = np.arange(0, n_valid, 1 << s)
+    starts = layout.knot_offsets()[:-1]
+    starts = starts[starts < n_valid]
     used = seg.max() + 1
     centre = np.zeros(n)
     centre[:used] = (np.maximum.reduceat(dev, starts) + np.minimum.reduceat(dev, starts)) / 2
@@ -198,9 +219,19 @@ def _minimax_linear(values, prog, layout: Layout, fine, fine_h):
 
 def _max_fine_error(table, prog, fine, n_valid):
     """Max error over the range, in output LSBs times 2**FIT_FINE_BITS (both halves)."""
-    n_seg = -(-n_valid >> prog[K.P_SHIFT])
+    starts = _layout_starts(prog)
+    n_seg = int((starts < n_valid).sum())
     return max(K.segment_error(table, prog, fine, FIT_FINE_BITS, seg, n_valid)[0]
                for seg in range(n_seg))
+
+
+def _layout_starts(prog) -> np.ndarray:
+    """The first offset of every segment, from the program vector."""
+    nreg = int(prog[K.P_NREG])
+    if nreg == 0:
+        return np.arange(int(prog[K.P_N]), dtype=np.int64) << int(prog[K.P_SHIFT])
+    shifts = [int(prog[K.P_REG + r]) & 255 for r in range(nreg)]
+    return Regions(int(prog[K.P_RB]), tuple(shifts)).knot_offsets()[:-1]
 
 
 def _fine(y, fout: FixedFormat) -> np.ndarray:
@@ -270,3 +301,31 @@ def bits_for(v: int, signed: bool) -> int:
     if signed:
         return (v.bit_length() if v >= 0 else (~v).bit_length()) + 1
     return max(1, v.bit_length())
+
+
+def acc_bits(values, layout: Layout, tails, fold_code) -> int:
+    """Bits of the widest ``acc`` (docs/ARITHMETIC.md, "Widths"); a SpecError beyond 62.
+
+    ``tails``: the two sides' :class:`~lutgen.table.Tail` (or None).
+    """
+    shift, interp, guard = layout.shift, layout.interp, layout.guard
+    lines = [t for t in tails if t is not None and t.is_line]
+    vmax = int(np.abs(values).max()) if values.size else 0
+    if interp is Interp.LINEAR:
+        bound = (vmax << shift) + 2 * vmax * (1 << shift)
+    else:
+        bound = vmax
+    fin = layout.fin
+    xmax = max(abs(fin.min_code), abs(fin.max_code), abs(2 * fin.zero_point - fin.min_code)) + 1
+    for tail in lines:
+        bound = max(bound, xmax * abs(tail.m) + abs(tail.c))
+    r_max = max([guard + (shift if interp is Interp.LINEAR else 0)] + [t.k for t in lines])
+    bound += abs(fold_code) << (r_max - guard)
+    bound += 1 << max(r_max - 1, 0)
+    bits = bound.bit_length() + 1
+    if bits > ACC_LIMIT_BITS:
+        raise SpecError(
+            f"this table needs a {bits}-bit accumulator, more than {ACC_LIMIT_BITS}; "
+            "use fewer guard bits, narrower formats or more entries"
+        )
+    return bits

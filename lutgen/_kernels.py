@@ -38,7 +38,10 @@ P_FOLD_Z = 17  # Z: the fold mirrors input codes about Z, the input zero point (
 P_FOLD_E = 18  # E: the stored centre of a negating fold (F / 2 or 0), added back in step 5
 P_LINE_M = 19  # LM: an even_line fold's line term, acc += (LM * (x - Z)) << (R - LE)
 P_LINE_E = 20  # LE
-PROG_LEN = 21
+P_NREG = 21  # regions of a hierarchical table (0: uniform); P_SHIFT is then SMAX and
+P_RB = 22  # P_N << P_SHIFT the span; RB: log2 of a region's width in input codes
+P_REG = 23  # 16 slots: BASE[r] << 8 | S_r per region
+PROG_LEN = 39
 
 INTERP_NONE = 0
 INTERP_NEAREST = 1
@@ -54,14 +57,20 @@ TAIL_LINE = 1  # an asymptote tail: acc = u*M + C, R = K
 
 
 def pack_program(*, lo, shift, entries, interp, fold, fold_f, guard, ymin, ymax, left, right,
-                 fold_z=0, fold_e=0, line_m=0, line_e=0):
+                 fold_z=0, fold_e=0, line_m=0, line_e=0, regions=None):
     """The program vector of one table, every slot named (plain Python, not jitted).
 
     ``interp``, ``fold`` are ``INTERP_*`` / ``FOLD_*`` codes; ``left`` and
     ``right`` are ``None`` (clamp, or no such inputs) or the ``(M, C, K)`` of an
-    asymptote tail.
+    asymptote tail. ``regions``: ``(RB, bases, shifts)`` of a hierarchical table
+    (``shift`` is then SMAX and ``entries << shift`` the span).
     """
     prog = np.zeros(PROG_LEN, dtype=np.int64)
+    if regions is not None:
+        rb, bases, shifts = regions
+        prog[P_NREG], prog[P_RB] = len(shifts), rb
+        for r, (b, s) in enumerate(zip(bases, shifts)):
+            prog[P_REG + r] = (b << 8) | s
     prog[P_LO], prog[P_SHIFT], prog[P_N], prog[P_INTERP] = lo, shift, entries, interp
     prog[P_FOLD], prog[P_FOLD_F], prog[P_GUARD] = fold, fold_f, guard
     prog[P_YMIN], prog[P_YMAX] = ymin, ymax
@@ -74,14 +83,20 @@ def pack_program(*, lo, shift, entries, interp, fold, fold_f, guard, ymin, ymax,
     return prog
 
 
-def _jit(*args, **kwargs):
+def jit(*args, **kwargs):
     """The one decorator of lutgen's kernels: nopython, cached, never fastmath."""
     return numba.njit(*args, cache=True, nogil=True, **kwargs)
 
 
-def _jit_inline(fn):
+_jit = jit
+
+
+def jit_inline(fn):
     """For the small per-element helpers: inlined into the loops at numba's IR level."""
     return numba.njit(cache=True, nogil=True, inline="always")(fn)
+
+
+_jit_inline = jit_inline
 
 
 def _jit_parallel(fn):
@@ -110,10 +125,73 @@ def unpack(prog):
     """The program vector as a tuple: read once per call, kept in registers in the loops."""
     return (prog[0], prog[1], prog[2], prog[3], prog[4], prog[5], prog[6], prog[7], prog[8],
             prog[9], prog[10], prog[11], prog[12], prog[13], prog[14], prog[15], prog[16],
-            prog[17], prog[18], prog[19], prog[20])
+            prog[17], prog[18], prog[19], prog[20], prog[21], prog[22], prog[23], prog[24],
+            prog[25], prog[26], prog[27], prog[28], prog[29], prog[30], prog[31], prog[32],
+            prog[33], prog[34], prog[35], prog[36], prog[37], prog[38])
 
 
-@_jit
+@_jit_inline
+def region_entry(p, r):
+    """``p[P_REG + r]`` by constant indexes: a tuple indexed at run time is copied to the
+    stack on every call, which slowed every kernel (uniform tables too) fourfold."""
+    if r < 8:
+        if r < 4:
+            if r < 2:
+                return p[23] if r == 0 else p[24]
+            return p[25] if r == 2 else p[26]
+        if r < 6:
+            return p[27] if r == 4 else p[28]
+        return p[29] if r == 6 else p[30]
+    if r < 12:
+        if r < 10:
+            return p[31] if r == 8 else p[32]
+        return p[33] if r == 10 else p[34]
+    if r < 14:
+        return p[35] if r == 12 else p[36]
+    return p[37] if r == 14 else p[38]
+
+
+@_jit_inline
+def knot_weight(off, p):
+    """Step 3 (3h for a hierarchical table) for ``0 <= off < span``: the knot ``i`` and the
+    weight ``w`` of ``acc = (T[i] << S) + (T[i+1] - T[i]) * w`` (``S = SMAX``)."""
+    s = p[P_SHIFT]
+    if p[P_NREG] == 0:
+        return off >> s, off & ((np.int64(1) << s) - 1)
+    rb = p[P_RB]
+    e = region_entry(p, off >> rb)
+    sr = e & 255
+    o = off & ((np.int64(1) << rb) - 1)
+    return (e >> 8) + (o >> sr), (o & ((np.int64(1) << sr) - 1)) << (s - sr)
+
+
+@_jit_inline
+def segment_span(seg, p):
+    """The first offset of segment ``seg`` and its shift (its region's)."""
+    s = p[P_SHIFT]
+    if p[P_NREG] == 0:
+        return seg << s, s
+    start = np.int64(0)
+    sr = p[P_REG] & 255
+    for r in range(p[P_NREG]):
+        e = region_entry(p, r)
+        if (e >> 8) > seg:
+            break
+        start = (np.int64(r) << p[P_RB]) + ((seg - (e >> 8)) << (e & 255))
+        sr = e & 255
+    return start, sr
+
+
+@_jit_inline
+def n_segments(p):
+    """Segments of the table (knots - 1)."""
+    if p[P_NREG] == 0:
+        return p[P_N]
+    last = region_entry(p, p[P_NREG] - 1)
+    return (last >> 8) + (np.int64(1) << (p[P_RB] - (last & 255)))
+
+
+@_jit_inline
 def eval_unsaturated(x, table, p):
     """The output code of input code ``x`` before saturation (steps 1-6 but ``sat``).
 
@@ -142,7 +220,7 @@ def eval_unsaturated(x, table, p):
     i = off >> s
     interp = p[P_INTERP]
     if interp == INTERP_LINEAR:
-        w = off & ((np.int64(1) << s) - 1)
+        i, w = knot_weight(off, p)
         acc = (table[i] << s) + (table[i + 1] - table[i]) * w
         r = g + s
     elif interp == INTERP_NEAREST:
@@ -186,7 +264,7 @@ def eval_in_range(x, table, p):
     i = off >> s
     interp = p[P_INTERP]
     if interp == INTERP_LINEAR:
-        w = off & ((np.int64(1) << s) - 1)
+        i, w = knot_weight(off, p)
         return round_shift((table[i] << s) + (table[i + 1] - table[i]) * w, p[P_GUARD] + s)
     if interp == INTERP_NEAREST and s > 0:
         i = (off + (np.int64(1) << (s - 1))) >> s
@@ -274,7 +352,7 @@ def eval_codes_checked(x_codes, table, prog, lo, hi, out):
 
 
 # ---- fitting --------------------------------------------------------------------------
-@_jit
+@_jit_inline
 def _abs_error(table, p, x, ref, e_bits):
     """|y(x) << e_bits - ref| for one input code."""
     y = saturate(eval_unsaturated(x, table, p), p[P_YMIN], p[P_YMAX])
@@ -295,15 +373,14 @@ def segment_error(table, prog, ref_fine, e_bits, seg, n_valid):
     fold is measured on the mirrored inputs too, against ``ref - 2 a x``.
     """
     p = unpack(prog)
-    s = p[P_SHIFT]
     lo = p[P_LO]
     negate = p[P_FOLD] == FOLD_NEGATE
     line = p[P_FOLD] == FOLD_LINE
     g = p[P_GUARD]
     fold_fine = (p[P_FOLD_F] << e_bits) >> g
     z = p[P_FOLD_Z]
-    start = seg << s
-    stop = min((seg + 1) << s, n_valid)
+    start, s = segment_span(seg, p)
+    stop = min(start + (np.int64(1) << s), n_valid)
     worst = np.int64(0)
     total = np.int64(0)
     for off in range(start, stop):
@@ -332,7 +409,8 @@ def fit_linear_minimax(table, prog, ref_fine, e_bits, n_valid, radius, max_passe
     segment's error can make the global maximum rise. Returns the number of
     passes made.
     """
-    n = prog[P_N]
+    p = unpack(prog)
+    n = n_segments(p)
     passes = 0
     for _ in range(max_passes):
         passes += 1
@@ -340,7 +418,7 @@ def fit_linear_minimax(table, prog, ref_fine, e_bits, n_valid, radius, max_passe
         for k in range(n + 1):
             first = max(k - 1, 0)
             last = min(k, n - 1)
-            if first << prog[P_SHIFT] >= n_valid:
+            if segment_span(first, p)[0] >= n_valid:
                 continue
             orig = table[k]
             best_v = orig
@@ -416,95 +494,4 @@ def softmax_codes(x_codes, etable, eprog, rtable, rprog, m_bits, r_frac, out_fra
             out[v, i] = y if y < y_max else y_max
 
 
-# ---- faithful fitting -----------------------------------------------------------------
-FAITHFUL_BIG = np.int64(1) << 60  # an unbounded side of an accumulator interval
-
-
-@_jit_inline
-def _next_knot_bounds(lo_c, hi_c, k, s, a):
-    """The values of knot ``k + 1`` that keep segment ``k``'s inputs inside their intervals
-    when knot ``k`` is ``a``: ``lo_c[k<<S | w] <= a*(2^S - w) + b*w <= hi_c[...]`` for every
-    ``w >= 1``. Widest intermediate: ``a * 2^S`` plus an interval end (< 2^61)."""
-    big = FAITHFUL_BIG
-    blo = -big
-    bhi = big
-    base = k << s
-    width = np.int64(1) << s
-    for w in range(1, width):
-        c = a * (width - w)
-        lo = lo_c[base + w]
-        hi = hi_c[base + w]
-        if lo > -big:
-            t = -((c - lo) // w)  # ceil((lo - c) / w)
-            if t > blo:
-                blo = t
-        if hi < big:
-            t = (hi - c) // w  # floor
-            if t < bhi:
-                bhi = t
-    return blo, bhi
-
-
-@_jit
-def faithful_forward(lo_c, hi_c, s, win_lo, win_hi, starts, reach):
-    """Which values each knot can take with every earlier segment's inputs kept inside
-    their accumulator intervals: ``reach[starts[k] + v - win_lo[k]] = 1``.
-
-    ``lo_c``/``hi_c`` are indexed ``k << S | w`` (``w = 0`` is folded into the
-    windows by the caller). Returns the first knot no value reaches, or -1 when
-    the last knot is reachable (the problem is feasible). Widest intermediate:
-    see :func:`_next_knot_bounds`.
-    """
-    n_knots = win_lo.shape[0]
-    for v in range(starts[0], starts[1]):
-        reach[v] = 1
-    for k in range(n_knots - 1):
-        size_next = win_hi[k + 1] - win_lo[k + 1] + 1
-        diff = np.zeros(size_next + 1, dtype=np.int64)
-        marked = False
-        for j in range(starts[k + 1] - starts[k]):
-            if reach[starts[k] + j] == 0:
-                continue
-            blo, bhi = _next_knot_bounds(lo_c, hi_c, k, s, win_lo[k] + j)
-            lo = max(blo, win_lo[k + 1]) - win_lo[k + 1]
-            hi = min(bhi, win_hi[k + 1]) - win_lo[k + 1]
-            if lo <= hi:
-                diff[lo] += 1
-                diff[hi + 1] -= 1
-                marked = True
-        if not marked:
-            return k + 1
-        run = np.int64(0)
-        for j in range(size_next):
-            run += diff[j]
-            reach[starts[k + 1] + j] = 1 if run > 0 else 0
-    return -1
-
-
-@_jit
-def faithful_backtrack(lo_c, hi_c, s, win_lo, win_hi, starts, reach, centre, out):
-    """One solution of a feasible :func:`faithful_forward`, last knot first: each knot the
-    reachable value nearest ``centre[k]`` (ties: the smaller magnitude) that reaches the
-    knot already chosen after it."""
-    n_knots = win_lo.shape[0]
-    for k in range(n_knots - 1, -1, -1):
-        best = np.int64(0)
-        found = False
-        for j in range(starts[k + 1] - starts[k]):
-            if reach[starts[k] + j] == 0:
-                continue
-            v = win_lo[k] + j
-            if k < n_knots - 1:
-                blo, bhi = _next_knot_bounds(lo_c, hi_c, k, s, v)
-                if out[k + 1] < blo or out[k + 1] > bhi:
-                    continue
-            if not found:
-                best = v
-                found = True
-            else:
-                d_new = abs(v - centre[k])
-                d_old = abs(best - centre[k])
-                if d_new < d_old or (d_new == d_old and abs(v) < abs(best)):
-                    best = v
-        out[k] = best
-    return out
+# the faithful dynamic program's kernels are in _kernels_faithful (this module was full)

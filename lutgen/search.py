@@ -23,6 +23,7 @@ from .spec import Coeffs, Interp, Tails, TableSpec, make_spec, spec_traits
 from .table import Table, build
 from .budget import Budget, Design, FitResult
 from .targets import cost_key, footprint, resolve
+from ._search_regions import best_regions
 
 __all__ = ["Budget", "Design", "FitResult", "fit"]
 
@@ -33,7 +34,7 @@ INTERPS = tuple(m.value for m in reversed(Interp))  # linear, nearest, none: the
 def fit(name, *, expr=None, max_error, mean_error=None, dist=None, in_format="s16.12", out_format=None,
         interp="any", max_rom_bits=None, params=None, derivative=False, output=None,
         fits=("sample", "minimax", "faithful"), objective=None, progress=None,
-        saturation=None, target="generic") -> FitResult:
+        saturation=None, target="generic", regions=True) -> FitResult:
     """The cheapest table whose exhaustive error meets the budget.
 
     Parameters
@@ -61,6 +62,9 @@ def fit(name, *, expr=None, max_error, mean_error=None, dist=None, in_format="s1
         best few with Yosys). Ties go to the other figures (docs/RESOURCES.md).
     progress : callable, optional
         Called with the number of designs measured so far, after each one.
+    regions : bool
+        Also search hierarchical layouts (``regions``: linear tables of 2 to 16 regions,
+        for budgets of at most 1 LSB); False keeps to uniform tables.
 
     Returns
     -------
@@ -93,6 +97,7 @@ def fit(name, *, expr=None, max_error, mean_error=None, dist=None, in_format="s1
              "objective": objective, "target": target.name, "interp": interp}
     search = _Search(base, budget, mean_budget, dist, interps, max_rom_bits, fits, objective,
                      progress, target)
+    search.regions = bool(regions)
     return search.run(asked)
 
 
@@ -127,6 +132,7 @@ class _Search:
         self.budget_lsb = budget.in_lsb(self.fout)
         self.mean_budget_lsb = None if mean_budget is None else mean_budget.in_lsb(self.fout)
         self._reference = None
+        self.regions = True  # also search hierarchical layouts
 
     def _fitted_out_format(self) -> FixedFormat:
         """Fitted to the reference over every input: the analysis measures all of them."""
@@ -284,6 +290,10 @@ class _Search:
                 fa = self._below(opts, Coeffs.FAITHFUL, start, target, best)
                 if better(fa):
                     best = fa
+            if "linear" in self.interps and self.regions:  # hierarchical layouts
+                hier = best_regions(self, configs, target, best)
+                if better(hier):
+                    best = hier
         return best
 
     def _affordable(self, table: Table | None, best: Design | None) -> bool:

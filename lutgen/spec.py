@@ -31,6 +31,7 @@ from .activations import Activation, Asymptote, Traits, from_expression
 from .activations import get as get_activation
 from .errors import RangeError, SpecError
 from .fixedpoint import FixedFormat
+from .regions import parse_shifts
 
 __all__ = ["Interp", "Tails", "Coeffs", "Fit", "Fold", "Saturation", "Option", "OPTIONS", "OPTION",
            "TableSpec", "make_spec", "spec_traits", "regenerate_args", "MAX_ENTRIES",
@@ -215,7 +216,7 @@ class Option:
     """One table option: declared once, read by the CLI, TOML, JSON and the compiler."""
 
     name: str  # keyword, JSON and TOML key; the CLI flag is --kebab-case
-    kind: str  # text | params | bool | int | format | range | choice | stages
+    kind: str  # text | params | bool | int | format | range | choice | stages | shifts
     default: object
     help: str
     choices: type | None = None  # the enum of a choice
@@ -250,6 +251,8 @@ class Option:
             return isinstance(value, dict)
         if kind == "stages":
             return isinstance(value, (int, str)) and not isinstance(value, bool)
+        if kind == "shifts":
+            return isinstance(value, (list, str))
         return isinstance(value, str)
 
     def to_json(self, value):
@@ -259,7 +262,7 @@ class Option:
             return value.value
         if self.kind == "format":
             return str(value)
-        if self.kind == "range":
+        if self.kind in ("range", "shifts"):
             return list(value)
         if self.kind == "params":
             return {k: (list(v) if isinstance(v, tuple) else v) for k, v in value}
@@ -275,11 +278,14 @@ class Option:
             return [self.flag] if value else []
         if self.kind == "range":
             return [self.flag, *(repr(float(v)) for v in value)]
+        if self.kind == "shifts":
+            return [self.flag, ",".join(str(v) for v in value)]
         return [self.flag, str(self.to_json(value))]
 
 
 _PARSERS = {"text": _parse_text, "params": _parse_params, "bool": _parse_bool,
-            "format": _parse_format, "range": _parse_range, "stages": _parse_pipeline}
+            "format": _parse_format, "range": _parse_range, "stages": _parse_pipeline,
+            "shifts": lambda value, name: parse_shifts(value, name)}
 _INT_PARSERS = {"entries": _parse_entries, "guard_bits": _parse_guard, "output": _parse_output}
 
 OPTIONS: tuple[Option, ...] = (
@@ -305,6 +311,10 @@ OPTIONS: tuple[Option, ...] = (
            always=True, toml_hint="two numbers, e.g. [-4, 4]"),
     Option("entries", "int", None, "Segments, a power of two up to 2^20 [default: 256].",
            always=True, toml_hint="an integer power of two"),
+    Option("regions", "shifts", None,
+           "Hierarchical table: the segment shift of each of 1..16 equal regions, e.g. "
+           "8,8,7,6 (linear only; instead of --entries).",
+           toml_hint="a list of segment shifts, e.g. [8, 8, 7, 6]"),
     Option("interp", "choice", Interp.LINEAR, "How inputs between entries are served.",
            choices=Interp, always=True, toml_hint="text: none, nearest or linear"),
     Option("tails", "choice", Tails.AUTO, "What inputs outside the range get.",
@@ -366,6 +376,7 @@ class TableSpec:
     out_format: FixedFormat | None = None
     range: tuple[float, float] | None = None
     entries: int | None = None
+    regions: tuple[int, ...] | None = None
     interp: Interp = Interp.LINEAR
     tails: Tails = Tails.AUTO
     fold: bool = False
@@ -411,6 +422,8 @@ class TableSpec:
             del d["expr"]
         if d["saturation"] == Saturation.COUNTED.value:  # the default: files stay as they were
             del d["saturation"]
+        if d["regions"] is None:  # a uniform table: files stay as they were
+            del d["regions"]
         return d
 
     @classmethod
@@ -466,6 +479,14 @@ def make_spec(activation, **options) -> TableSpec:
         calls = " (an activation it calls has none)" if act.expression is not None else ""
         raise SpecError(f"activation '{act.name}' has no analytic derivative to tabulate{calls}")
     values["params"] = tuple(sorted(resolved.items()))
+    if values["regions"] is not None:
+        shown = ",".join(str(v) for v in values["regions"])
+        if values["entries"] is not None:
+            raise SpecError(f"give entries or regions ({shown}), not both: a hierarchical "
+                            "table's segments are set by its regions' shifts")
+        if values["interp"] is not Interp.LINEAR:
+            raise SpecError(f"regions ({shown}) need interp linear, got interp "
+                            f"{values['interp'].value}")
     return TableSpec(activation=name, **values)
 
 

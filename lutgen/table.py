@@ -20,6 +20,8 @@ from . import _kernels as K
 from ._entries import ACC_LIMIT_BITS, Layout
 from .errors import DomainError, RangeError, SpecError
 from .fixedpoint import FixedFormat, Overflow, Rounding, c_word_bits, sized_format
+from .regions import Regions
+from .tail import Tail
 from ._reference import EXHAUSTIVE_LIMIT_BITS, clipped, function, reference_on_codes
 from .spec import (
     Coeffs,
@@ -42,32 +44,6 @@ _INTERP_CODE = {Interp.NONE: K.INTERP_NONE, Interp.NEAREST: K.INTERP_NEAREST,
                 Interp.LINEAR: K.INTERP_LINEAR}
 _FOLD_CODE = {Fold.NONE: K.FOLD_OFF, Fold.ODD: K.FOLD_NEGATE, Fold.POINT: K.FOLD_NEGATE,
               Fold.EVEN: K.FOLD_MIRROR, Fold.EVEN_LINE: K.FOLD_LINE}
-
-
-@dataclass(frozen=True)
-class Tail:
-    """What one side's inputs beyond the table get: ``clamp`` or an ``asymptote`` line.
-
-    An asymptote ``y = slope*x + intercept`` is computed as ``acc = u*m + c`` and
-    rounded by ``k`` bits (``docs/ARITHMETIC.md``, the line path).
-    """
-
-    mode: str  # "clamp" or "asymptote"
-    slope: float | None = None
-    intercept: float | None = None
-    m: int = 0
-    c: int = 0
-    k: int = 0
-
-    @property
-    def is_line(self) -> bool:
-        return self.mode == "asymptote"
-
-    def to_dict(self) -> dict:
-        if not self.is_line:
-            return {"mode": self.mode}
-        return {"mode": self.mode, "slope": self.slope, "intercept": self.intercept,
-                "m": self.m, "c": self.c, "k": self.k}
 
 
 # ---- the compiled table ---------------------------------------------------------------------
@@ -99,11 +75,18 @@ class Table:
     fold_e: int = 0  # E: a negating fold stores the function minus its centre E (step 5)
     fold_lm: int = 0  # an even_line fold adds (LM * (x - Z)) << (R - LE) in step 5
     fold_le: int = 0
+    # a hierarchical table (docs/ARITHMETIC.md): shift is then SMAX, entries its segments
+    regions: Regions | None = None
 
     @property
     def layout(self) -> Layout:
         return Layout(self.in_format, self.out_format, self.lo_code, self.shift, self.entries,
-                      self.interp, self.guard_bits, self.fold)
+                      self.interp, self.guard_bits, self.fold, self.regions)
+
+    @property
+    def knot_codes(self) -> np.ndarray:
+        """The input code of every segment boundary (knot), the last being HI."""
+        return self.lo_code + self.layout.knot_offsets()
 
     @property
     def name(self) -> str:
@@ -117,7 +100,7 @@ class Table:
 
     @property
     def hi_code(self) -> int:
-        return self.lo_code + (self.entries << self.shift)
+        return self.lo_code + self.layout.span
 
     @property
     def range(self) -> tuple[float, float]:
@@ -130,12 +113,17 @@ class Table:
 
     @property
     def rom_bits(self) -> int:
-        return int(self.values.size) * self.store_bits
+        regions = self.regions.table_bits if self.regions else 0
+        return int(self.values.size) * self.store_bits + regions
 
     @property
     def c_bytes(self) -> int:
         """Bytes of the C header's table array: words x the ``<stdint.h>`` type they need."""
-        return int(self.values.size) * (c_word_bits(self.store_bits) // 8)
+        regions = 0
+        if self.regions:  # two const arrays: BASE[] and S[]
+            r = self.regions
+            regions = r.n * (c_word_bits(r.base_bits) + c_word_bits(r.shift_bits)) // 8
+        return int(self.values.size) * (c_word_bits(self.store_bits) // 8) + regions
 
     # inputs of at most this many bits are looked up in the output code of every input,
     # computed once per Table (2**16 codes: ~0.2 ms and 128 KiB); wider ones run the kernel
@@ -234,6 +222,7 @@ class Table:
             "rom_bits": self.rom_bits,
             "values": [int(v) for v in self.values],
             "notes": list(self.notes),
+            **({"regions": self.regions.to_dict()} if self.regions else {}),
         }
 
 
@@ -282,8 +271,16 @@ class _Compiler:
         fold = self._fold_kind()
         lo, hi = self._requested_range(fold)
         self._check_domain(lo, hi, fold)
-        lo_code, shift, entries = self._align(lo, hi)
-        hi_code = lo_code + (entries << shift)
+        regions = None
+        if spec.regions is None:
+            lo_code, shift, entries = self._align(lo, hi, spec.entries, "segments")
+        else:
+            lo_code, rb, n = self._align(lo, hi, len(spec.regions), "regions")
+            regions = self._regions(rb, spec.regions)
+            shift, entries = regions.smax, regions.segments
+            if regions.n == 1:  # one region: a uniform table
+                shift, entries, regions = spec.regions[0], 1 << (rb - spec.regions[0]), None
+        hi_code = lo_code + (regions.span if regions else entries << shift)
         interp = spec.interp
         sides = self._tail_sides(lo_code, hi_code, fold)
         fout = spec.out_format or self._sized_out_format(lo_code, hi_code, fold, sides)
@@ -293,7 +290,7 @@ class _Compiler:
         line_m, line_e = _unfold.line_term(fold, self.traits, fin, fout, self.act.name)
         guard = _unfold.guard_bits(spec.guard_bits, interp, shift, line_e,
                                       DEFAULT_LINEAR_GUARD)
-        layout = Layout(fin, fout, lo_code, shift, entries, interp, guard, fold)
+        layout = Layout(fin, fout, lo_code, shift, entries, interp, guard, fold, regions)
         f = self.f
         if spec.clips_reference:
             self.fout = fout
@@ -311,12 +308,16 @@ class _Compiler:
         fold_e = fold_code // 2 if fold_code % 2 == 0 else 0  # the stored centre E
 
         def program(fold_e=0):
-            return K.pack_program(
+            prog = K.pack_program(
                 lo=lo_code, shift=shift, entries=entries, interp=_INTERP_CODE[interp],
                 fold=_FOLD_CODE[fold], fold_f=fold_code, guard=guard, ymin=fout.min_code,
                 ymax=fout.max_code, left=_line(left), right=_line(right),
                 fold_z=fin.zero_point if fold else 0, fold_e=fold_e, line_m=line_m,
-                line_e=line_e)
+                line_e=line_e,
+                regions=regions and (regions.granule_bits, regions.bases, regions.shifts))
+            if regions:  # P_N << P_SHIFT is the span
+                prog[K.P_N] = regions.n << (regions.granule_bits - shift)
+            return prog
 
         prog = program()  # the entries are chosen uncentred, then stored minus E
         if spec.coeffs is Coeffs.MINIMAX:
@@ -332,7 +333,7 @@ class _Compiler:
         store_signed = bool(values.min() < 0)
         store_bits = max(_entries.bits_for(int(values.min()), store_signed),
                          _entries.bits_for(int(values.max()), store_signed))
-        acc_bits = self._acc_bits(values, layout, (left, right), fold_code)
+        acc_bits = _entries.acc_bits(values, layout, (left, right), fold_code)
         if line_m:
             acc_bits = _unfold.acc_bits_with_line(acc_bits, fin, line_m, line_e, guard, shift,
                                                      interp, (left, right))
@@ -346,7 +347,7 @@ class _Compiler:
             lo_code=lo_code, shift=shift, entries=entries, guard_bits=guard, fold=fold,
             fold_f=fold_code, tails=(left, right), store_bits=store_bits,
             store_signed=store_signed, acc_bits=acc_bits, notes=tuple(self.notes),
-            fold_e=fold_e, fold_lm=line_m, fold_le=line_e,
+            fold_e=fold_e, fold_lm=line_m, fold_le=line_e, regions=regions,
         )
 
     # -- range ---------------------------------------------------------------------------
@@ -404,17 +405,28 @@ class _Compiler:
                     "choose a range inside it"
                 )
 
-    def _align(self, lo, hi):
+    def _regions(self, rb, shifts) -> Regions:
+        big = [s for s in shifts if s > rb]
+        if big:
+            lo, hi = (float(v) for v in self.fin.codes_to_real(np.array([0, 1 << rb])))
+            raise SpecError(
+                f"regions {','.join(map(str, shifts))}: shift {big[0]} exceeds the regions' "
+                f"width: the range splits into {len(shifts)} regions of 2^{rb} codes "
+                f"({hi - lo:g} wide), so each shift must be 0..{rb}; use smaller shifts, fewer "
+                "regions or a wider range")
+        return Regions(rb, shifts)
+
+    def _align(self, lo, hi, entries, what):
         fin = self.fin
         lo_code = floor_code(fin.real_to_codes(lo))
         hi_code = ceil_code(fin.real_to_codes(hi))
         span = hi_code - lo_code
-        entries = self.spec.entries
         if entries is None:
             entries = min(DEFAULT_ENTRIES, 1 << max(0, (span - 1).bit_length()))
         elif entries > 1 << max(0, (span - 1).bit_length()):
             raise SpecError(
-                f"entries {entries} exceed the {span} input codes of the range; "
+                f"{'entries' if what == 'segments' else what} {entries} exceed the {span} input "
+                "codes of the range; "
                 f"use at most {1 << max(0, (span - 1).bit_length())} or a wider range"
             )
         shift = max(0, (-(-span // entries) - 1).bit_length())
@@ -433,7 +445,7 @@ class _Compiler:
         if new_hi != hi_code or lo_code != float(fin.real_to_codes(lo)):
             self.notes.append(
                 f"range widened from [{lo:g}, {hi:g}) to [{float(fin.codes_to_real(lo_code)):g}, "
-                f"{float(fin.codes_to_real(new_hi)):g}) so that {entries} segments of 2^{shift} "
+                f"{float(fin.codes_to_real(new_hi)):g}) so that {entries} {what} of 2^{shift} "
                 "codes cover it"
             )
         return lo_code, shift, entries
@@ -526,28 +538,7 @@ class _Compiler:
         return clipped(y, self.fout) if self.fout is not None else y
 
     # -- widths --------------------------------------------------------------------------
-    def _acc_bits(self, values, layout: Layout, tails, fold_code):
-        shift, interp, guard = layout.shift, layout.interp, layout.guard
-        lines = [t for t in tails if t is not None and t.is_line]
-        vmax = int(np.abs(values).max()) if values.size else 0
-        if interp is Interp.LINEAR:
-            bound = (vmax << shift) + 2 * vmax * (1 << shift)
-        else:
-            bound = vmax
-        fin = self.fin
-        xmax = max(abs(fin.min_code), abs(fin.max_code), abs(2 * fin.zero_point - fin.min_code)) + 1
-        for tail in lines:
-            bound = max(bound, xmax * abs(tail.m) + abs(tail.c))
-        r_max = max([guard + (shift if interp is Interp.LINEAR else 0)] + [t.k for t in lines])
-        bound += abs(fold_code) << (r_max - guard)
-        bound += 1 << max(r_max - 1, 0)
-        bits = bound.bit_length() + 1
-        if bits > ACC_LIMIT_BITS:
-            raise SpecError(
-                f"this table needs a {bits}-bit accumulator, more than {ACC_LIMIT_BITS}; "
-                "use fewer guard bits, narrower formats or more entries"
-            )
-        return bits
+
 
 def _line(tail: Tail | None):
     """The (M, C, K) a kernel program takes for an asymptote tail, else None."""

@@ -38,9 +38,11 @@ class Footprint:
     banks: tuple[int, ...]
     width: int
     multipliers: int
+    extra_bits: int = 0  # a hierarchical table's region table: constants, not a memory
+    extra_bytes: int = 0  # ... and its two C arrays
 
     def narrower(self, width: int) -> "Footprint":
-        return Footprint(self.banks, width, self.multipliers)
+        return Footprint(self.banks, width, self.multipliers, self.extra_bits, self.extra_bytes)
 
     @property
     def words(self) -> int:
@@ -116,17 +118,23 @@ def resolve(target, objective) -> tuple[Target, str]:
 def footprint(table) -> Footprint:
     """What ``table``'s module stores and multiplies (the layout of ``mem.rom_banks``)."""
     n = int(table.values.size)
+    regions = getattr(table, "regions", None)
+    extra = {}
+    if regions is not None:
+        extra = {"extra_bits": regions.table_bits,
+                 "extra_bytes": table.c_bytes - n * c_word_bits(table.store_bits) // 8}
     if table.interp.value == "linear" and table.shift > 0:  # T[i] and T[i+1] in one cycle
-        return Footprint(((n + 1) // 2, n // 2), table.store_bits, 1)
-    return Footprint((n,), table.store_bits, 0)
+        return Footprint(((n + 1) // 2, n // 2), table.store_bits, 1, **extra)
+    return Footprint((n,), table.store_bits, 0, **extra)
 
 
 def costs(fp: Footprint, target) -> dict:
     """Every figure of ``fp`` on ``target`` (what ``fit --json`` reports)."""
     t = get_target(target)
-    out = {"target": t.name, "rom_bits": fp.words * fp.width,
-           "c_bytes": fp.words * c_word_bits(fp.width) // 8,
-           "packed_bits": fp.words * t.port_bits(fp.width), "multipliers": fp.multipliers}
+    out = {"target": t.name, "rom_bits": fp.words * fp.width + fp.extra_bits,
+           "c_bytes": fp.words * c_word_bits(fp.width) // 8 + fp.extra_bytes,
+           "packed_bits": fp.words * t.port_bits(fp.width) + fp.extra_bits,
+           "multipliers": fp.multipliers}
     if t.kind == "fpga":
         out.update(brams=sum(t.blocks(d, fp.width) for d in fp.banks if d),
                    dsps=fp.multipliers, bram_primitive=t.bram, dsp_primitive=t.dsp)

@@ -55,7 +55,19 @@ def trace(table, x) -> Trace:
     lo, s, n, g = table.lo_code, table.shift, table.entries, table.guard_bits
     hi = lo + n * 2**s
     interp = table.interp.value
-    assert len(t) == (n if interp == "none" else n + 1), "N words for none, N + 1 knots else"
+    regions = getattr(table, "regions", None)
+    if regions is not None:
+        # hierarchical ("regions"): n equal regions of 2^RB codes, region r in segments of
+        # 2^S_r, its first knot BASE[r] = sum over q < r of 2^(RB - S_q); SMAX the largest
+        assert interp == "linear", "regions are linear only"
+        rb, shifts = regions.granule_bits, list(regions.shifts)
+        assert all(0 <= sr <= rb for sr in shifts) and 1 <= len(shifts) <= 16
+        bases = [sum(2 ** (rb - q) for q in shifts[:r]) for r in range(len(shifts))]
+        smax = max(shifts)
+        hi = lo + len(shifts) * 2**rb
+        assert len(t) == bases[-1] + 2 ** (rb - shifts[-1]) + 1, "the chained knots"
+    else:
+        assert len(t) == (n if interp == "none" else n + 1), "N words for none, N + 1 knots else"
 
     # 1. fold
     fold = table.fold.value  # "none", "odd", "point" or "even"
@@ -79,7 +91,16 @@ def trace(table, x) -> Trace:
             assert side.mode == "asymptote", side
             path = "line"
 
-    if path == "table":
+    if path == "table" and regions is not None:
+        # 3h. the hierarchical table path
+        off = u - lo
+        assert 0 <= off < len(shifts) * 2**rb
+        r, o = off // 2**rb, off % 2**rb
+        sr = shifts[r]
+        i, w = bases[r] + o // 2**sr, o % 2**sr
+        wp = w * 2 ** (smax - sr)
+        acc, r = t[i] * 2**smax + (t[i + 1] - t[i]) * wp, g + smax
+    elif path == "table":
         # 3. table path
         off = u - lo
         assert 0 <= off < n * 2**s

@@ -15,14 +15,19 @@ RANK = {
     "errors": 0, "_json": 0, "_text": 0,
     "_affine": 0.5,  # affine (scale, zero point) format helpers of fixedpoint
     "fixedpoint": 1, "_kernels": 1, "activations": 1,
+    "_kernels_faithful": 1.05,  # the faithful dynamic program's kernels
+    "regions": 1.2,  # the region layout of hierarchical tables (no numba)
+    "tail": 1.2,  # a table's Tail (clamp or asymptote)
     "spec": 1.5,  # the table spec and its one option table: no numba
     "_reference": 1.6, "_entries": 1.7,  # the reference cache; choosing the stored integers
     "_faithful": 1.8,  # exact faithful entries (uses _entries' minimax for none/nearest)
     "_unfold": 1.6,  # step 5 at compile time: the stored centre, the even_line term
+    "_region_fit": 1.85,  # feasible segment shifts of hierarchical tables (budget search)
     "_distributions": 1.6,  # input distributions read from files (samples, histograms)
     "table": 2,
     "targets": 2.5,  # the cost models of fit --target (footprints of compiled tables)
     "analysis": 3, "budget": 3.4, "search": 3.5,  # search measures its designs with analysis
+    "_search_regions": 3.45,  # the search's hierarchical layouts
     "softmax": 3.6, "softmax_analysis": 3.7,  # the composite softmax fits its tables
     "export": 4, "plot": 4.5,  # plot writes through export's atomic_write
     "resources": 4.6,  # Yosys / nextpnr on the rendered Verilog
@@ -41,7 +46,9 @@ FORBIDDEN_THIRD_PARTY = {
     "fixedpoint": {"numba", "matplotlib", "scipy"},
     "errors": {"numba", "matplotlib", "scipy", "numpy"},
     "_kernels": {"matplotlib", "scipy"},
+    "_kernels_faithful": {"matplotlib", "scipy"},
     "spec": {"numba", "matplotlib", "scipy"},
+    "regions": {"numba", "matplotlib", "scipy"},
 }
 
 

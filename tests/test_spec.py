@@ -35,8 +35,9 @@ def test_every_option_is_a_project_key_and_a_json_key():
     assert set(OPTION) <= set(TABLE_OPTIONS)
     spec = make_spec("sigmoid")
     # expr and a default saturation are left out, so saved specs stay as they were
-    assert set(spec.to_dict()) == set(OPTION) - {"expr", "saturation"}
-    assert set(make_spec("e", expr="x*x", saturation="allowed").to_dict()) == set(OPTION)
+    assert set(spec.to_dict()) == set(OPTION) - {"expr", "saturation", "regions"}
+    assert set(make_spec("e", expr="x*x", saturation="allowed", regions=[1]).to_dict()) == set(
+        OPTION)
 
 
 @pytest.mark.parametrize("name,options", [

@@ -16,6 +16,7 @@ from ._files import replace_folder, write_artifacts
 
 __all__ = ["KINDS", "Artifact", "export", "render", "write_artifacts", "replace_folder",
            "identifier", "parse_kinds", "build_command", "atomic_write", "macro_name"]
+__all__ += ["REGION_KINDS"]
 
 # kind -> module implementing render()
 KINDS = {
@@ -29,6 +30,10 @@ KINDS = {
     "hls": "hls",
     "json": "table_json",
 }
+
+
+# the kinds that export hierarchical tables (``regions``); the others refuse them
+REGION_KINDS = {"json", "c", "c-split"}
 
 
 def parse_kinds(text, complete: bool = True) -> list[str]:
@@ -70,6 +75,13 @@ def render(table, report, kinds, name: str | None = None, resources=None) -> lis
     name = identifier(name if name is not None else table.name)
     kinds = parse_kinds(kinds, complete=False)
     artifacts: list[Artifact] = []
+    if getattr(table, "regions", None) is not None:
+        refused = [k for k in kinds if k not in REGION_KINDS]
+        if refused:
+            raise ExportError(
+                f"--emit {refused[0]} cannot export a hierarchical table (regions "
+                f"{','.join(map(str, table.regions.shifts))}) yet; emit "
+                f"{', '.join(sorted(REGION_KINDS))} or build it with --entries")
     for kind in kinds:
         module = importlib.import_module(f".{KINDS[kind]}", __name__)
         if kind == "json":  # the saved spec records what was emitted, for `build --from`

@@ -122,8 +122,8 @@ def build_command(table) -> str:
     spec = table.spec
     return " ".join(regenerate_args(
         spec, in_format=table.in_format, out_format=table.out_format,
-        range=table.range if spec.range is None else spec.range, entries=table.entries,
-        guard_bits=table.guard_bits))
+        range=table.range if spec.range is None else spec.range,
+        entries=table.entries if spec.regions is None else None, guard_bits=table.guard_bits))
 
 
 def stored_meaning(table) -> str:
@@ -153,7 +153,10 @@ def provenance_lines(table, report, name: str, command: str | None = None) -> li
         f"Formats: in {table.in_format}, out {table.out_format} ({OUTPUT_ARITHMETIC}); "
         f"stored {'s' if table.store_signed else 'u'}{table.store_bits} with "
         f"{table.guard_bits} guard bits",
-        f"Range: [{lo:.17g}, {hi:.17g}); entries {table.entries} (segment 2^{table.shift} codes); "
+        f"Range: [{lo:.17g}, {hi:.17g}); entries {table.entries} "
+        + (f"(segment 2^{table.shift} codes); " if table.regions is None else
+           f"({table.regions.n} regions of 2^{table.regions.granule_bits} codes, segment "
+           f"shifts {','.join(map(str, table.regions.shifts))}); ") +
         f"interp {table.interp.value}; fold {table.fold.value if table.fold else 'no'}; {tails}",
     ]
     if report is not None:
