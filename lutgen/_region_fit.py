@@ -31,7 +31,8 @@ class ShiftChooser:
     ``ref_every`` is the float64 reference at every input code, ``budget`` in LSB.
     """
 
-    def __init__(self, dense, prog, layout: Layout, ref_every, budget: float):
+    def __init__(self, dense, prog, layout: Layout, ref_every, budget: float, offset: int = 0):
+        self.offset = int(offset)  # words hold knot - offset (a negating fold's centre E)
         self.rb = layout.regions.granule_bits
         self.n = layout.regions.n
         self.guard = layout.guard
@@ -49,8 +50,9 @@ class ShiftChooser:
         pins = knot_off if pin_last else seg_start
         lo, hi, _ = knot_windows(self.klo, self.khi, pins, self.centre[knot_off], self.rb,
                                  self.guard)
-        if word is not None:
-            lo, hi = np.maximum(lo, word[0]), np.minimum(hi, word[1])
+        if word is not None:  # a stored word range: knots = words + offset
+            lo = np.maximum(lo, word[0] + self.offset)
+            hi = np.minimum(hi, word[1] + self.offset)
         bad = np.flatnonzero(lo > hi)
         if bad.size:
             return int(bad[0])
@@ -112,7 +114,7 @@ class ShiftChooser:
                                      self.centre[knot_off], self.rb, self.guard)
         if empty >= 0 or (lo > hi).any():
             return None
-        for bits, _signed, lo_w, hi_w in word_ranges(lo, hi):
+        for bits, _signed, lo_w, hi_w in word_ranges(lo - self.offset, hi - self.offset):
             if bits > 40:
                 return None
             if self.stuck(shifts, (lo_w, hi_w)) < 0:
@@ -121,6 +123,6 @@ class ShiftChooser:
 
     def words_below(self, bits: int):
         """The word ranges of ``bits`` bits: unsigned first when every sampled knot is >= 0."""
-        if (self.centre >= 0).all():
+        if (self.centre >= self.offset).all():
             yield 0, (1 << bits) - 1
         yield -(1 << (bits - 1)), (1 << (bits - 1)) - 1

@@ -75,7 +75,9 @@ def _estimate(search, opts, ref, estimates, counts):
             ref = reference_on_codes(dense.spec)
             if dense.spec.clips_reference:
                 ref = clipped(ref, dense.out_format)
-        chooser = ShiftChooser(dense.values, dense.prog, dense.layout, ref, search.budget_lsb)
+        # the chooser works on the knots as chosen (a negating fold stores them minus E)
+        chooser = ShiftChooser(dense.values + dense.fold_e, dense.prog, dense.layout, ref,
+                               search.budget_lsb, offset=dense.fold_e)
         estimates += _layouts(chooser, opts)
     return ref
 
