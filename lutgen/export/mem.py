@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from ._common import Artifact, provenance_lines, stored_meaning
 
-__all__ = ["render", "rom_banks", "rom_files", "twos_complement", "hex_word", "comment_block",
+__all__ = ["render", "rom_banks", "rom_files", "region_table_lines", "twos_complement", "hex_word", "comment_block",
            "word_kind"]
 
 
@@ -78,6 +78,31 @@ def rom_files(table, name: str) -> list[tuple[str, str, list[int]]]:
 
 def _layout(table) -> str:
     n = table.entries
+    reg = getattr(table, "regions", None)
+    if reg is not None:
+        return (f"T[0..{n}]: the {n + 1} chained knots of {reg.n} regions (a hierarchical "
+                "table, docs/ARITHMETIC.md step 3h; its region table is below)")
+    return _uniform_layout(table)
+
+
+def region_table_lines(table, name: str) -> list[str]:
+    """A hierarchical table's region table in words: it is in no memory file."""
+    reg = table.regions
+    lines = [f"Region table: {reg.n} regions of 2^RB = {1 << reg.granule_bits} input codes, region r"
+             " in segments of 2^S_r codes",
+             f"from knot BASE[r]; SMAX = {reg.smax}. BASE[r] and S_r ({reg.table_bits} bits, "
+             "counted in rom_bits) are in no",
+             f"memory file: constants of lutgen_{name}.v's region decode (const arrays in the "
+             "C and HLS headers).",
+             "  r   first input code u   S_r  BASE[r]  segments"]
+    for r, (shift, base, count) in enumerate(zip(reg.shifts, reg.bases, reg.counts)):
+        lines.append(f"  {r:<3} {table.lo_code + (r << reg.granule_bits):<20} {shift:<4} "
+                     f"{base:<8} {count}")
+    return lines
+
+
+def _uniform_layout(table) -> str:
+    n = table.entries
     if table.interp.value == "none":
         return f"T[0..{n - 1}]: one entry per segment ({n} words)"
     return f"T[0..{n}]: the {n + 1} knots of {n} segments"
@@ -113,6 +138,8 @@ def render(table, report, name: str) -> list[Artifact]:
             arts.append(Artifact(f"{name}{suffix}.mem", data_text(bank, hexd)))
             about.append(f"{name}{suffix}.mem: $readmemh bank of lutgen_{name}.v, {what} "
                          f"({len(bank)} words).")
+    if getattr(table, "regions", None) is not None:
+        about += region_table_lines(table, name)
     about += [
         _real_value(table),
         "The data files hold only the words (no comment lines), so every tool loads them.",
