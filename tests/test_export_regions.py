@@ -5,7 +5,9 @@ The Verilog module's region decode (a mux on ``r = off >> RB`` giving ``BASE[r]`
 8-, 12- and 16-bit tables (folded and not, clamp and asymptote tails, a number of
 regions that is no power of two, a table running past the input format, an affine
 input folded about its zero point), at every ``pipeline`` setting of one table, with
-LANES, stalls and the AXI4-Stream wrapper; linted by Verilator -Wall. A module whose
+LANES, stalls and the AXI4-Stream wrapper; linted by Verilator -Wall; synthesised by
+Yosys to exactly one SB_MAC16 (``synth_ice40 -dsp``) and one DSP48E1
+(``synth_xilinx``); placed and routed by nextpnr-ice40 for Fmax. A module whose
 region constant is wrong must fail its testbench. The memory files hold the chained
 knots; the region table is documented beside them and is in no memory file.
 """
@@ -21,8 +23,9 @@ import pytest
 from lutgen.export.verilog import deepest, latency
 from lutgen.table import compile_table
 from tests.conftest import require_tool
-from tests.test_export_hdl import _write, run_testbench, simulate, simulate_fail
+from tests.test_export_hdl import _write, run_testbench, simulate, simulate_fail, yosys_stats
 from tests.test_export_iface import _axis_tb
+from tests.test_export_pipeline import UP5K_MHZ, HX8K_MHZ, _ice40_stat, _report_module
 
 # the 16-bit sigmoid: faithful, 16 regions (the widest mux), 2^11 codes each
 SIGMOID16 = dict(name="sigmoid", in_format="s16.12", out_format="s16.14", range=(-8, 8),
@@ -182,6 +185,28 @@ def test_wide_inputs_drive_every_segment_boundary_of_every_region(tmp_path):
     out = run_testbench(tmp_path)
     assert out.returncode == 0, out.stdout[-2000:]
     assert out.stdout.strip().splitlines()[-1] == f"PASS {len(codes)} vectors"
+
+
+# ---- one multiplier, no latches, Fmax --------------------------------------------------------
+@pytest.mark.parametrize("pipeline", [2, "max"])
+def test_a_16_bit_hierarchical_sigmoid_is_one_dsp_block(tmp_path, pipeline):
+    table = _table("sigmoid_s16_faithful_16_regions", pipeline)
+    _write(tmp_path, table, "t", "mem,verilog")
+    assert _ice40_stat(tmp_path, "t").get("SB_MAC16", 0) == 1
+    assert _report_module().xc7(tmp_path / "lutgen_t.v")["dsps"] == 1
+    yosys_stats(tmp_path, "t", memories=2)  # the two knot banks as ROMs, no latch
+
+
+def test_a_16_bit_hierarchical_sigmoid_meets_the_fmax_targets(tmp_path):
+    require_tool("nextpnr-ice40")
+    table = _table("sigmoid_s16_faithful_16_regions", "max")
+    _write(tmp_path, table, "t", "mem,verilog")
+    result = _report_module().ice40(tmp_path / "lutgen_t.v", ("up5k", "hx8k"))
+    up5k, hx8k = result["up5k"], result["hx8k"]
+    print({d: (r["fmax_mhz"], r["luts"], r["dsps"]) for d, r in result.items()})
+    assert up5k["dsps"] == 1 and hx8k["dsps"] == 0
+    assert up5k["fmax_mhz"] >= UP5K_MHZ, up5k["fmax_mhz"]
+    assert hx8k["fmax_mhz"] >= HX8K_MHZ, hx8k["fmax_mhz"]
 
 
 # ---- memory files ---------------------------------------------------------------------------
