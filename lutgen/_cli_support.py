@@ -197,10 +197,19 @@ def summary(table, report) -> str:
         + ("faithful" if report.faithful else "not faithful")
         + f", {'exhaustive' if report.exhaustive else 'sampled'} over {report.n_inputs} inputs",
     ]
+    if table.regions is not None:
+        lines.append("  " + layout_line(table))
     if report.saturation == "allowed":
         lines.append(saturation_line(table, report, "  "))
     lines += [f"  note: {n}" for n in table.notes]
     return "\n".join(lines)
+
+
+def layout_line(table) -> str:
+    """A hierarchical table's regions in words."""
+    return "layout: " + table.regions.describe(
+        table.lo_code, lambda c: table.in_format.codes_to_real(c)) + (
+        " (x < 0 mirrored)" if table.fold else "")
 
 
 def saturation_line(table, report, indent: str) -> str:
@@ -300,5 +309,7 @@ def fit_text(result) -> str:
 
         if result.best.report.saturation == "allowed":
             lines.append(saturation_line(result.best.table, result.best.report, "* "))
+        if result.best.table.regions is not None:
+            lines.append("* " + layout_line(result.best.table))
         lines.append(f"build it: {build_command(result.best.table)}")
     return "\n".join(lines)

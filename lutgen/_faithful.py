@@ -31,7 +31,7 @@ from ._entries import ACC_LIMIT_BITS, Layout, bits_for, minimax
 from .errors import SpecError
 from .spec import Interp
 
-__all__ = ["faithful", "FAITHFUL_MAX_BITS", "BIG"]
+__all__ = ["faithful", "FAITHFUL_MAX_BITS", "BIG", "Problem", "knot_windows", "word_ranges"]
 
 FAITHFUL_MAX_BITS = 20  # every input is a constraint: up to 2^20 of them
 BIG = K.FAITHFUL_BIG  # an unbounded side of an interval (a saturating output)
@@ -60,14 +60,45 @@ def faithful(values, prog, layout: Layout, ref, ref_every, name: str,
     if layout.fout.bits + r + layout.shift + 4 > ACC_LIMIT_BITS:
         raise SpecError(f"a faithful fit of this table needs more than a {ACC_LIMIT_BITS}-bit "
                         "accumulator; use fewer guard bits, narrower formats or more entries")
-    problem = _Problem(values, prog, layout, ref_every(), store_bits)
+    problem = Problem(values, prog, layout, ref_every(), store_bits)
     problem.check_lines(name)
     if layout.interp is Interp.LINEAR:
         return problem.solve_linear(name)
     return problem.solve_groups(minimax(values, prog, layout, ref), name)
 
 
-class _Problem:
+def knot_windows(klo, khi, seg_start, centre, smax, guard):
+    """Per knot, the values it may take: its own input's interval (``w = 0``), cut to a
+    window around the sampled value clipped to the output range (which bounds the knots
+    no input pins). Returns ``(lo, hi, empty)``: ``empty`` the first knot with no value
+    (at most the last segment's), else -1."""
+    n = seg_start.size
+    reach = (1 << (guard + 3)) + 8  # 8 LSB either side: far beyond any faithful knot
+    lo, hi = centre - reach, centre + reach
+    own_lo, own_hi = klo[seg_start], khi[seg_start]
+    # T << SMAX in [own_lo, own_hi]
+    pinned_lo = np.where(own_lo <= -BIG, -BIG, -((-own_lo) >> smax))
+    pinned_hi = np.where(own_hi >= BIG, BIG, own_hi >> smax)
+    lo[:n] = np.maximum(lo[:n], pinned_lo)
+    hi[:n] = np.minimum(hi[:n], pinned_hi)
+    empty = np.flatnonzero(lo > hi)
+    return lo, hi, (int(min(empty[0], n - 1)) if empty.size else -1)
+
+
+def word_ranges(lo, hi, first_bits=1):
+    """(bits, signed, lo, hi) of the word ranges from the narrowest any entry allows up."""
+    near = np.where(lo > 0, lo, np.where(hi < 0, hi, 0))
+    can_unsigned = bool((hi >= 0).all())
+    first = max(bits_for(int(near.min()), True), bits_for(int(near.max()), True))
+    if can_unsigned:
+        first = min(first, max(1, int(near.max()).bit_length()))
+    for bits in range(max(1, first, first_bits), ACC_LIMIT_BITS):
+        if can_unsigned:
+            yield bits, False, 0, (1 << bits) - 1
+        yield bits, True, -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+
+
+class Problem:
     """Per input code: the path it takes, as keys into the entries, and its reference."""
 
     def __init__(self, values, prog, layout: Layout, ref, store_bits=None):
@@ -250,25 +281,11 @@ class _Problem:
         return out
 
     def _windows(self, klo, khi):
-        """Per knot, the values it may take: its own input's interval (``w = 0``), cut to
-        a window around the sampled value clipped to the output range (which bounds the
-        knots no input pins)."""
-        layout = self.layout
-        s, g = layout.shift, layout.guard
-        n = self.seg_start.size
-        reach = (1 << (g + 3)) + 8  # 8 LSB either side: far beyond any faithful knot
-        v = self.centre
-        lo, hi = v - reach, v + reach
-        at0 = self.seg_start
-        own_lo, own_hi = klo[at0], khi[at0]
-        # T << S in [own_lo, own_hi]
-        pinned_lo = np.where(own_lo <= -BIG, -BIG, -((-own_lo) >> s))
-        pinned_hi = np.where(own_hi >= BIG, BIG, own_hi >> s)
-        lo[:n] = np.maximum(lo[:n], pinned_lo)
-        hi[:n] = np.minimum(hi[:n], pinned_hi)
-        empty = np.flatnonzero(lo > hi)
-        if empty.size:
-            self._empty_knot = int(min(empty[0], n - 1))
+        """Per knot, the values it may take (:func:`knot_windows`); None when one has none."""
+        lo, hi, empty = knot_windows(klo, khi, self.seg_start, self.centre, self.layout.shift,
+                                     self.layout.guard)
+        if empty >= 0:
+            self._empty_knot = empty
             return None
         return lo, hi
 
@@ -300,16 +317,9 @@ class _Problem:
                 f"no faithful table of '{name}' with {layout.entries} entries and "
                 f"{layout.guard} guard bits fits {bits}-bit words"
             )
-        near = np.where(lo > 0, lo, np.where(hi < 0, hi, 0))
-        can_unsigned = bool((hi >= 0).all())
-        first = max(bits_for(int(near.min()), True), bits_for(int(near.max()), True))
-        if can_unsigned:
-            first = min(first, max(1, int(near.max()).bit_length()))
-        for bits in range(max(1, first), ACC_LIMIT_BITS):
-            if can_unsigned and feasible(0, (1 << bits) - 1):
-                return False, 0, (1 << bits) - 1
-            if feasible(-(1 << (bits - 1)), (1 << (bits - 1)) - 1):
-                return True, -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+        for bits, signed, lo_w, hi_w in word_ranges(lo, hi):
+            if feasible(lo_w, hi_w):
+                return signed, lo_w, hi_w
         raise AssertionError("a feasible problem has a finite word")  # pragma: no cover
 
     def _tightest(self, solve_at):

@@ -180,7 +180,7 @@ def analysis_codes(table: Table) -> tuple[np.ndarray, bool]:
         return fmt.codes(), True
     stride = fmt.n_codes >> SAMPLE_BITS
     dense = fmt.min_code + np.arange(0, fmt.n_codes, stride, dtype=np.int64)
-    bounds = table.lo_code + (np.arange(table.entries + 1, dtype=np.int64) << table.shift)
+    bounds = table.knot_codes
     if table.fold:
         bounds = np.concatenate([bounds, -bounds])
     near = (bounds[:, None] + np.arange(-2, 3, dtype=np.int64)[None, :]).ravel()

@@ -64,6 +64,7 @@ class Design:
         lo, hi = t.spec.range if t.spec.range is not None else t.range
         return {
             "entries": t.entries,
+            "regions": None if t.regions is None else t.regions.to_dict(),
             "interp": t.interp.value,
             "range": [lo, hi],
             "effective_range": list(t.range),

@@ -169,7 +169,9 @@ def _table_title(table, report) -> str:
         name += " derivative"
     if act.n_outputs > 1:
         name += f" output {spec.output}"
-    line1 = (f"{name}: {table.in_format} \u2192 {table.out_format}, {table.entries} entries, "
+    entries = f"{table.entries} entries" + (
+        f" in {table.regions.n} regions" if table.regions is not None else "")
+    line1 = (f"{name}: {table.in_format} \u2192 {table.out_format}, {entries}, "
              f"interp {table.interp.value}, fold {table.fold.value if table.fold else 'no'}")
     line2 = (f"max error {up_sig(report.max_error_lsb)} LSB "
              f"(floor {up_sig(report.floor_max_error_lsb)}), "
@@ -267,16 +269,24 @@ def _mark_boundaries(ax, table, x_lo, x_hi) -> None:
     step = 1
     while table.entries // step > MAX_MARKED_BOUNDARIES:
         step *= 2
-    idx = np.arange(0, table.entries + 1, step, dtype=np.int64)
-    codes = table.lo_code + (idx << table.shift)
+    codes = table.knot_codes[::step]
+    label = f"segment boundaries ({table.entries} segments" + (
+        f", 1 in {step} marked)" if step > 1 else ")")
+    _vlines(ax, table, codes, x_lo, x_hi, label, dict(color="0.6", lw=0.5, alpha=0.6))
+    if table.regions is not None:
+        r = table.regions
+        bounds = table.lo_code + (np.arange(r.n + 1, dtype=np.int64) << r.granule_bits)
+        _vlines(ax, table, bounds, x_lo, x_hi,
+                f"region boundaries ({r.n} regions, shifts {','.join(map(str, r.shifts))})",
+                dict(color="C3", lw=0.9, alpha=0.7, linestyles="dashed"))
+
+
+def _vlines(ax, table, codes, x_lo, x_hi, label, style) -> None:
     if table.fold:
         codes = np.unique(np.concatenate([2 * table.in_format.zero_point - codes, codes]))
     xs = table.in_format.dequantize(codes)
     xs = xs[(xs >= x_lo) & (xs <= x_hi)]
-    label = f"segment boundaries ({table.entries} segments" + (
-        f", 1 in {step} marked)" if step > 1 else ")")
-    ax.vlines(xs, 0, 1, transform=ax.get_xaxis_transform(), color="0.6", lw=0.5, alpha=0.6,
-              label=label)
+    ax.vlines(xs, 0, 1, transform=ax.get_xaxis_transform(), label=label, **style)
 
 
 def _error_curve(table):

@@ -22,6 +22,7 @@ from .fixedpoint import FixedFormat, c_word_bits, sized_format
 from .spec import Coeffs, Interp, Tails, TableSpec, make_spec, spec_traits
 from .table import Table, build
 from .budget import Budget, Design, FitResult
+from ._search_regions import best_regions
 
 __all__ = ["Budget", "Design", "FitResult", "fit"]
 
@@ -279,6 +280,10 @@ class _Search:
                 fa = self._below(opts, Coeffs.FAITHFUL, start, target, best)
                 if better(fa):
                     best = fa
+            if "linear" in self.interps:  # hierarchical layouts (regions)
+                hier = best_regions(self, configs, target, best)
+                if better(hier):
+                    best = hier
         return best
 
     def _affordable(self, table: Table | None, best: Design | None) -> bool:

@@ -19,9 +19,11 @@ RANK = {
     "spec": 1.5,  # the table spec and its one option table: no numba
     "_reference": 1.6, "_entries": 1.7,  # the reference cache; choosing the stored integers
     "_faithful": 1.8,  # exact faithful entries (uses _entries' minimax for none/nearest)
+    "_region_fit": 1.85,  # feasible segment shifts of hierarchical tables (budget search)
     "_distributions": 1.6,  # input distributions read from files (samples, histograms)
     "table": 2,
     "analysis": 3, "budget": 3.4, "search": 3.5,  # search measures its designs with analysis
+    "_search_regions": 3.45,  # the search's hierarchical layouts
     "softmax": 3.6, "softmax_analysis": 3.7,  # the composite softmax fits its tables
     "export": 4, "plot": 4.5,  # plot writes through export's atomic_write
     "batch": 5, "verify": 5.5,

@@ -178,9 +178,58 @@ def doc_text(folder):
     return (folder / "sigmoid.json").read_text()
 
 
-@pytest.mark.parametrize("kind", ["coe", "mif", "hls"])
+@pytest.mark.parametrize("kind", ["coe", "mif", "hls"])  # not yet
 def test_exporters_without_regions_refuse_them_and_write_nothing(kind, tmp_path):
     t = lutgen.compile_table("sigmoid", in_format="s8.4", range=(-8, 8), regions="2,1,2,3")
     with pytest.raises(ExportError, match=f"--emit {kind} cannot export a hierarchical table"):
         export(t, None, [kind], tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+# ---- the C header -------------------------------------------------------------------------------
+C_CASES = [0, 1, 2, 3, 4, 5, 7]  # CASES compiled to C: 8-, 12- and 16-bit, folded or not
+
+
+def test_c_header_matches_the_kernel_on_every_input(tmp_path):
+    from .conftest import require_tool
+    from .test_export_c import C_FLAGS, CXX_FLAGS, NO_FLOAT, SANITIZE, _build_and_run
+
+    gcc, gxx = require_tool("gcc"), require_tool("g++")
+    tables = [(f"r{k}", lutgen.compile_table(CASES[k][0], **CASES[k][1]), None) for k in C_CASES]
+    for stem, compiler, flags, suffix in (
+            ("c", gcc, C_FLAGS + NO_FLOAT + ["-O2"], ".c"),
+            ("cxx", gxx, CXX_FLAGS + ["-O1"], ".cpp"),
+            ("san", gcc, C_FLAGS + SANITIZE + ["-O1"], ".c")):
+        outs = _build_and_run(tmp_path, f"regions_{stem}", tables, compiler, flags, suffix)
+        for (name, table, _), out in zip(tables, outs):
+            assert np.array_equal(out, table.eval_int(table.in_format.codes())), (stem, name)
+
+
+def test_c_header_states_the_region_table():
+    from lutgen.export import render
+
+    t = lutgen.compile_table("sigmoid", in_format="s8.4", range=(-8, 8), regions="2,1,2,3")
+    (header,) = render(t, None, ["c"], name="sig")
+    assert "static const uint8_t lutgen_sig_base[4] = { 0, 16, 48, 64 };" in header.text
+    assert "static const uint8_t lutgen_sig_rshift[4] = { 2, 1, 2, 3 };" in header.text
+    assert "#define LUTGEN_SIG_REGIONS 4" in header.text
+    assert "--regions 2,1,2,3" in header.text and "4 regions of 2^6 codes" in header.text
+
+
+# ---- plots ------------------------------------------------------------------------------------
+def test_plot_marks_region_boundaries_and_every_knot():
+    from lutgen import plot
+
+    t = lutgen.compile_table("sigmoid", in_format="s8.4", range=(-8, 8), regions="3,2,3,4")
+    fig = plot._figure_table(t)
+    ax = fig.axes[0]
+    assert "36 entries in 4 regions" in ax.get_title()
+    labels = {c.get_label(): c for c in ax.collections}
+    region = labels["region boundaries (4 regions, shifts 3,2,3,4)"]
+    xs = sorted({round(float(seg[0][0]), 6) for seg in region.get_segments()})
+    assert xs == [-8.0, -4.0, 0.0, 4.0]  # 8.0 is past the format's last code
+    knots = labels["segment boundaries (36 segments)"]
+    knot_xs = sorted({round(float(seg[0][0]), 6) for seg in knots.get_segments()})
+    # 2^3 codes (0.5) in [-8, -4), 2^2 (0.25) in [-4, 0), 0.5 in [0, 4), 2^4 (1.0) in [4, 8)
+    assert knot_xs == ([-8 + 0.5 * k for k in range(8)] + [-4 + 0.25 * k for k in range(16)]
+                       + [0.5 * k for k in range(8)] + [4.0, 5.0, 6.0, 7.0])

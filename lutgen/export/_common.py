@@ -133,15 +133,6 @@ def stored_meaning(table) -> str:
     return f"{fout.frac + g} fraction bits"
 
 
-def _segments(table) -> str:
-    """``entries N (segment 2^S codes)``, or a hierarchical table's regions (no one S)."""
-    reg = getattr(table, "regions", None)
-    if reg is None:
-        return f"entries {table.entries} (segment 2^{table.shift} codes)"
-    return (f"regions {','.join(map(str, reg.shifts))} ({reg.n} regions of 2^{reg.granule_bits}"
-            f" codes, {reg.segments} segments, region table {reg.table_bits} bits)")
-
-
 def provenance_lines(table, report, name: str, command: str | None = None) -> list[str]:
     """The provenance block every artifact starts with (no timestamps: byte-stable)."""
     lo, hi = table.range
@@ -160,7 +151,10 @@ def provenance_lines(table, report, name: str, command: str | None = None) -> li
         f"Formats: in {table.in_format}, out {table.out_format} ({OUTPUT_ARITHMETIC}); "
         f"stored {'s' if table.store_signed else 'u'}{table.store_bits} with "
         f"{table.guard_bits} guard bits",
-        f"Range: [{lo:.17g}, {hi:.17g}); {_segments(table)}; "
+        f"Range: [{lo:.17g}, {hi:.17g}); entries {table.entries} "
+        + (f"(segment 2^{table.shift} codes); " if table.regions is None else
+           f"({table.regions.n} regions of 2^{table.regions.granule_bits} codes, segment "
+           f"shifts {','.join(map(str, table.regions.shifts))}); ") +
         f"interp {table.interp.value}; fold {table.fold.value if table.fold else 'no'}; {tails}",
     ]
     if report is not None:

@@ -82,6 +82,13 @@ def acc_width(table) -> int:
     return next(w for w in (16, 32, 64) if need <= w)
 
 
+def _region_rows(regions) -> list:
+    return [("ENTRIES", regions.segments, f"segments in {regions.n} regions, interp linear"),
+            ("REGIONS", regions.n, "regions of 2^REGION_BITS codes, one shift each"),
+            ("REGION_BITS", regions.granule_bits, None),
+            ("SHIFT", regions.smax, "SMAX: the largest region shift")]
+
+
 class _Header:
     def __init__(self, table, report, name: str):
         self.t = table
@@ -130,6 +137,7 @@ class _Header:
             "",
             *self._table(),
             "",
+            *self._region_table(),
             *self._helpers(),
             *eval_fn,
             "",
@@ -185,8 +193,9 @@ class _Header:
             ("RANGE_LO", _lit(range_lo), f"input codes of the range [{lo:.17g}, {hi:.17g})"),
             ("RANGE_HI", _lit(t.hi_code), "(exclusive)"),
             ("TABLE_LO", _lit(t.lo_code), "first input code the table holds"),
-            ("ENTRIES", t.entries, f"segments of 2^SHIFT codes, interp {t.interp.value}"),
-            ("SHIFT", t.shift, None),
+            *(_region_rows(t.regions) if t.regions else [
+                ("ENTRIES", t.entries, f"segments of 2^SHIFT codes, interp {t.interp.value}"),
+                ("SHIFT", t.shift, None)]),
             ("WORDS", t.values.size, f"stored words of {t.store_bits} bits"),
             ("STORE_BITS", t.store_bits, None),
             ("GUARD_BITS", t.guard_bits, "extra fraction bits of the stored words"),
@@ -239,6 +248,22 @@ class _Header:
             *rows,
             "};",
             "#endif",
+        ]
+
+    def _region_table(self) -> list[str]:
+        """A hierarchical table's region table: BASE[r] and S_r, two small const arrays."""
+        regions = self.t.regions
+        if regions is None:
+            return []
+        base_type, _ = _word(regions.base_bits, False)
+        return [
+            f"/* regions of 2^{regions.granule_bits} codes: first knot BASE[r] and segment "
+            "shift S_r of each */",
+            f"static const {base_type} {self.fn}_base[{regions.n}] = "
+            f"{{ {', '.join(map(str, regions.bases))} }};",
+            f"static const uint8_t {self.fn}_rshift[{regions.n}] = "
+            f"{{ {', '.join(map(str, regions.shifts))} }};",
+            "",
         ]
 
     def _helpers(self) -> list[str]:
@@ -348,6 +373,8 @@ class _Header:
         n = self._n
         lines = [f"const {self.acc} off = {n(off) if off != 'u' else off}; /* 3. table */"]
         interp = t.interp.value
+        if t.regions is not None:
+            return lines + self._lookup_regions() + self._finish(g + s)
         if s == 0:  # one code per segment: w == 0, j == i, so every interp reads T[off]
             lines.append(f"{self.acc} acc = {word}(off);")
             r = g
@@ -366,6 +393,20 @@ class _Header:
             ]
             r = g + s
         return lines + self._finish(r)
+
+    def _lookup_regions(self) -> list[str]:
+        """Step 3h: the region of ``off``, its knot and weight, one multiply."""
+        regions, acc, n, word = self.t.regions, self.acc, self._n, f"{self.fn}_word"
+        rb, smax = regions.granule_bits, regions.smax
+        return [
+            f"const {acc} o = {n(f'off & {_lit((1 << rb) - 1)}')}; /* 3h. region off >> {rb} */",
+            f"const int sr = {self.fn}_rshift[off >> {rb}];",
+            f"const {acc} i = {n(f'({acc}){self.fn}_base[off >> {rb}] + (o >> sr)')};",
+            f"const {acc} wp = {n(f'(o & (({acc})(({acc})1 << sr) - 1)) << ({smax} - sr)')};",
+            f"const {acc} t0 = {word}(i);",
+            f"{acc} acc = " + n(f"t0 * {_lit(1 << smax)} + ({word}({n('i + 1')}) - t0) * wp")
+            + ";",
+        ]
 
     def _line(self, tail) -> list[str]:
         """Step 4: ``acc = u*M + C`` (terms that are zero or one left out), then the finish."""

@@ -1,0 +1,77 @@
+"""`lutgen fit` searches hierarchical layouts (regions) alongside uniform ones."""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import lutgen
+from lutgen._region_fit import ShiftChooser
+from lutgen._reference import reference_on_codes
+from lutgen.cli import cli
+from lutgen.regions import Regions
+
+from .naive import naive_eval_codes
+
+
+@pytest.fixture(scope="module")
+def sigmoid_fit():
+    return lutgen.fit("sigmoid", in_format="s12.8", out_format="s12.10", max_error="1lsb")
+
+
+def test_fit_finds_a_hierarchical_table_cheaper_than_every_uniform_one(sigmoid_fit):
+    best = sigmoid_fit.best
+    assert sigmoid_fit.met and best.table.regions is not None
+    uniform = [d for d in sigmoid_fit.evaluated if d.table.regions is None and d.meets]
+    assert uniform and best.table.rom_bits < min(d.table.rom_bits for d in uniform)
+    # the design is re-checked on every input, and the naive reference agrees with the kernel
+    report = lutgen.analyze(best.table)
+    assert report.exhaustive and report.max_error_lsb < 1.0
+    codes = best.table.in_format.codes()
+    assert np.array_equal(best.table.eval_int(codes), naive_eval_codes(best.table, codes))
+
+
+def test_fit_reports_the_layout_in_words_json_and_the_build_command(tmp_path):
+    args = ["fit", "sigmoid", "--in-format", "s12.8", "--out-format", "s12.10",
+            "--max-error", "1lsb"]
+    text = CliRunner().invoke(cli, args)
+    assert text.exit_code == 0, text.output
+    assert "regions of 2^" in text.output
+    doc = json.loads(CliRunner().invoke(cli, args + ["--json"]).output)
+    shifts = doc["best"]["regions"]["shifts"]
+    assert doc["best"]["options"]["regions"] == shifts
+    command = doc["build_command"]
+    assert f"--regions {','.join(map(str, shifts))}" in command and "--entries" not in command
+    # the command builds the very table that was measured
+    words = shlex.split(command)[2:]
+    built = CliRunner().invoke(cli, ["build", *words, "-o", str(tmp_path)])
+    assert built.exit_code == 0, built.output
+    saved = json.loads((tmp_path / "sigmoid.json").read_text())["table"]
+    assert saved["rom_bits"] == doc["best"]["rom_bits"]
+    assert saved["regions"]["shifts"] == shifts
+
+
+def test_shift_chooser_agrees_with_the_faithful_compiler():
+    """Shifts the chooser calls feasible compile to faithful tables; one more bit in any
+    region is infeasible for the chooser and for the compiler alike."""
+    opts = dict(in_format="s12.8", out_format="s12.10", fold=True, range=(0, 8), guard_bits=2)
+    dense = lutgen.compile_table("tanh", regions=[0] * 4, **opts)
+    chooser = ShiftChooser(dense.values, dense.prog, dense.layout,
+                           reference_on_codes(dense.spec), 1.0)
+    shifts = chooser.choose()
+    assert shifts is not None and chooser.stuck(shifts) < 0
+    table = lutgen.compile_table("tanh", regions=shifts, coeffs="faithful", **opts)
+    assert lutgen.analyze(table).max_error_lsb < 1.0
+    bits, _ = chooser.narrowest(shifts)
+    assert table.store_bits == bits
+    assert table.rom_bits == Regions(chooser.rb, shifts).knots * bits + table.regions.table_bits
+    for r in range(4):
+        if shifts[r] < chooser.rb:
+            wider = shifts[:r] + (shifts[r] + 1,) + shifts[r + 1:]
+            assert chooser.stuck(wider, region=r) >= 0
+            with pytest.raises(lutgen.SpecError, match="no faithful table"):
+                lutgen.compile_table("tanh", regions=wider, coeffs="faithful", **opts)
