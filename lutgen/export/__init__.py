@@ -32,7 +32,7 @@ KINDS = {
 
 
 # the kinds that export hierarchical tables (``regions``); the others refuse them
-REGION_KINDS = {"json", "c", "c-split", "verilog", "tb", "mem"}
+REGION_KINDS = {"json", "c", "c-split", "verilog", "tb", "mem", "hls"}
 
 
 def parse_kinds(text, complete: bool = True) -> list[str]:
