@@ -23,7 +23,8 @@ import pytest
 from lutgen.export.verilog import deepest, latency
 from lutgen.table import compile_table
 from tests.conftest import require_tool
-from tests.test_export_hdl import _write, run_testbench, simulate, simulate_fail, yosys_stats
+from tests.test_export_hdl import (_write, read_coe, read_mif, run_testbench, simulate,
+                                   simulate_fail, yosys_stats)
 from tests.test_export_iface import _axis_tb
 from tests.test_export_pipeline import UP5K_MHZ, HX8K_MHZ, _ice40_stat, _report_module
 
@@ -32,7 +33,7 @@ SIGMOID16 = dict(name="sigmoid", in_format="s16.12", out_format="s16.14", range=
                  fold=True, tails="clamp", coeffs="faithful",
                  regions="5,5,6,6,7,7,8,8,9,9,10,10,11,11,11,11")
 
-KINDS = "mem,verilog,tb"
+KINDS = "mem,coe,mif,verilog,tb"
 
 HIER = {
     # three regions (no power of two: u >= HI is a comparison), a clamp tail
@@ -234,3 +235,28 @@ def test_memory_files_hold_the_chained_knots_and_describe_the_region_table(tmp_p
         assert re.search(rf"^  {r}\s+{32 * r}\s+{s}\s+{b}\s+{2 ** (5 - s)}$", side, re.M)
     assert "in no\nmemory file: constants of lutgen_t.v's region decode" in side
     assert not re.search(r"segment 2\^\d+ codes|knots of \d+ segments", side)
+
+
+@pytest.mark.parametrize("case", ["sigmoid_s8_fold_3_regions", "tanh_uint8_affine_fold_zp"])
+def test_coe_and_mif_hold_the_knots_and_say_the_region_table_is_elsewhere(tmp_path, case):
+    table = _table(case)
+    arts = _write(tmp_path, table, "t", "coe,mif")
+    knots, sb, ss = [int(v) for v in table.values], table.store_bits, table.store_signed
+    shifts = [int(v) for v in HIER[case]["regions"].split(",")]
+    rb = table.regions.granule_bits
+    bases, count = _bases(shifts, rb)
+    assert len(knots) == count
+    banks = {"": knots, "_even": knots[0::2], "_odd": knots[1::2]}
+    assert sorted(arts) == sorted(f"t{b}.{k}" for b in banks for k in ("coe", "mif"))
+    for bank, words in banks.items():
+        coe, mif = arts[f"t{bank}.coe"], arts[f"t{bank}.mif"]
+        assert read_coe(coe, sb, ss) == words
+        assert read_mif(mif, ss) == (sb, words)
+        for text, mark in ((coe, ";"), (mif, "--")):
+            assert f"{mark} memory file: constants of lutgen_t.v's region decode" in text
+            for r, (s, b) in enumerate(zip(shifts, bases)):
+                first = table.lo_code + (r << rb)
+                row = rf"^{mark}   {r}\s+{first}\s+{s}\s+{b}\s+{2 ** (rb - s)}$"
+                assert re.search(row, text, re.M), row
+            assert not re.search(r"segment 2\^\d+ codes|knots of \d+ segments", text)
+

@@ -15,7 +15,9 @@ plain one-read-port ROM: ``<name>_even.mem`` holds ``T[0], T[2], T[4], ...``
 and ``<name>_odd.mem`` holds ``T[1], T[3], ...`` (word ``k`` is ``T[2k]`` and
 ``T[2k + 1]``). Neighbouring knots always sit in different banks. Those two
 files are emitted as well; ``<name>.mem`` stays the plain table users expect
-for their own ROMs.
+for their own ROMs. A hierarchical table (``regions``) stores its chained knots
+here; its region table (``BASE[r]``, ``S_r``) is in no memory file: the sidecar
+lists it and the Verilog module holds it as constants.
 """
 
 from __future__ import annotations
