@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _kernels as K
+from . import _kernels_faithful as KF
 from ._entries import ACC_LIMIT_BITS, Layout, bits_for, minimax
 from .errors import SpecError
 from .spec import Interp
@@ -34,7 +35,7 @@ from .spec import Interp
 __all__ = ["faithful", "FAITHFUL_MAX_BITS", "BIG", "Problem", "knot_windows", "word_ranges"]
 
 FAITHFUL_MAX_BITS = 20  # every input is a constraint: up to 2^20 of them
-BIG = K.FAITHFUL_BIG  # an unbounded side of an interval (a saturating output)
+BIG = KF.FAITHFUL_BIG  # an unbounded side of an interval (a saturating output)
 TIGHTEN_STEPS = 8  # bisection of the budget below 1 LSB: 2^-8 LSB resolution
 
 
@@ -276,7 +277,7 @@ class Problem:
         if stuck >= 0:
             return None
         out = np.empty(wlo.size, dtype=np.int64)
-        K.faithful_backtrack(klo, khi, self.seg_start, self.seg_shift, self.layout.shift, wlo,
+        KF.faithful_backtrack(klo, khi, self.seg_start, self.seg_shift, self.layout.shift, wlo,
                              whi, starts, reach, self.centre, out)
         return out
 
@@ -294,7 +295,7 @@ class Problem:
         starts = np.zeros(size.size + 1, dtype=np.int64)
         np.cumsum(size, out=starts[1:])
         reach = np.zeros(int(starts[-1]), dtype=np.uint8)
-        stuck = K.faithful_forward(klo, khi, self.seg_start, self.seg_shift, self.layout.shift,
+        stuck = KF.faithful_forward(klo, khi, self.seg_start, self.seg_shift, self.layout.shift,
                                    wlo, whi, starts, reach)
         return stuck, reach, starts
 

@@ -78,14 +78,20 @@ def pack_program(*, lo, shift, entries, interp, fold, fold_f, guard, ymin, ymax,
     return prog
 
 
-def _jit(*args, **kwargs):
+def jit(*args, **kwargs):
     """The one decorator of lutgen's kernels: nopython, cached, never fastmath."""
     return numba.njit(*args, cache=True, nogil=True, **kwargs)
 
 
-def _jit_inline(fn):
+_jit = jit
+
+
+def jit_inline(fn):
     """For the small per-element helpers: inlined into the loops at numba's IR level."""
     return numba.njit(cache=True, nogil=True, inline="always")(fn)
+
+
+_jit_inline = jit_inline
 
 
 def _jit_parallel(fn):
@@ -120,6 +126,27 @@ def unpack(prog):
 
 
 @_jit_inline
+def region_entry(p, r):
+    """``p[P_REG + r]`` by constant indexes: a tuple indexed at run time is copied to the
+    stack on every call, which slowed every kernel (uniform tables too) fourfold."""
+    if r < 8:
+        if r < 4:
+            if r < 2:
+                return p[20] if r == 0 else p[21]
+            return p[22] if r == 2 else p[23]
+        if r < 6:
+            return p[24] if r == 4 else p[25]
+        return p[26] if r == 6 else p[27]
+    if r < 12:
+        if r < 10:
+            return p[28] if r == 8 else p[29]
+        return p[30] if r == 10 else p[31]
+    if r < 14:
+        return p[32] if r == 12 else p[33]
+    return p[34] if r == 14 else p[35]
+
+
+@_jit_inline
 def knot_weight(off, p):
     """Step 3 (3h for a hierarchical table) for ``0 <= off < span``: the knot ``i`` and the
     weight ``w`` of ``acc = (T[i] << S) + (T[i+1] - T[i]) * w`` (``S = SMAX``)."""
@@ -127,7 +154,7 @@ def knot_weight(off, p):
     if p[P_NREG] == 0:
         return off >> s, off & ((np.int64(1) << s) - 1)
     rb = p[P_RB]
-    e = p[P_REG + (off >> rb)]
+    e = region_entry(p, off >> rb)
     sr = e & 255
     o = off & ((np.int64(1) << rb) - 1)
     return (e >> 8) + (o >> sr), (o & ((np.int64(1) << sr) - 1)) << (s - sr)
@@ -142,7 +169,7 @@ def segment_span(seg, p):
     start = np.int64(0)
     sr = p[P_REG] & 255
     for r in range(p[P_NREG]):
-        e = p[P_REG + r]
+        e = region_entry(p, r)
         if (e >> 8) > seg:
             break
         start = (np.int64(r) << p[P_RB]) + ((seg - (e >> 8)) << (e & 255))
@@ -155,11 +182,11 @@ def n_segments(p):
     """Segments of the table (knots - 1)."""
     if p[P_NREG] == 0:
         return p[P_N]
-    last = p[P_REG + p[P_NREG] - 1]
+    last = region_entry(p, p[P_NREG] - 1)
     return (last >> 8) + (np.int64(1) << (p[P_RB] - (last & 255)))
 
 
-@_jit
+@_jit_inline
 def eval_unsaturated(x, table, p):
     """The output code of input code ``x`` before saturation (steps 1-6 but ``sat``).
 
@@ -313,7 +340,7 @@ def eval_codes_checked(x_codes, table, prog, lo, hi, out):
 
 
 # ---- fitting --------------------------------------------------------------------------
-@_jit
+@_jit_inline
 def _abs_error(table, p, x, ref, e_bits):
     """|y(x) << e_bits - ref| for one input code."""
     y = saturate(eval_unsaturated(x, table, p), p[P_YMIN], p[P_YMAX])
@@ -448,102 +475,4 @@ def softmax_codes(x_codes, etable, eprog, rtable, rprog, m_bits, r_frac, out_fra
             out[v, i] = y if y < y_max else y_max
 
 
-# ---- faithful fitting -----------------------------------------------------------------
-FAITHFUL_BIG = np.int64(1) << 60  # an unbounded side of an accumulator interval
-
-
-@_jit_inline
-def _next_knot_bounds(lo_c, hi_c, seg_start, seg_shift, smax, k, a):
-    """The values of knot ``k + 1`` that keep segment ``k``'s inputs inside their intervals
-    when knot ``k`` is ``a``: ``lo_c[off] <= a*(2^SMAX - w') + b*w' <= hi_c[off]`` for every
-    input ``off = seg_start[k] + w`` (``w >= 1``) of the segment, ``w' = w << (SMAX -
-    seg_shift[k])``. Widest intermediate: ``a * 2^SMAX`` plus an interval end (< 2^61)."""
-    big = FAITHFUL_BIG
-    blo = -big
-    bhi = big
-    base = seg_start[k]
-    sk = seg_shift[k]
-    width = np.int64(1) << smax
-    step = smax - sk
-    for w in range(1, np.int64(1) << sk):
-        wp = np.int64(w) << step
-        c = a * (width - wp)
-        lo = lo_c[base + w]
-        hi = hi_c[base + w]
-        if lo > -big:
-            t = -((c - lo) // wp)  # ceil((lo - c) / w')
-            if t > blo:
-                blo = t
-        if hi < big:
-            t = (hi - c) // wp  # floor
-            if t < bhi:
-                bhi = t
-    return blo, bhi
-
-
-@_jit
-def faithful_forward(lo_c, hi_c, seg_start, seg_shift, smax, win_lo, win_hi, starts, reach):
-    """Which values each knot can take with every earlier segment's inputs kept inside
-    their accumulator intervals: ``reach[starts[k] + v - win_lo[k]] = 1``.
-
-    ``lo_c``/``hi_c`` are indexed by input offset; segment ``k`` starts at offset
-    ``seg_start[k]`` and is ``2^seg_shift[k]`` codes wide (``w = 0`` is folded into
-    the windows by the caller). Returns the first knot no value reaches, or -1 when
-    the last knot is reachable (the problem is feasible). Widest intermediate:
-    see :func:`_next_knot_bounds`.
-    """
-    n_knots = win_lo.shape[0]
-    for v in range(starts[0], starts[1]):
-        reach[v] = 1
-    for k in range(n_knots - 1):
-        size_next = win_hi[k + 1] - win_lo[k + 1] + 1
-        diff = np.zeros(size_next + 1, dtype=np.int64)
-        marked = False
-        for j in range(starts[k + 1] - starts[k]):
-            if reach[starts[k] + j] == 0:
-                continue
-            blo, bhi = _next_knot_bounds(lo_c, hi_c, seg_start, seg_shift, smax, k,
-                                         win_lo[k] + j)
-            lo = max(blo, win_lo[k + 1]) - win_lo[k + 1]
-            hi = min(bhi, win_hi[k + 1]) - win_lo[k + 1]
-            if lo <= hi:
-                diff[lo] += 1
-                diff[hi + 1] -= 1
-                marked = True
-        if not marked:
-            return k + 1
-        run = np.int64(0)
-        for j in range(size_next):
-            run += diff[j]
-            reach[starts[k + 1] + j] = 1 if run > 0 else 0
-    return -1
-
-
-@_jit
-def faithful_backtrack(lo_c, hi_c, seg_start, seg_shift, smax, win_lo, win_hi, starts, reach,
-                       centre, out):
-    """One solution of a feasible :func:`faithful_forward`, last knot first: each knot the
-    reachable value nearest ``centre[k]`` (ties: the smaller magnitude) that reaches the
-    knot already chosen after it."""
-    n_knots = win_lo.shape[0]
-    for k in range(n_knots - 1, -1, -1):
-        best = np.int64(0)
-        found = False
-        for j in range(starts[k + 1] - starts[k]):
-            if reach[starts[k] + j] == 0:
-                continue
-            v = win_lo[k] + j
-            if k < n_knots - 1:
-                blo, bhi = _next_knot_bounds(lo_c, hi_c, seg_start, seg_shift, smax, k, v)
-                if out[k + 1] < blo or out[k + 1] > bhi:
-                    continue
-            if not found:
-                best = v
-                found = True
-            else:
-                d_new = abs(v - centre[k])
-                d_old = abs(best - centre[k])
-                if d_new < d_old or (d_new == d_old and abs(v) < abs(best)):
-                    best = v
-        out[k] = best
-    return out
+# the faithful dynamic program's kernels are in _kernels_faithful (this module was full)

@@ -15,7 +15,7 @@ import dataclasses
 
 import numpy as np
 
-from . import _kernels as K
+from . import _kernels_faithful as KF
 from ._entries import Layout
 from ._faithful import Problem, knot_windows, word_ranges
 from .regions import Regions
@@ -58,7 +58,7 @@ class ShiftChooser:
         starts = np.zeros(size.size + 1, dtype=np.int64)
         np.cumsum(size, out=starts[1:])
         reach = np.zeros(int(starts[-1]), dtype=np.uint8)
-        k = K.faithful_forward(self.klo, self.khi, seg_start, seg_shift, self.rb, lo, hi, starts,
+        k = KF.faithful_forward(self.klo, self.khi, seg_start, seg_shift, self.rb, lo, hi, starts,
                                reach)
         return int(k)
 

@@ -19,6 +19,8 @@ __all__ = ["REGION_COUNTS", "best_regions"]
 
 REGION_COUNTS = tuple(range(2, 17))
 MEASURED = 6  # layouts compiled and analysed, cheapest estimate first
+SCOUT_REGIONS = 8  # every guard-bit count is tried at this many regions first ...
+GUARDS_KEPT = 2  # ... and the best two at every region count
 
 
 def best_regions(search, configs, target: float, best):
@@ -36,8 +38,17 @@ def best_regions(search, configs, target: float, best):
     for fold, by_guard in firsts.items():
         if estimates:
             break  # a folded layout exists: the unfolded ones store twice the knots
-        for opts in by_guard.values():
-            ref = _estimate(search, opts, ref, estimates)
+        # every guard-bit count at one region count, then every region count at the best two
+        scout = {}
+        for guard, opts in by_guard.items():
+            found = []
+            ref = _estimate(search, opts, ref, found, (SCOUT_REGIONS,))
+            scout[guard] = min((e[0] for e in found), default=None)
+            estimates += found
+        ranked = sorted((bits, g) for g, bits in scout.items() if bits is not None)
+        for _, guard in ranked[:GUARDS_KEPT]:
+            ref = _estimate(search, by_guard[guard], ref, estimates,
+                            [n for n in REGION_COUNTS if n != SCOUT_REGIONS])
     estimates.sort(key=lambda e: e[0])
     found = None
     for bits, opts, shifts in estimates[:MEASURED]:
@@ -54,9 +65,9 @@ def best_regions(search, configs, target: float, best):
     return found
 
 
-def _estimate(search, opts, ref, estimates):
-    """Adds the layouts of every region count at ``opts`` to ``estimates``; returns ``ref``."""
-    for n in REGION_COUNTS:
+def _estimate(search, opts, ref, estimates, counts):
+    """Adds the layouts of each region count at ``opts`` to ``estimates``; returns ``ref``."""
+    for n in counts:
         dense = search.compile({**opts, "coeffs": Coeffs.SAMPLE, "regions": (0,) * n})
         if dense is None or dense.regions is None:
             continue
@@ -85,6 +96,8 @@ def _layouts(chooser: ShiftChooser, opts):
             if narrow is not None:
                 out.append((_bits(chooser, narrow, bits), opts, narrow))
                 break
+        else:
+            break  # no layout in this word: none in a narrower one
     return out
 
 

@@ -15,6 +15,7 @@ RANK = {
     "errors": 0, "_json": 0, "_text": 0,
     "_affine": 0.5,  # affine (scale, zero point) format helpers of fixedpoint
     "fixedpoint": 1, "_kernels": 1, "activations": 1,
+    "_kernels_faithful": 1.05,  # the faithful dynamic program's kernels
     "regions": 1.2,  # the region layout of hierarchical tables (no numba)
     "spec": 1.5,  # the table spec and its one option table: no numba
     "_reference": 1.6, "_entries": 1.7,  # the reference cache; choosing the stored integers
@@ -35,6 +36,7 @@ FORBIDDEN_THIRD_PARTY = {
     "fixedpoint": {"numba", "matplotlib", "scipy"},
     "errors": {"numba", "matplotlib", "scipy", "numpy"},
     "_kernels": {"matplotlib", "scipy"},
+    "_kernels_faithful": {"matplotlib", "scipy"},
     "spec": {"numba", "matplotlib", "scipy"},
     "regions": {"numba", "matplotlib", "scipy"},
 }
