@@ -25,6 +25,8 @@ CUTS = {
     "acc": "after the accumulate (A << S) + D * w (the DSP's PREG)",
     "round": "after the unfold and the rounding (banked linear: the shift), before the "
              "saturation",
+    "region": "after the region decode's two address adders, i and i + 1 (hierarchical "
+              "tables), before the ROM addresses",
 }
 
 
@@ -57,7 +59,8 @@ def banked(table) -> bool:
 def cut_order(table) -> list[str]:
     """The optional cuts in the order further pipeline stages enable them."""
     if banked(table):
-        return ["mul", "rom", "acc", "fold", "addr", "diff", "round"]
+        order = ["mul", "rom", "acc", "fold", "addr", "diff", "round"]
+        return order + ["region"] if regions_of(table) is not None else order
     return ["rom", "fold", "addr", "round"]
 
 

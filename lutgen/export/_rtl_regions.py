@@ -35,13 +35,18 @@ def above_expr(regions, dw: int) -> str | None:
     """``u >= HI`` from ``d = u - LO`` (``dw`` bits), or None when ``n`` is a power of two.
 
     ``HI - LO = n << RB``: for a power-of-two ``n`` a set bit at or above ``offset_bits``
-    (the uniform module's test); otherwise ``d >= 0`` and ``d >> RB >= n``.
+    (the uniform module's test); otherwise ``d >= 0`` and either a set bit above the
+    region number or a region number ``>= n``, written as the few numbers it can be (a
+    LUT, where ``>=`` would be a carry chain in front of the clamp and the region muxes).
     """
     n, rb = len(regions.shifts), regions.granule_bits
     if n & (n - 1) == 0:
         return None
-    hw = dw - 1 - rb
-    return f"~d[{dw - 1}] & (d[{dw - 2}:{rb}] >= {lit(n, hw, False)})"
+    ow = offset_bits(regions)
+    rw = ow - rb
+    past = " | ".join(f"(d[{ow - 1}:{rb}] == {lit(r, rw, False)})" for r in range(n, 1 << rw))
+    high = f"|d[{dw - 2}:{ow}] | " if ow < dw - 1 else ""
+    return f"~d[{dw - 1}] & ({high}{past})"
 
 
 def _mux(m, decl: str, arms, default: str, note: str) -> None:
@@ -141,12 +146,18 @@ def address_adders(m) -> None:
 
     def plus(b: str, width: int) -> str:  # b + (o >> S_r), or b: one-segment regions
         return f"{b} + {ext(q, qw, False, width)}" if qw else b
-    m.wire(f"{vec(iw)}seg", plus(base, iw), "i = BASE[r] + (o >> S_r)")
+    m.wire(f"{vec(iw)}region_i", plus(base, iw), "i = BASE[r] + (o >> S_r)")
+    m.put("seg", "region_i", vec(iw))
     if not reg.smax:  # every segment one code: one bank, read at i
+        m.wire(f"{vec(iw)}seg", m.get("seg"))
         return
     ew = even_address_bits(len(m.t.values))
     base1 = m.get("region_base1")
     # the even bank's address (i + 1) >> 1 from a second adder beside the first, not after
     # it: BASE[r] + 1 is one more constant of the mux
-    m.wire(f"{vec(ew + 1)}seg_next", plus(base1, ew + 1), "i + 1")
+    m.wire(f"{vec(ew + 1)}region_i1", plus(base1, ew + 1), "i + 1")
+    m.put("seg_next", "region_i1", vec(ew + 1))
+    m.cut("region")  # the adders' own stage: they feed the ROM addresses (LUT ROMs too)
+    m.wire(f"{vec(iw)}seg", m.get("seg"))
+    m.wire(f"{vec(ew + 1)}seg_next", m.get("seg_next"))
     m.unused.append("seg_next[0]")
