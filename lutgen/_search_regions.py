@@ -20,7 +20,7 @@ __all__ = ["REGION_COUNTS", "best_regions"]
 REGION_COUNTS = tuple(range(2, 17))
 MEASURED = 6  # layouts compiled and analysed, cheapest estimate first
 SCOUT_REGIONS = 8  # every guard-bit count is tried at this many regions first ...
-GUARDS_KEPT = 2  # ... and the best two at every region count
+GUARDS_KEPT = 3  # ... and the best three at every region count
 
 
 def best_regions(search, configs, target: float, best):

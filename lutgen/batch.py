@@ -38,7 +38,8 @@ from . import __version__, _json
 from ._text import up, up_sig
 from .analysis import analyze
 from .errors import LutgenError, ProjectError
-from .export import Artifact, identifier, macro_name, parse_kinds, render, replace_folder
+from .export import (KINDS, REGION_KINDS, Artifact, identifier, macro_name, parse_kinds, render,
+                     replace_folder)
 from .spec import OPTION, rename_old
 
 try:
@@ -210,8 +211,9 @@ class BuiltTable:
     budget: dict | None = None  # a fitted table's budget, as the project gave it
 
 
-def compile_entry(i: int, entry: dict):
-    """Compile one project entry: explicit options, or the fit of its budget."""
+def compile_entry(i: int, entry: dict, emit=None):
+    """Compile one project entry: explicit options, or the fit of its budget (hierarchical
+    layouts only when every kind in ``emit`` exports them; None: any kind may be emitted)."""
     from .search import fit
     from .table import compile_table
 
@@ -224,13 +226,14 @@ def compile_entry(i: int, entry: dict):
     try:
         if "max_error" in entry:
             fit_opts = {k: entry[k] for k in FIT_OPTIONS if k in entry}
-            for k in ("range", "entries", "tails", "fold", "coeffs", "guard_bits"):
+            for k in ("range", "entries", "regions", "tails", "fold", "coeffs", "guard_bits"):
                 if k in opts:
                     raise ProjectError(f"{where}.{k}: a table with max_error is fitted; "
                                        f"drop {k} or drop max_error")
             interp = opts.pop("interp", "any")
             pipeline = opts.pop("pipeline", None)  # the Verilog's registers: not searched
-            result = fit(name, interp=interp, **opts, **fit_opts)
+            result = fit(name, interp=interp, **opts, **fit_opts,
+                         regions=all(k in REGION_KINDS for k in (emit or KINDS)))
             if not result.met:
                 raise ProjectError(
                     f"{where}.max_error: no design meets {entry['max_error']} (the error floor "
@@ -283,7 +286,7 @@ def compile_project(project: Project, progress=None) -> list[BuiltTable]:
     built: list[BuiltTable] = []
     names: dict[str, tuple[int, str]] = {}  # lower-case name -> (index, name)
     for i, entry in enumerate(project.tables):
-        table, fitted = compile_entry(i, entry)
+        table, fitted = compile_entry(i, entry, project.emit)
         try:
             name = identifier(entry.get("name", table.name))
         except LutgenError as exc:

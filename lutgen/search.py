@@ -34,7 +34,7 @@ INTERPS = tuple(m.value for m in reversed(Interp))  # linear, nearest, none: the
 def fit(name, *, expr=None, max_error, mean_error=None, dist=None, in_format="s16.12", out_format=None,
         interp="any", max_rom_bits=None, params=None, derivative=False, output=None,
         fits=("sample", "minimax", "faithful"), objective="bits", progress=None,
-        saturation=None) -> FitResult:
+        saturation=None, regions=True) -> FitResult:
     """The cheapest table whose exhaustive error meets the budget.
 
     Parameters
@@ -55,6 +55,9 @@ def fit(name, *, expr=None, max_error, mean_error=None, dist=None, in_format="s1
         header's array (an MCU: a 17-bit word takes 4 bytes); ties go to the other.
     progress : callable, optional
         Called with the number of designs measured so far, after each one.
+    regions : bool
+        Also search hierarchical layouts (``regions``: linear tables of 2 to 16 regions,
+        for budgets of at most 1 LSB); False keeps to uniform tables.
 
     Returns
     -------
@@ -88,6 +91,7 @@ def fit(name, *, expr=None, max_error, mean_error=None, dist=None, in_format="s1
              "objective": objective, "interp": interp}
     search = _Search(base, budget, mean_budget, dist, interps, max_rom_bits, fits, objective,
                      progress)
+    search.regions = bool(regions)
     return search.run(asked)
 
 
@@ -121,6 +125,7 @@ class _Search:
         self.budget_lsb = budget.in_lsb(self.fout)
         self.mean_budget_lsb = None if mean_budget is None else mean_budget.in_lsb(self.fout)
         self._reference = None
+        self.regions = True  # also search hierarchical layouts
 
     def _fitted_out_format(self) -> FixedFormat:
         """Fitted to the reference over every input: the analysis measures all of them."""
@@ -280,7 +285,7 @@ class _Search:
                 fa = self._below(opts, Coeffs.FAITHFUL, start, target, best)
                 if better(fa):
                     best = fa
-            if "linear" in self.interps:  # hierarchical layouts (regions)
+            if "linear" in self.interps and self.regions:  # hierarchical layouts
                 hier = best_regions(self, configs, target, best)
                 if better(hier):
                     best = hier

@@ -421,6 +421,8 @@ class TableSpec:
             del d["expr"]
         if d["saturation"] == Saturation.COUNTED.value:  # the default: files stay as they were
             del d["saturation"]
+        if d["regions"] is None:  # a uniform table: files stay as they were
+            del d["regions"]
         return d
 
     @classmethod

@@ -75,3 +75,25 @@ def test_shift_chooser_agrees_with_the_faithful_compiler():
             assert chooser.stuck(wider, region=r) >= 0
             with pytest.raises(lutgen.SpecError, match="no faithful table"):
                 lutgen.compile_table("tanh", regions=wider, coeffs="faithful", **opts)
+
+
+def test_fit_keeps_to_uniform_tables_when_asked():
+    result = lutgen.fit("tanh", in_format="s8.4", out_format="q7", max_error="1lsb",
+                        regions=False)
+    assert result.met and all(d.table.regions is None for d in result.evaluated)
+    with_regions = lutgen.fit("tanh", in_format="s8.4", out_format="q7", max_error="1lsb")
+    assert with_regions.best.table.regions is not None
+    assert with_regions.best.table.rom_bits < result.best.table.rom_bits
+
+
+def test_a_project_fits_hierarchical_tables_only_if_its_emit_kinds_export_them(tmp_path):
+    text = ('name = "p"\nemit = [EMIT]\n[[tables]]\nactivation = "tanh"\nin_format = "s8.4"\n'
+            'out_format = "q7"\nmax_error = "1lsb"\n')
+    for emit, hierarchical in (('"c", "json"', True), ('"c", "mem", "json"', False)):
+        project = tmp_path / "p.toml"
+        project.write_text(text.replace("EMIT", emit))
+        out = tmp_path / emit.replace('"', "").replace(", ", "_")
+        result = CliRunner().invoke(cli, ["batch", str(project), "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        saved = json.loads((out / "tanh.json").read_text())["table"]
+        assert ("regions" in saved) is hierarchical

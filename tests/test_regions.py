@@ -53,6 +53,7 @@ def test_regions_is_one_option_read_from_text_lists_toml_and_json():
     assert a.regions == b.regions == (4, 3, 2)
     d = a.to_dict()
     assert d["regions"] == [4, 3, 2] and d["entries"] is None
+    assert "regions" not in make_spec("sigmoid").to_dict()  # saved uniform tables unchanged
     assert lutgen.TableSpec.from_dict(json.loads(json.dumps(d))) == a
 
 
@@ -249,3 +250,19 @@ def test_plot_marks_region_boundaries_and_every_knot():
     # 2^3 codes (0.5) in [-8, -4), 2^2 (0.25) in [-4, 0), 0.5 in [0, 4), 2^4 (1.0) in [4, 8)
     assert knot_xs == ([-8 + 0.5 * k for k in range(8)] + [-4 + 0.25 * k for k in range(16)]
                        + [0.5 * k for k in range(8)] + [4.0, 5.0, 6.0, 7.0])
+
+
+# ---- project files ----------------------------------------------------------------------------
+def test_project_file_takes_regions_as_a_list(tmp_path):
+    project = tmp_path / "p.toml"
+    project.write_text('name = "p"\nemit = ["c", "json"]\n[[tables]]\nactivation = "sigmoid"\n'
+                       'in_format = "s8.4"\nrange = [-8, 8]\nregions = [2, 1, 2, 3]\n')
+    result = run("batch", project, "-o", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    saved = json.loads((tmp_path / "out" / "sigmoid.json").read_text())
+    assert saved["table"]["regions"]["shifts"] == [2, 1, 2, 3]
+    project.write_text(project.read_text().replace("[2, 1, 2, 3]", '"two"'))
+    bad = run("batch", project, "-o", tmp_path / "bad")
+    assert bad.exit_code == 2
+    assert bad.output.startswith("Error: ") and "regions" in bad.output
+    assert bad.output.count("\n") == 1 and not (tmp_path / "bad").exists()

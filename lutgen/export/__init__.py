@@ -16,6 +16,7 @@ from ._files import replace_folder, write_artifacts
 
 __all__ = ["KINDS", "Artifact", "export", "render", "write_artifacts", "replace_folder",
            "identifier", "parse_kinds", "build_command", "atomic_write", "macro_name"]
+__all__ += ["REGION_KINDS"]
 
 # kind -> module implementing render()
 KINDS = {
