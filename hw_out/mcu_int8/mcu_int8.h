@@ -27,8 +27,8 @@
  * Error: max 0.9172 LSB (0.00358276), mean 0.3643 LSB, rms 0.00175709, floor 0.9087 LSB, faithful, exhaustive over 256 inputs
  * ROM: 104 bits; arithmetic: docs/ARITHMETIC.md
  */
-#ifndef LUTGEN_SIGMOID_H_D7C950CE
-#define LUTGEN_SIGMOID_H_D7C950CE
+#ifndef LUTGEN_SIGMOID_H_80B4D749
+#define LUTGEN_SIGMOID_H_80B4D749
 #ifdef LUTGEN_SIGMOID_H
 #error "lutgen: two different tables named 'sigmoid' in one translation unit (this one: s8.4 -> u8.8); regenerate one with another --name, e.g. --name sigmoid_s8_4_u8_8"
 #endif
@@ -149,7 +149,7 @@ static inline uint8_t lutgen_sigmoid_eval(int8_t x)
 }
 #endif
 
-#endif /* LUTGEN_SIGMOID_H_D7C950CE */
+#endif /* LUTGEN_SIGMOID_H_80B4D749 */
 
 /* ---- tanh ---- */
 /*
@@ -161,8 +161,8 @@ static inline uint8_t lutgen_sigmoid_eval(int8_t x)
  * Error: max 1.0000 LSB (0.00781225), mean 0.4470 LSB, rms 0.00466762, floor 1.0000 LSB, faithful, exhaustive over 256 inputs
  * ROM: 94 bits; arithmetic: docs/ARITHMETIC.md
  */
-#ifndef LUTGEN_TANH_H_3C5F4E0B
-#define LUTGEN_TANH_H_3C5F4E0B
+#ifndef LUTGEN_TANH_H_63826600
+#define LUTGEN_TANH_H_63826600
 #ifdef LUTGEN_TANH_H
 #error "lutgen: two different tables named 'tanh' in one translation unit (this one: s8.4 -> s8.7); regenerate one with another --name, e.g. --name tanh_s8_4_s8_7"
 #endif
@@ -283,7 +283,7 @@ static inline int8_t lutgen_tanh_eval(int8_t x)
 }
 #endif
 
-#endif /* LUTGEN_TANH_H_3C5F4E0B */
+#endif /* LUTGEN_TANH_H_63826600 */
 
 /* ---- hard_swish ---- */
 /*
@@ -663,8 +663,8 @@ static inline int8_t lutgen_quant_relu_eval(int8_t x)
  * Error: max 0.9915 LSB (0.0619676), mean 0.2451 LSB, rms 0.0221577, floor 0.4985 LSB, faithful, exhaustive over 256 inputs
  * ROM: 50 bits; arithmetic: docs/ARITHMETIC.md
  */
-#ifndef LUTGEN_SOFTPLUS_H_2CCA245A
-#define LUTGEN_SOFTPLUS_H_2CCA245A
+#ifndef LUTGEN_SOFTPLUS_H_24B0AA81
+#define LUTGEN_SOFTPLUS_H_24B0AA81
 #ifdef LUTGEN_SOFTPLUS_H
 #error "lutgen: two different tables named 'softplus' in one translation unit (this one: s8.4 -> s8.4); regenerate one with another --name, e.g. --name softplus_s8_4_s8_4"
 #endif
@@ -788,6 +788,6 @@ static inline int8_t lutgen_softplus_eval(int8_t x)
 }
 #endif
 
-#endif /* LUTGEN_SOFTPLUS_H_2CCA245A */
+#endif /* LUTGEN_SOFTPLUS_H_24B0AA81 */
 
 #endif /* LUTGEN_MCU_INT8_H */

@@ -7,8 +7,8 @@
  * Error: max 0.9172 LSB (0.00358276), mean 0.3643 LSB, rms 0.00175709, floor 0.9087 LSB, faithful, exhaustive over 256 inputs
  * ROM: 104 bits; arithmetic: docs/ARITHMETIC.md
  */
-#ifndef LUTGEN_SIGMOID_H_D7C950CE
-#define LUTGEN_SIGMOID_H_D7C950CE
+#ifndef LUTGEN_SIGMOID_H_80B4D749
+#define LUTGEN_SIGMOID_H_80B4D749
 #ifdef LUTGEN_SIGMOID_H
 #error "lutgen: two different tables named 'sigmoid' in one translation unit (this one: s8.4 -> u8.8); regenerate one with another --name, e.g. --name sigmoid_s8_4_u8_8"
 #endif
@@ -129,4 +129,4 @@ static inline uint8_t lutgen_sigmoid_eval(int8_t x)
 }
 #endif
 
-#endif /* LUTGEN_SIGMOID_H_D7C950CE */
+#endif /* LUTGEN_SIGMOID_H_80B4D749 */

@@ -7,8 +7,8 @@
  * Error: max 0.9915 LSB (0.0619676), mean 0.2451 LSB, rms 0.0221577, floor 0.4985 LSB, faithful, exhaustive over 256 inputs
  * ROM: 50 bits; arithmetic: docs/ARITHMETIC.md
  */
-#ifndef LUTGEN_SOFTPLUS_H_2CCA245A
-#define LUTGEN_SOFTPLUS_H_2CCA245A
+#ifndef LUTGEN_SOFTPLUS_H_24B0AA81
+#define LUTGEN_SOFTPLUS_H_24B0AA81
 #ifdef LUTGEN_SOFTPLUS_H
 #error "lutgen: two different tables named 'softplus' in one translation unit (this one: s8.4 -> s8.4); regenerate one with another --name, e.g. --name softplus_s8_4_s8_4"
 #endif
@@ -132,4 +132,4 @@ static inline int8_t lutgen_softplus_eval(int8_t x)
 }
 #endif
 
-#endif /* LUTGEN_SOFTPLUS_H_2CCA245A */
+#endif /* LUTGEN_SOFTPLUS_H_24B0AA81 */
