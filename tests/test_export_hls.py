@@ -10,6 +10,7 @@ and writes the output codes as int64; they must equal ``Table.eval_int``.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -72,6 +73,18 @@ CASES = [
     _case("silu-s8.4-nearest-fold-line-asymptote", "silu", in_format="s8.4",
           out_format="s8.2", fold=True, interp="nearest", entries=16, tails="asymptote"),
     _case("tanh-q15-default", "tanh", in_format="q15"),
+    # hierarchical tables (regions, docs/ARITHMETIC.md step 3h): the region table and w'
+    _case("sigmoid-s16.12-regions-faithful", "sigmoid", in_format="s16.12",
+          out_format="s16.14", range=(-8.0, 8.0), fold=True, tails="clamp", coeffs="faithful",
+          regions="5,5,6,6,7,7,8,8,9,9,10,10,11,11,11,11"),
+    _case("gelu-s8.4-regions-asymptote-g0", "gelu", in_format="s8.4", range=(-4.0, 4.0),
+          tails="asymptote", guard_bits=0, regions="3,1,1,3"),
+    _case("tanh-s8.4-regions-fold-s0", "tanh", in_format="s8.4", range=(-4.0, 4.0), fold=True,
+          tails="asymptote", guard_bits=0, regions="0,1,2,4"),
+    _case("exp-u8.6-regions-past-the-end", "exp", in_format="u8.6", range=(0.0, 3.0),
+          coeffs="minimax", regions="2,2,3,3,4"),
+    _case("sigmoid-s8.4-regions-all-s0", "sigmoid", in_format="s8.4", range=(-6.0, 6.0),
+          regions="0,0,0"),
 ]
 
 
@@ -170,6 +183,7 @@ def test_cases_cover_every_path(outputs):
     assert {t.fold.value for t in tables} == {"none", "odd", "point", "even", "even_line"}
     assert {(t.in_format.bits, t.in_format.signed) for t in tables} == {
         (8, True), (8, False), (16, True), (16, False)}
+    assert {len(t.regions.shifts) for t in tables if t.regions is not None} == {3, 4, 5, 16}
 
 
 @pytest.mark.parametrize("data_t,res_t,message", [
@@ -203,3 +217,19 @@ def test_cli_writes_the_hls_header(tmp_path):
     text = (tmp_path / "nnet_lutgen_my_tanh.h").read_text()
     assert "void lutgen_my_tanh(data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in])" in text
     assert "void lutgen_my_tanh(hls::stream<data_T> &data, hls::stream<res_T> &res)" in text
+
+
+def test_tables_differing_only_in_their_regions_get_different_include_guards():
+    # the same knots, formats and span, placed by other regions: another table, so one
+    # header must not compile the other out as a repeat
+    import dataclasses
+
+    from lutgen.regions import Regions
+
+    a = compile_table("sigmoid", in_format="s8.4", range=(-4.0, 4.0), regions="1,2,2,1")
+    b = dataclasses.replace(a, regions=Regions(a.regions.granule_bits, (2, 1, 1, 2)))
+    assert b.regions.segments == a.regions.segments and b.hi_code == a.hi_code
+    guard = [re.search(r"#ifndef (NNET_LUTGEN_T_H_\w+)", render(t, None, ["hls"], name="t")[0]
+                       .text)[1] for t in (a, b)]
+    assert guard[0] != guard[1]
+

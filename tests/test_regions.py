@@ -179,8 +179,24 @@ def doc_text(folder):
     return (folder / "sigmoid.json").read_text()
 
 
-@pytest.mark.parametrize("kind", ["mem", "coe", "mif", "verilog", "tb", "hls"])  # not yet
-def test_exporters_without_regions_refuse_them_and_write_nothing(kind, tmp_path):
+def test_every_kind_exports_a_hierarchical_table(tmp_path):
+    from lutgen.export import KINDS
+
+    t = lutgen.compile_table("sigmoid", in_format="s8.4", range=(-8, 8), regions="2,1,2,3")
+    export(t, None, list(KINDS), tmp_path)
+    names = {p.name for p in tmp_path.iterdir()}
+    assert {"sigmoid.h", "sigmoid.c", "sigmoid.mem", "sigmoid_even.coe", "sigmoid_odd.mif",
+            "lutgen_sigmoid.v", "tb_lutgen_sigmoid.v", "nnet_lutgen_sigmoid.h",
+            "sigmoid.json"} <= names
+
+
+@pytest.mark.parametrize("kind", ["coe", "hls"])
+def test_a_kind_without_region_support_refuses_them_and_writes_nothing(kind, tmp_path,
+                                                                       monkeypatch):
+    # a kind added to KINDS but not to REGION_KINDS refuses hierarchical tables
+    import lutgen.export as export_package
+
+    monkeypatch.setattr(export_package, "REGION_KINDS", {"json"})
     t = lutgen.compile_table("sigmoid", in_format="s8.4", range=(-8, 8), regions="2,1,2,3")
     with pytest.raises(ExportError, match=f"--emit {kind} cannot export a hierarchical table"):
         export(t, None, [kind], tmp_path)

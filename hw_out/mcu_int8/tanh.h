@@ -7,8 +7,8 @@
  * Error: max 1.0000 LSB (0.00781225), mean 0.4470 LSB, rms 0.00466762, floor 1.0000 LSB, faithful, exhaustive over 256 inputs
  * ROM: 94 bits; arithmetic: docs/ARITHMETIC.md
  */
-#ifndef LUTGEN_TANH_H_3C5F4E0B
-#define LUTGEN_TANH_H_3C5F4E0B
+#ifndef LUTGEN_TANH_H_63826600
+#define LUTGEN_TANH_H_63826600
 #ifdef LUTGEN_TANH_H
 #error "lutgen: two different tables named 'tanh' in one translation unit (this one: s8.4 -> s8.7); regenerate one with another --name, e.g. --name tanh_s8_4_s8_7"
 #endif
@@ -129,4 +129,4 @@ static inline int8_t lutgen_tanh_eval(int8_t x)
 }
 #endif
 
-#endif /* LUTGEN_TANH_H_3C5F4E0B */
+#endif /* LUTGEN_TANH_H_63826600 */

@@ -33,7 +33,7 @@ KINDS = {
 
 
 # the kinds that export hierarchical tables (``regions``); the others refuse them
-REGION_KINDS = {"json", "c", "c-split"}
+REGION_KINDS = {"json", "c", "c-split", "verilog", "tb", "mem", "hls", "coe", "mif"}
 
 
 def parse_kinds(text, complete: bool = True) -> list[str]:

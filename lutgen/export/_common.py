@@ -105,12 +105,14 @@ def table_digest(table) -> str:
     """8 hex digits naming this very table (formats, layout, tails, words): the
     include guards carry it, so only the same table is compiled out as a repeat."""
     tails = [None if t is None else (t.mode, t.m, t.c, t.k) for t in table.tails]
-    key = repr((str(table.in_format), str(table.out_format), table.lo_code, table.hi_code,
-                table.shift, table.interp.value, table.guard_bits, table.fold.value,
-                table.fold_f, tails, [int(v) for v in table.values])
-               + ((table.fold_e, table.fold_lm, table.fold_le) if table.fold_e or table.fold_lm
-                  else ()))
-    return hashlib.sha256(key.encode()).hexdigest()[:8].upper()
+    key = (str(table.in_format), str(table.out_format), table.lo_code, table.hi_code,
+           table.shift, table.interp.value, table.guard_bits, table.fold.value,
+           table.fold_f, tails, [int(v) for v in table.values])
+    if table.fold_e or table.fold_lm:
+        key += (table.fold_e, table.fold_lm, table.fold_le)
+    if getattr(table, "regions", None) is not None:  # the same knots, placed otherwise
+        key += ((table.regions.granule_bits, table.regions.shifts),)
+    return hashlib.sha256(repr(key).encode()).hexdigest()[:8].upper()
 
 
 def build_command(table) -> str:

@@ -6,8 +6,9 @@ and its testbench (:mod:`lutgen.export.testbench`); docs/ARITHMETIC.md lists the
 
 from __future__ import annotations
 
-__all__ = ["LATENCY", "CUTS", "banked", "cut_order", "deepest", "latency", "cuts_of", "lit",
-           "ext", "vec", "signed_bits", "banked_ranges", "rom_attribute", "ROM_ATTRIBUTES"]
+__all__ = ["LATENCY", "CUTS", "banked", "regions_of", "cut_order", "deepest",
+           "latency", "cuts_of", "lit", "ext", "vec", "signed_bits", "banked_ranges",
+           "rom_attribute", "ROM_ATTRIBUTES"]
 
 LATENCY = 2  # cycles from in_valid to out_valid at the default pipeline setting
 
@@ -24,6 +25,8 @@ CUTS = {
     "acc": "after the accumulate (A << S) + D * w (the DSP's PREG)",
     "round": "after the unfold and the rounding (banked linear: the shift), before the "
              "saturation",
+    "region": "after the region decode's two address adders, i and i + 1 (hierarchical "
+              "tables), before the ROM addresses",
 }
 
 
@@ -43,15 +46,21 @@ def rom_attribute(table) -> str:
     return ROM_ATTRIBUTES[style.value if style is not None else "auto"]
 
 
+def regions_of(table):
+    """The table's regions (docs/ARITHMETIC.md step 3h), or None for a uniform table."""
+    return getattr(table, "regions", None)
+
+
 def banked(table) -> bool:
     """Does the module read an even and an odd knot bank (and multiply)?"""
-    return table.interp.value == "linear" and table.shift > 0
+    return table.interp.value == "linear" and table.shift > 0  # (regions: shift = SMAX)
 
 
 def cut_order(table) -> list[str]:
     """The optional cuts in the order further pipeline stages enable them."""
     if banked(table):
-        return ["mul", "rom", "acc", "fold", "addr", "diff", "round"]
+        order = ["mul", "rom", "acc", "fold", "addr", "diff", "round"]
+        return order + ["region"] if regions_of(table) is not None else order
     return ["rom", "fold", "addr", "round"]
 
 
@@ -112,7 +121,7 @@ def banked_ranges(table) -> dict:
     if table.fold.negates:
         a += [table.fold_f - e + hg - k for k in knots]
         d += [-x for x in diffs]
-    s = table.shift
+    s = table.shift  # regions: SMAX, and w' = w << (SMAX - S_r) < 2^SMAX in every region
     dabs = max(abs(min(d)), abs(max(d))) * ((1 << s) - 1)
     low = 0 if table.guard_bits else 1 << (s - 1)
     t_lo, t_hi = line_term_range(table, table.guard_bits + s)

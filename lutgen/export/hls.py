@@ -8,7 +8,9 @@ result's ``.range()``, and everything between is docs/ARITHMETIC.md in
 ``ap_int`` of the exact widths (``work_bits``), so C simulation and synthesis
 give the integers ``Table.eval_int`` gives. ``static_assert``s refuse element
 types whose width, integer bits or sign differ from the table's formats: a
-mismatch would reinterpret the bits, not convert them.
+mismatch would reinterpret the bits, not convert them. A hierarchical table
+(``regions``) carries its region table as two ``static const`` arrays
+(``region_base``, ``region_shift``) and computes step 3h.
 """
 
 from __future__ import annotations
@@ -162,6 +164,9 @@ class _Hls:
         elif interp == "nearest":
             lines.append(f"{acc} acc = table[(off + {_lit(1 << (s - 1))}) >> {s}];")
             r = g
+        elif getattr(t, "regions", None) is not None:
+            lines += self._regions()
+            r = g + t.regions.smax
         else:
             lines += [
                 f"const {acc} i = off >> {s};",
@@ -172,6 +177,29 @@ class _Hls:
             ]
             r = g + s
         return lines + self._finish(r)
+
+    def _regions(self) -> list[str]:
+        """Step 3h: the region table, then the knots as a uniform table with S = SMAX."""
+        reg, acc = self.t.regions, self.acc
+        rb, n, smax = reg.granule_bits, len(reg.shifts), reg.smax
+        bw, sw = max(1, reg.bases[-1].bit_length()), max(1, smax.bit_length())
+        return [
+            f"// 3h. {n} regions of 2^{rb} codes: region r = off >> {rb} starts at knot "
+            "BASE[r], segments 2^S_r",
+            f"static const ap_uint<{bw}> region_base[{n}] = "
+            f"{{{', '.join(map(str, reg.bases))}}};",
+            f"static const ap_uint<{sw}> region_shift[{n}] = "
+            f"{{{', '.join(map(str, reg.shifts))}}};",
+            f"const ap_uint<{max(1, (n - 1).bit_length())}> r = off >> {rb};",
+            f"const {acc} o = off & {_lit((1 << rb) - 1)};",
+            f"const {acc} sr = region_shift[r];",
+            f"const {acc} i = region_base[r] + (o >> sr);",
+            f"const ap_uint<{smax}> w = (o & (({acc}(1) << sr) - 1)) << ({smax} - sr); "
+            "// w' = w << (SMAX - S_r)",
+            f"const {acc} t0 = table[i];",
+            f"const {acc} t1 = table[i + 1];",
+            f"{acc} acc = (t0 << {smax}) + (t1 - t0) * w;",
+        ]
 
     def _line(self, tail) -> list[str]:
         return [f"{self.acc} acc = u * {_lit(tail.m)} + {_lit(tail.c)}; // 4. slope "

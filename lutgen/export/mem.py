@@ -15,14 +15,16 @@ plain one-read-port ROM: ``<name>_even.mem`` holds ``T[0], T[2], T[4], ...``
 and ``<name>_odd.mem`` holds ``T[1], T[3], ...`` (word ``k`` is ``T[2k]`` and
 ``T[2k + 1]``). Neighbouring knots always sit in different banks. Those two
 files are emitted as well; ``<name>.mem`` stays the plain table users expect
-for their own ROMs.
+for their own ROMs. A hierarchical table (``regions``) stores its chained knots
+here; its region table (``BASE[r]``, ``S_r``) is in no memory file: the sidecar
+lists it and the Verilog module holds it as constants.
 """
 
 from __future__ import annotations
 
 from ._common import Artifact, provenance_lines, stored_meaning
 
-__all__ = ["render", "rom_banks", "rom_files", "twos_complement", "hex_word", "comment_block",
+__all__ = ["render", "rom_banks", "rom_files", "region_table_lines", "twos_complement", "hex_word", "comment_block",
            "word_kind"]
 
 
@@ -78,6 +80,31 @@ def rom_files(table, name: str) -> list[tuple[str, str, list[int]]]:
 
 def _layout(table) -> str:
     n = table.entries
+    reg = getattr(table, "regions", None)
+    if reg is not None:
+        return (f"T[0..{n}]: the {n + 1} chained knots of {reg.n} regions (a hierarchical "
+                "table, docs/ARITHMETIC.md step 3h; its region table is below)")
+    return _uniform_layout(table)
+
+
+def region_table_lines(table, name: str) -> list[str]:
+    """A hierarchical table's region table in words: it is in no memory file."""
+    reg = table.regions
+    lines = [f"Region table: {reg.n} regions of 2^RB = {1 << reg.granule_bits} input codes, region r"
+             " in segments of 2^S_r codes",
+             f"from knot BASE[r]; SMAX = {reg.smax}. BASE[r] and S_r ({reg.table_bits} bits, "
+             "counted in rom_bits) are in no",
+             f"memory file: constants of lutgen_{name}.v's region decode (const arrays in the "
+             "C and HLS headers).",
+             "  r   first input code u   S_r  BASE[r]  segments"]
+    for r, (shift, base, count) in enumerate(zip(reg.shifts, reg.bases, reg.counts)):
+        lines.append(f"  {r:<3} {table.lo_code + (r << reg.granule_bits):<20} {shift:<4} "
+                     f"{base:<8} {count}")
+    return lines
+
+
+def _uniform_layout(table) -> str:
+    n = table.entries
     if table.interp.value == "none":
         return f"T[0..{n - 1}]: one entry per segment ({n} words)"
     return f"T[0..{n}]: the {n + 1} knots of {n} segments"
@@ -113,6 +140,8 @@ def render(table, report, name: str) -> list[Artifact]:
             arts.append(Artifact(f"{name}{suffix}.mem", data_text(bank, hexd)))
             about.append(f"{name}{suffix}.mem: $readmemh bank of lutgen_{name}.v, {what} "
                          f"({len(bank)} words).")
+    if getattr(table, "regions", None) is not None:
+        about += region_table_lines(table, name)
     about += [
         _real_value(table),
         "The data files hold only the words (no comment lines), so every tool loads them.",

@@ -5,12 +5,15 @@ and data are hex, data the two's complement of ``table.values``. A banked
 ``linear`` table also gets ``<name>_even.mif`` and ``<name>_odd.mif``, the
 banks the Verilog module reads. Provenance
 goes in ``--`` comment lines, which Quartus accepts anywhere in the file.
+
+A hierarchical table (``regions``) keeps its region table (``BASE[r]``, ``S_r``) out
+of the file: its comment lines list it, and the Verilog module holds it as constants.
 """
 
 from __future__ import annotations
 
 from ._common import Artifact, provenance_lines
-from .mem import comment_block, hex_word, rom_files, word_kind
+from .mem import comment_block, hex_word, region_table_lines, rom_files, word_kind
 
 __all__ = ["render"]
 
@@ -27,7 +30,7 @@ def _mif(table, report, name, suffix, what, values) -> Artifact:
     head = provenance_lines(table, report, name) + [
         "",
         f"{what}; {depth} {word_kind(table)}",
-    ]
+    ] + (region_table_lines(table, name) if table.regions is not None else [])
     body = "".join(
         f"    {format(k, f'0{adigits}x')} : {hex_word(v, bits)};\n" for k, v in enumerate(values)
     )

@@ -54,7 +54,7 @@ def vector_codes(table) -> tuple[np.ndarray, str]:
     if fmt.bits <= EXHAUSTIVE_BITS:
         return fmt.codes(), f"every input code ({fmt.n_codes})"
     step = max(1, (table.entries + 1) // MAX_BOUNDARIES)
-    bounds = [table.lo_code + (k << table.shift) for k in range(0, table.entries + 1, step)]
+    bounds = [int(b) for b in table.knot_codes[::step]]  # (hierarchical: every region's too)
     bounds += [2 * fmt.zero_point - b for b in bounds] if table.fold else []
     picks = {b + d for b in bounds for d in (-1, 0, 1)} | {fmt.min_code, fmt.max_code}
     picks |= {fmt.min_code + r % fmt.n_codes for r in _splitmix64(SEED, RANDOM_CODES)}

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 from ._common import Artifact, provenance_lines
 from ._rtl import (CUTS, LATENCY, banked, banked_ranges, cut_order, cuts_of, deepest, ext,
-                   latency, line_term_range, lit, rom_attribute, signed_bits, vec)
+                   latency, line_term_range, lit, regions_of, rom_attribute, signed_bits, vec)
+from ._rtl_regions import (above_expr, address_adders, decode, even_address_bits,
+                           header_parts, offset_bits)
 from .axis import wrapper
 from .mem import comment_block, rom_banks
 
@@ -51,6 +53,7 @@ class _Module:
         self.mems: list[tuple[str, str, str, int]] = []  # (label, parameter, file, words)
         self.banked = banked(table)
         self.negates = table.fold.negates
+        self.regions = regions_of(table)  # None, or the regions of docs/ARITHMETIC.md 3h
         self.iw = (table.entries - 1).bit_length()  # bits of the segment index i
         self.cuts = cuts_of(table)
         self.latency = latency(table)
@@ -158,7 +161,7 @@ class _Module:
             t.tails, ("below", "above"), (t.lo_code, t.hi_code), (0, -1)) if tail]
         # one subtraction serves the tails and the offset: d = u - LO (exact in uw + 1 bits);
         # u < LO is its sign, u >= HI = LO + (N << S) a set bit at or above bit N + S
-        ow = self.iw + t.shift
+        ow = self.iw + t.shift if self.regions is None else offset_bits(self.regions)
         dw = uw + 1
         self.wire(f"{vec(dw)}d", f"{ext(u, uw, us, dw)} - {lit(t.lo_code, dw, us)}",
                   "d = u - LO")
@@ -166,6 +169,8 @@ class _Module:
         for _, cond, code, _ in sides:
             if cond == "below":
                 expr = f"d[{dw - 1}]"
+            elif self.regions is not None and above_expr(self.regions, dw):
+                expr = above_expr(self.regions, dw)  # HI - LO = n << RB, n no power of two
             elif ow < dw - 1:
                 expr = f"~d[{dw - 1}] & |d[{dw - 2}:{ow}]"
             else:  # pragma: no cover - a right tail means codes exist at HI = LO + 2^ow
@@ -182,14 +187,20 @@ class _Module:
             self.wire(f"{vec(ow)}off", off, "off = u - LO; clamp tails hold the table's ends")
         else:  # a one-code table: clamping cannot change the offset
             self.unused += [cond for cond, _ in clamps]
-        if self.iw:
-            self.wire(f"{vec(self.iw)}seg", f"off[{ow - 1}:{t.shift}]", "i = off >> S")
-        self.addresses()
+        if self.regions is not None:  # the muxes on r; their adders follow the 'addr' cut
+            decode(self, self.regions, ow)
+        else:
+            if self.iw:
+                self.wire(f"{vec(self.iw)}seg", f"off[{ow - 1}:{t.shift}]", "i = off >> S")
+            self.addresses()
         line_sides = [(tail, cond) for tail, cond, _, _ in sides if tail.is_line]
         self.line_sides = line_sides
         if line_sides:
             self.line_accs(line_sides, u)
         self.cut("addr")
+        if self.regions is not None:
+            address_adders(self)
+            self.addresses()
         reads = [(vec(self.t.store_bits), f"{label}_q", f"{label}_mem[{self.get(label + '_addr')}]")
                  for label in self.reads]
         self.cut("read", reads)  # the ROM's synchronous read: always registered
@@ -202,14 +213,19 @@ class _Module:
         self.reads = []
         if self.banked:
             even, odd = seg, "1'b0"
-            if iw >= 2:
+            # (i + 1) >> 1 <= (knots - 1) >> 1: iw bits, or iw - 1 for an even count of knots
+            ew = even_address_bits(len(self.t.values))
+            if self.regions is not None:  # the decode's second adder made i + 1
+                even, odd = f"seg_next[{ew}:1]", f"seg[{iw - 1}:1]" if iw >= 2 else odd
+            elif iw >= 2:  # (N a power of two: ew = iw)
                 even = f"{{1'b0, seg[{iw - 1}:1]}} + {ext('seg[0]', 1, False, iw)}"
                 odd = f"seg[{iw - 1}:1]"
             self.w("// knot k sits in bank k & 1 at word k >> 1: T[i] and T[i+1] in one cycle")
-            self.rom(0, even, max(iw, 1), "(i + 1) >> 1")
+            self.rom(0, even, ew, "(i + 1) >> 1")
             self.rom(1, odd, max(iw - 1, 1), "i >> 1")
-            self.wire(f"{vec(s)}frac", f"off[{s - 1}:0]", "w = off & (2^S - 1)")
-            self.put("frac", "frac", vec(s))
+            if self.regions is None:  # (regions: the decode made w')
+                self.wire(f"{vec(s)}frac", f"off[{s - 1}:0]", "w = off & (2^S - 1)")
+                self.put("frac", "frac", vec(s))
             if iw:
                 self.wire("swap", "seg[0]", "i odd: T[i] is in the odd bank")
                 self.put("swap", "swap", "")
@@ -219,7 +235,9 @@ class _Module:
             self.unused += [f"off[{s - 2}:0]"] if s > 1 else []
             self.rom(0, addr, iw + 1 if iw else 1, "j = (off + 2^(S-1)) >> S = i + off[S-1]")
         else:
-            plain = self.t.interp.value == "none" or not iw
+            # (regions, every S_r = 0: knots - 1 = i's top needs no wider address)
+            plain = self.t.interp.value == "none" or not iw or (
+                self.regions is not None and len(self.t.values) <= 1 << iw)
             addr = seg if plain else f"{{1'b0, {seg}}}"
             self.unused += [f"off[{s - 1}:0]"] if s else []
             self.rom(0, addr, max(iw, 1) if plain else iw + 1, "i")
@@ -479,15 +497,20 @@ class _Module:
         mems = ", ".join(f"{label}_mem ({n} x {t.store_bits} bits, {p})"
                          for label, p, _, n in self.mems)
         order = cut_order(t)
-        cuts = "".join(f"    {k + 3}: + '{c}' {CUTS[c]}{' (here)' if c in self.cuts else ''}\n"
+        said, shape, why, regions = CUTS, f"S = {t.shift}, N = {t.entries}", _WHY_BANKS, []
+        if self.regions is not None:  # a hierarchical table: no one S, no uniform N
+            said, shape, why, regions = header_parts(t, CUTS, why)
+        cuts = "".join(f"    {k + 3}: + '{c}' {said[c]}{' (here)' if c in self.cuts else ''}\n"
                        for k, c in enumerate(order))
         text = _HEADER.format(
             name=self.name, fi=fi, fo=fo, sign="signed" if fi.signed else "unsigned", t=t,
-            lat=self.latency, acc=self.acc, mems=mems, why=_WHY_BANKS if self.banked else "",
+            lat=self.latency, acc=self.acc, mems=mems, why=why if self.banked else "",
             setting=getattr(t.spec, "pipeline", LATENCY), deepest=deepest(t), cuts=cuts,
-            extra=(f", E = {t.fold_e}" if t.fold_e else "")
+            shape=shape, extra=(f", E = {t.fold_e}" if t.fold_e else "")
             + (f", line term LM = {t.fold_lm}, LE = {t.fold_le}" if t.fold_lm else ""))
-        return text.splitlines()
+        lines = text.splitlines()
+        at = next(k for k, line in enumerate(lines) if line.startswith("  Memories:"))
+        return lines[:at] + regions + lines[at:]
 
 
 _MODULE = """
@@ -549,7 +572,7 @@ lutgen_{name}: y = f(x) exactly as docs/ARITHMETIC.md computes it.
   read (the block-RAM template) and y (latency 2). Each further stage of the
   pipeline setting adds the next of these register cuts:
 {cuts}\
-  Constants: LO = {t.lo_code}, HI = {t.hi_code}, S = {t.shift}, N = {t.entries}, \
+  Constants: LO = {t.lo_code}, HI = {t.hi_code}, {shape}, \
 G = {t.guard_bits}, F = {t.fold_f}{extra}; accumulator {acc} bits (acc_bits).
   Memories: {mems}; the data files hold only
   the words, described in {name}_rom.txt.
