@@ -52,6 +52,9 @@ __all__ = ["Project", "BuiltTable", "load_project", "compile_project", "project_
 
 TABLE_OPTIONS = ("name", *OPTION)  # generated from the one option table (lutgen.spec)
 FIT_OPTIONS = ("max_error", "mean_error", "dist", "max_rom_bits")
+# a fitted table may be kept to uniform layouts (hierarchical = false): an MCU's accumulator
+# stays narrower (docs/ARITHMETIC.md, "Hierarchical tables")
+LAYOUT_KEY = "hierarchical"
 PROJECT_KEYS = ("name", "emit", "defaults", "tables", "report_resources")
 MANIFEST = "manifest.json"
 REPORT = "report.md"
@@ -104,7 +107,7 @@ def load_project(path) -> Project:
         raise ProjectError("defaults: must be a table of options, e.g. [defaults]")
     notes: list[str] = []
     defaults = _renamed(defaults, "defaults", notes)
-    _unknown(defaults, TABLE_OPTIONS + FIT_OPTIONS, "defaults.")
+    _unknown(defaults, TABLE_OPTIONS + FIT_OPTIONS + (LAYOUT_KEY,), "defaults.")
     tables = raw.get("tables")
     if not isinstance(tables, list) or not tables:
         raise ProjectError("tables: the project lists no tables; add [[tables]] entries")
@@ -113,10 +116,10 @@ def load_project(path) -> Project:
         if not isinstance(entry, dict):
             raise ProjectError(f"tables[{i}]: must be a table of options")
         entry = _renamed(entry, f"tables[{i}]", notes)
-        _unknown(entry, TABLE_OPTIONS + FIT_OPTIONS, f"tables[{i}].")
+        _unknown(entry, TABLE_OPTIONS + FIT_OPTIONS + (LAYOUT_KEY,), f"tables[{i}].")
         merged = {**defaults, **entry}
         _check_types(merged, f"tables[{i}].")
-        stray = [k for k in FIT_OPTIONS if k in merged and k != "max_error"]
+        stray = [k for k in FIT_OPTIONS + (LAYOUT_KEY,) if k in merged and k != "max_error"]
         if stray and "max_error" not in merged:
             raise ProjectError(f"tables[{i}].{stray[0]}: only a fitted table (one with "
                                "max_error) takes it; add max_error or drop it")
@@ -180,6 +183,7 @@ _FIT_TYPES = {  # option -> (allowed TOML types, what to write)
     "max_error": ((str, int, float), "a number or LSBs, e.g. \"1lsb\""),
     "mean_error": ((str, int, float), "a number or LSBs, e.g. \"0.5lsb\""),
     "dist": ((str,), "text, e.g. \"normal:0,1\""),
+    LAYOUT_KEY: ((bool,), "true or false"),
 }
 
 
@@ -239,7 +243,8 @@ def compile_entry(i: int, entry: dict, emit=None):
             interp = opts.pop("interp", "any")
             pipeline = opts.pop("pipeline", None)  # the Verilog's registers: not searched
             result = fit(name, interp=interp, **opts, **fit_opts,
-                         regions=all(k in REGION_KINDS for k in (emit or KINDS)))
+                         regions=entry.get(LAYOUT_KEY, True)
+                         and all(k in REGION_KINDS for k in (emit or KINDS)))
             if not result.met:
                 raise ProjectError(
                     f"{where}.max_error: no design meets {entry['max_error']} (the error floor "

@@ -102,3 +102,37 @@ def test_a_project_fits_hierarchical_tables_only_if_its_emit_kinds_export_them(t
         assert result.exit_code == 0, result.output
         saved = json.loads((out / "tanh.json").read_text())["table"]
         assert ("regions" in saved) is hierarchical
+
+
+def test_a_project_table_may_keep_to_uniform_layouts(tmp_path):
+    """hierarchical = false (an MCU's narrow accumulator): the fit searches uniform tables."""
+    text = ('name = "p"\nemit = ["c", "json"]\n[defaults]\nHIER\n[[tables]]\n'
+            'activation = "tanh"\nin_format = "s8.4"\nout_format = "q7"\nmax_error = "1lsb"\n')
+    saved = {}
+    for line, key in (("", "any"), ("hierarchical = false", "uniform"),
+                      ("hierarchical = true", "any2")):
+        project = tmp_path / f"{key}.toml"
+        project.write_text(text.replace("HIER", line))
+        result = CliRunner().invoke(cli, ["batch", str(project), "-o", str(tmp_path / key)])
+        assert result.exit_code == 0, result.output
+        saved[key] = json.loads((tmp_path / key / "tanh.json").read_text())["table"]
+    assert "regions" in saved["any"] and "regions" in saved["any2"]
+    assert "regions" not in saved["uniform"]
+    assert saved["uniform"]["entries"] != saved["any"]["entries"]
+
+
+@pytest.mark.parametrize("line,message", [
+    ('hierarchical = "no"', "tables[0].hierarchical: 'no' is not true or false"),
+    ("hierarchical = false\nmax_error = 0", None),
+])
+def test_the_hierarchical_key_is_checked(tmp_path, line, message):
+    body = ('name = "p"\n[[tables]]\nactivation = "tanh"\nin_format = "s8.4"\n'
+            f'out_format = "q7"\n{line}\n')
+    if message is None:  # without max_error the key has no meaning: an error too
+        body = body.replace("max_error = 0\n", "")
+        message = "tables[0].hierarchical: only a fitted table"
+    project = tmp_path / "p.toml"
+    project.write_text(body)
+    result = CliRunner().invoke(cli, ["batch", str(project), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert not (tmp_path / "o").exists()
