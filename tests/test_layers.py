@@ -34,8 +34,8 @@ RANK = {
     "_cli_support": 5.9, "_cli_softmax": 5.95, "_cli_budget": 5.96, "_cli_onnx": 5.97, "cli": 6,
 }
 # the optional extras: only their own modules may import these (lazily: see below)
-EXTRAS = {"onnx": {"onnx", "_onnx_graph", "_onnx_rewrite", "_cli_onnx"},
-          "onnxruntime": {"onnx", "_onnx_graph", "_onnx_rewrite", "_cli_onnx"}}
+EXTRAS = {"onnx": {"onnx", "_onnx_graph", "_onnx_rewrite", "_cli_onnx", "onnx_budget"},
+          "onnxruntime": {"onnx", "_onnx_graph", "_onnx_rewrite", "_cli_onnx", "onnx_budget"}}
 FORBIDDEN_THIRD_PARTY = {
     "export": {"numba", "matplotlib", "scipy"},
     "activations": {"numba", "matplotlib"},
