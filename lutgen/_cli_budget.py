@@ -79,7 +79,8 @@ def _load_array(path: str, flag: str):
 @click.option("--mean-logit-dev", type=float, default=None, metavar="Y",
               help="Bound on the mean absolute deviation of the model's outputs.")
 @click.option("--module", "modules", multiple=True, metavar="NAME",
-              help="An activation module to replace (repeatable) [default: every one].")
+              help="An activation module to replace (repeatable) [default: every one]; "
+              "ONNX: a name from-onnx lists, e.g. gelu_1.")
 @click.option("--in-format", "in_formats", multiple=True, metavar="MODULE=FORMAT",
               help="A module's input format (repeatable) [default: observed].")
 @click.option("--out-format", "out_formats", multiple=True, metavar="MODULE=FORMAT",

@@ -21,23 +21,23 @@ import numpy as np
 from .errors import ModelError, SpecError
 from .fixedpoint import FixedFormat
 from .model_search import LADDER, ModelBudgetResult, Slot, check_options, search_budget
+from ._onnx_rewrite import every_code
 from .onnx import (calibration_format, load_model, read_model, require_onnx, rewrite_model,
                    run_calibration)
 
 __all__ = ["onnx_budget", "chosen_model"]
 
-_NUMPY = {"int8": np.int8, "uint8": np.uint8, "int16": np.int16, "uint16": np.uint16}
-_ONNX_TYPE = {"uint8": 2, "int8": 3, "uint16": 4, "int16": 5}  # TensorProto elem types
+STORAGES = ("int8", "uint8", "int16", "uint16")  # the ONNX tensors a Gather's codes can be
 
 
-def _storage(fmt: FixedFormat) -> str:
-    return f"{'' if fmt.signed else 'u'}int{fmt.bits}"
+def _dtype(fmt: FixedFormat) -> np.dtype:
+    """The NumPy type of ``fmt``'s codes: int8, uint8, int16 or uint16."""
+    return np.dtype(f"{'' if fmt.signed else 'u'}int{fmt.bits}")
 
 
 def _entries(table) -> np.ndarray:
-    fin = table.in_format
-    codes = np.arange(fin.min_code, fin.max_code + 1, dtype=np.int64)
-    return np.asarray(table.eval_int(codes), dtype=_NUMPY[_storage(table.out_format)])
+    """``eval_int`` over every input code, in the output's storage: a Gather's data."""
+    return np.asarray(table.eval_int(every_code(table.in_format)), dtype=_dtype(table.out_format))
 
 
 def _array(x, what: str) -> np.ndarray:
@@ -77,9 +77,11 @@ class _Runner:
                 kept = [t for t in proto.graph.initializer if t.name not in fed]
                 del proto.graph.initializer[:]
                 proto.graph.initializer.extend(kept)
+                helper = self.onnx.helper
                 for tensor, t in fed.items():  # the entries become inputs: one session serves all
-                    proto.graph.input.append(self.onnx.helper.make_tensor_value_info(
-                        tensor, _ONNX_TYPE[_storage(t.out_format)], [t.in_format.n_codes]))
+                    elem = helper.np_dtype_to_tensor_dtype(_dtype(t.out_format))
+                    proto.graph.input.append(helper.make_tensor_value_info(
+                        tensor, elem, [t.in_format.n_codes]))
             options = self.ort.SessionOptions()
             options.log_severity_level = 3
             try:
@@ -130,7 +132,7 @@ def _formats(acts, formats, storage):
                 continue
             if given[k] is not None:
                 fmt = given[k]
-                if not fmt.is_affine or _storage(fmt) not in _NUMPY:
+                if not fmt.is_affine or _dtype(fmt).name not in STORAGES:
                     raise SpecError(f"{a.name}: --{side}-format {fmt} cannot be an ONNX "
                                     "tensor; give int8(...), uint8(...), int16(...) or "
                                     "uint16(...)")
