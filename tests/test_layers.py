@@ -33,13 +33,15 @@ RANK = {
     "resources": 4.6,  # Yosys / nextpnr on the rendered Verilog
     "batch": 5, "verify": 5.5,
     "_onnx_graph": 5.55, "_onnx_rewrite": 5.6, "onnx": 5.7,  # lutgen[onnx]: over batch
+    "model_search": 5.65,  # the model-level budget's search over any model runner (no extras)
+    "onnx_budget": 5.75,  # the model-level budget of ONNX models (ONNX Runtime)
     "torch": 5.8, "model_budget": 5.85,  # integrations: the only modules that import torch
     "model_report": 5.86,  # what a model-level budget writes (no torch)
     "_cli_support": 5.9, "_cli_softmax": 5.95, "_cli_budget": 5.96, "_cli_onnx": 5.97, "cli": 6,
 }
 # the optional extras: only their own modules may import these (lazily: see below)
-EXTRAS = {"onnx": {"onnx", "_onnx_graph", "_onnx_rewrite", "_cli_onnx"},
-          "onnxruntime": {"onnx", "_onnx_graph", "_onnx_rewrite", "_cli_onnx"}}
+EXTRAS = {"onnx": {"onnx", "_onnx_graph", "_onnx_rewrite", "_cli_onnx", "onnx_budget"},
+          "onnxruntime": {"onnx", "_onnx_graph", "_onnx_rewrite", "_cli_onnx", "onnx_budget"}}
 FORBIDDEN_THIRD_PARTY = {
     "export": {"numba", "matplotlib", "scipy"},
     "activations": {"numba", "matplotlib"},

@@ -5,7 +5,6 @@ a model whose activations are Gather lookups. Needs onnx, onnxruntime, torch and
 
 import json
 import math
-import warnings
 
 import numpy as np
 import pytest
@@ -28,62 +27,27 @@ def run(*args):
     return CliRunner().invoke(cli, [str(a) for a in args])
 
 
-def _digits():
-    datasets = require_module("sklearn.datasets", HINT)
-    x, y = datasets.load_digits(return_X_y=True)
-    return (x / 16.0).astype(np.float32), y
-
-
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
     """Float and QDQ int8 ONNX files of one small MLP: {key: path}, plus the data."""
     onnx = require_module("onnx", HINT)
     require_module("onnxruntime", HINT)
-    torch = require_module("torch", HINT)
-    from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
-                                          quantize_static)
+    require_module("torch", HINT)
+    require_module("sklearn", HINT)
+    from tests import onnx_models
 
-    x, y = _digits()
-    torch.manual_seed(0)
-    layers, width = [], 64
-    for act in (torch.nn.GELU(), torch.nn.SiLU(), torch.nn.Sigmoid(), torch.nn.Tanh(),
-                torch.nn.Hardswish(), torch.nn.ReLU6()):
-        layers += [torch.nn.Linear(width, 24), act]
-        width = 24
-    net = torch.nn.Sequential(*layers, torch.nn.Linear(width, 10))
-    opt = torch.optim.Adam(net.parameters(), 1e-2)
-    xt, yt = torch.tensor(x), torch.tensor(y)
-    for _ in range(150):  # about a second
-        opt.zero_grad()
-        torch.nn.functional.cross_entropy(net(xt), yt).backward()
-        opt.step()
-    net.eval()
+    x, y = onnx_models.digits()
+    net = onnx_models.trained_mlp(x, y)
     out = tmp_path_factory.mktemp("onnx")
     paths = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for opset in (13, 17, 20):  # 13: HardSwish as HardSigmoid*x; < 20: GELU written out
-            paths[f"ts{opset}"] = out / f"ts{opset}.onnx"
-            torch.onnx.export(net, (xt[:1],), paths[f"ts{opset}"], dynamo=False,
-                              opset_version=opset, input_names=["x"], output_names=["y"],
-                              dynamic_axes={"x": {0: "n"}})
-        paths["dy18"] = out / "dy18.onnx"
-        torch.onnx.export(net, (xt[:1],), paths["dy18"], dynamo=True, opset_version=18,
-                          input_names=["x"], output_names=["y"],
-                          dynamic_shapes=({0: torch.export.Dim("n")},), verbose=False)
-
-        class Reader(CalibrationDataReader):
-            def __init__(self):
-                self.batches = iter([{"x": x[i:i + 100]} for i in range(0, 600, 100)])
-
-            def get_next(self):
-                return next(self.batches, None)
-
-        for key in ("ts17", "dy18"):
-            paths[f"{key}_q"] = out / f"{key}_q.onnx"
-            quantize_static(paths[key], paths[f"{key}_q"], Reader(),
-                            quant_format=QuantFormat.QDQ, activation_type=QuantType.QInt8,
-                            weight_type=QuantType.QInt8)
+    for opset in (13, 17, 20):  # 13: HardSwish as HardSigmoid*x; < 20: GELU written out
+        paths[f"ts{opset}"] = out / f"ts{opset}.onnx"
+        onnx_models.export(net, x, paths[f"ts{opset}"], opset)
+    paths["dy18"] = out / "dy18.onnx"
+    onnx_models.export(net, x, paths["dy18"], 18, dynamo=True)
+    for key in ("ts17", "dy18"):
+        paths[f"{key}_q"] = out / f"{key}_q.onnx"
+        onnx_models.quantize_qdq(paths[key], paths[f"{key}_q"], x)
     paths["calib"] = out / "calib.npy"
     np.save(paths["calib"], x[:300])
     assert onnx.load(paths["dy18_q"]).graph.node  # the files are real
@@ -564,24 +528,14 @@ def test_uint8_and_int16_qdq_models(models, tmp_path, storage):
     """The storage types of a zero point become uint8(...)/int16(...) formats, and the
     written model's Gathers hold and return them."""
     ort = require_module("onnxruntime", HINT)
-    from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
-                                          quantize_static)
+    from onnxruntime.quantization import QuantType
+
+    from tests import onnx_models
 
     x = models["x"]
-
-    class Reader(CalibrationDataReader):
-        def __init__(self):
-            self.batches = iter([{"x": x[i:i + 100]} for i in range(0, 300, 100)])
-
-        def get_next(self):
-            return next(self.batches, None)
-
     model, out = tmp_path / "q.onnx", tmp_path / "lut.onnx"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        quantize_static(models["paths"]["dy18"], model, Reader(), quant_format=QuantFormat.QDQ,
-                        activation_type=getattr(QuantType, storage),
-                        weight_type=QuantType.QInt8)
+    onnx_models.quantize_qdq(models["paths"]["dy18"], model, x, getattr(QuantType, storage),
+                             samples=300)
     result = run("from-onnx", model, "--write-model", out, "--json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
