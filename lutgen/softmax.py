@@ -242,7 +242,10 @@ def _check_glue(sm: Softmax) -> None:
 def _fitted(expr: str, name: str, in_format: str, out_format: str) -> Table:
     from .search import fit
 
-    result = fit(name, expr=expr, max_error="1lsb", in_format=in_format, out_format=out_format)
+    # uniform layouts: an 8-bit softmax's exp table stays a direct one (no multiplier in
+    # each of the N lanes); a hierarchical one may be given as ``exp_table`` (docs/SOFTMAX.md)
+    result = fit(name, expr=expr, max_error="1lsb", in_format=in_format, out_format=out_format,
+                 regions=False)
     if not result.met:
         raise SpecError(f"no {expr} table over {in_format} meets 1 LSB of {out_format}: "
                         "give the table or other formats")

@@ -37,7 +37,9 @@ def test_every_fpga_example_has_its_row_and_latency(hw):
     assert sorted(rows) == sorted(tables)
     for name, table in tables.items():
         m = rows[name]
-        assert (int(m[2]), int(m[3])) == hw.latencies(table) == (2, 9)
+        # the deepest pipeline: 9 cycles, 10 for a hierarchical table (its region stage)
+        deepest = 9 if table.regions is None else 10
+        assert (int(m[2]), int(m[3])) == hw.latencies(table) == (2, deepest)
         assert int(m[9]) == 1 and int(m[13]) == 1  # one SB_MAC16, one DSP48E1 (linear units)
         if name in ("sigmoid", "tanh", "gelu"):  # issue 11's Fmax targets (the fitted units)
             assert float(m[4]) >= 50.0 and float(m[5]) >= 80.0
