@@ -223,3 +223,26 @@ def test_a_fitted_project_entry_keeps_its_pipeline():
     assert fitted and table.spec.pipeline == "max" and plain.spec.pipeline == 2
     assert table.values.tolist() == plain.values.tolist()
     assert "--pipeline max" in [a.text for a in render(table, None, "verilog", "t")][0]
+
+
+def test_the_shipped_fitted_units_meet_the_fmax_targets(tmp_path):
+    """What `lutgen fit` picks today (hierarchical; GELU with its even_line fold), as shipped
+    in hw_out/fpga_16bit: one multiplier, >= 50 MHz up5k and >= 80 MHz hx8k at pipeline max."""
+    import json
+
+    import lutgen
+
+    require_tool("nextpnr-ice40")
+    report = _report_module()
+    shipped = Path(__file__).resolve().parent.parent / "hw_out" / "fpga_16bit"
+    for name in ("sigmoid", "tanh", "gelu"):
+        spec = json.loads((shipped / f"{name}.json").read_text())["table"]["spec"]
+        table = lutgen.build(lutgen.TableSpec.from_dict(spec).replace(pipeline="max"))
+        assert table.regions is not None  # the fit's choice since the hierarchical layouts
+        _write(tmp_path / name, table, name, "mem,verilog")
+        result = report.ice40(tmp_path / name / f"lutgen_{name}.v", ("up5k", "hx8k"))
+        up5k, hx8k = result["up5k"], result["hx8k"]
+        print(name, table.rom_bits, {d: r["fmax_mhz"] for d, r in result.items()})
+        assert up5k["dsps"] == 1 and hx8k["dsps"] == 0
+        assert up5k["fmax_mhz"] >= UP5K_MHZ, (name, up5k["fmax_mhz"])
+        assert hx8k["fmax_mhz"] >= HX8K_MHZ, (name, hx8k["fmax_mhz"])
