@@ -22,6 +22,7 @@ from ._rtl import (CUTS, LATENCY, banked, banked_ranges, cut_order, cuts_of, dee
                    latency, line_term_range, lit, regions_of, rom_attribute, signed_bits, vec)
 from ._rtl_regions import (above_expr, address_adders, decode, even_address_bits,
                            header_parts, offset_bits)
+from ._verilog_text import HEADER, MODULE, WHY_BANKS
 from .axis import wrapper
 from .mem import comment_block, rom_banks
 
@@ -486,7 +487,7 @@ class _Module:
                  else f"valid_q <= {{valid_q[{lat - 3}:0], in_valid}};")
         body = [f"    wire {vec(fi.bits, fi.signed)}x_lane = x[lane*{fi.bits} +: {fi.bits}];",
                 f"    reg {vec(fo.bits)}y_lane;"] + [f"    {d}" for d in self.regs] + self.lines
-        return comment_block(doc, "//") + _MODULE.format(
+        return comment_block(doc, "//") + MODULE.format(
             name=self.name, bi=fi.bits, bo=fo.bits,
             params=",\n".join(f'    parameter {p} = "{f}"' for _, p, f, _ in self.mems),
             mems="".join(f"    {m}\n" for m in self.memlines), vw=lat - 2, vw1=lat - 1,
@@ -497,12 +498,12 @@ class _Module:
         mems = ", ".join(f"{label}_mem ({n} x {t.store_bits} bits, {p})"
                          for label, p, _, n in self.mems)
         order = cut_order(t)
-        said, shape, why, regions = CUTS, f"S = {t.shift}, N = {t.entries}", _WHY_BANKS, []
+        said, shape, why, regions = CUTS, f"S = {t.shift}, N = {t.entries}", WHY_BANKS, []
         if self.regions is not None:  # a hierarchical table: no one S, no uniform N
             said, shape, why, regions = header_parts(t, CUTS, why)
         cuts = "".join(f"    {k + 3}: + '{c}' {said[c]}{' (here)' if c in self.cuts else ''}\n"
                        for k, c in enumerate(order))
-        text = _HEADER.format(
+        text = HEADER.format(
             name=self.name, fi=fi, fo=fo, sign="signed" if fi.signed else "unsigned", t=t,
             lat=self.latency, acc=self.acc, mems=mems, why=why if self.banked else "",
             setting=getattr(t.spec, "pipeline", LATENCY), deepest=deepest(t), cuts=cuts,
@@ -511,79 +512,3 @@ class _Module:
         lines = text.splitlines()
         at = next(k for k, line in enumerate(lines) if line.startswith("  Memories:"))
         return lines[:at] + regions + lines[at:]
-
-
-_MODULE = """
-`default_nettype none
-
-module lutgen_{name} #(
-    parameter LANES = 1,
-{params}
-) (
-    input  wire clk,
-    input  wire rst,
-    input  wire ce,
-    input  wire in_valid,
-    input  wire [LANES*{bi}-1:0] x,
-    output reg  out_valid,
-    output wire [LANES*{bo}-1:0] y
-);
-    reg [{vw}:0] valid_q;  // valid_q[k]: the value in stage k + 2 is valid
-{mems}
-    always @(posedge clk) begin  // synchronous reset of the valid bits only
-        if (rst) begin
-            valid_q <= {vw1}'d0;
-            out_valid <= 1'b0;
-        end else if (ce) begin
-            {valid}
-            out_valid <= valid_q[{vw}];
-        end
-    end
-
-    // one datapath per lane; every lane reads the same ROMs (two lanes: one dual-port read)
-    genvar lane;
-    generate
-    for (lane = 0; lane < LANES; lane = lane + 1) begin : lanes
-{body}
-    end
-    endgenerate
-endmodule
-
-`default_nettype wire
-"""
-_HEADER = """\
-lutgen_{name}: y = f(x) exactly as docs/ARITHMETIC.md computes it.
-  x: input code, {fi} ({sign} {fi.bits} bits); y: output code, {fo}.
-  Latency: {lat} cycles (pipeline = {setting}; the latency is min(pipeline, {deepest})).
-  x is sampled at a rising edge k with in_valid high; its y is on the output,
-  with out_valid high, from just after edge k + {lat} - 1 ({lat} register stages).
-  ce (clock enable) stalls everything: only edges with ce high count, and a
-  result is taken at an edge with ce and out_valid high (tie ce high to run
-  free). y loads only with a valid result: it holds while out_valid is low.
-  One input per cycle; rst (synchronous, active high, above ce) clears the
-  valid bits only. LANES: x and y hold LANES codes (lane k in bits
-  [k*{fi.bits} +: {fi.bits}] and [k*{fo.bits} +: {fo.bits}]), one datapath per lane, every
-  lane reading the same ROMs (two lanes: the two ports of one block RAM).
-  lutgen_{name}_axis.v: this module behind AXI4-Stream ports.
-  Datapath: fold (|x|, 2Z - x about Z); tail comparisons, offset, ROM addresses (line tails:
-  u*M + C); ROM read; line tails' unfold, rounding, saturation; the even/odd
-  swap and knot difference; one signed multiply; accumulate; unfold and one
-  rounding; saturation; y. Two registers always exist: the ROM's synchronous
-  read (the block-RAM template) and y (latency 2). Each further stage of the
-  pipeline setting adds the next of these register cuts:
-{cuts}\
-  Constants: LO = {t.lo_code}, HI = {t.hi_code}, {shape}, \
-G = {t.guard_bits}, F = {t.fold_f}{extra}; accumulator {acc} bits (acc_bits).
-  Memories: {mems}; the data files hold only
-  the words, described in {name}_rom.txt.
-{why}\
-  $readmemh resolves file names from the tool's working directory: run the
-  simulator or synthesis there, or override the MEMFILE parameters with full paths.
-"""
-_WHY_BANKS = """\
-  Linear interpolation reads T[i] and T[i+1] in one cycle. Knots i and i+1 always
-  lie in different banks (even/odd knots), so each bank is a plain ROM with one
-  synchronous read port, which every vendor maps to one block RAM (or LUT ROM),
-  and the banks hold exactly the table's N+1 words; a wide (knot, delta) word
-  would store N words of 2*store_bits+1 bits, about twice the bits.
-"""

@@ -1,0 +1,77 @@
+"""The text of the element-wise Verilog module: its body and its header comment (filled in by
+:mod:`lutgen.export.verilog`)."""
+
+MODULE = """
+`default_nettype none
+
+module lutgen_{name} #(
+    parameter LANES = 1,
+{params}
+) (
+    input  wire clk,
+    input  wire rst,
+    input  wire ce,
+    input  wire in_valid,
+    input  wire [LANES*{bi}-1:0] x,
+    output reg  out_valid,
+    output wire [LANES*{bo}-1:0] y
+);
+    reg [{vw}:0] valid_q;  // valid_q[k]: the value in stage k + 2 is valid
+{mems}
+    always @(posedge clk) begin  // synchronous reset of the valid bits only
+        if (rst) begin
+            valid_q <= {vw1}'d0;
+            out_valid <= 1'b0;
+        end else if (ce) begin
+            {valid}
+            out_valid <= valid_q[{vw}];
+        end
+    end
+
+    // one datapath per lane; every lane reads the same ROMs (two lanes: one dual-port read)
+    genvar lane;
+    generate
+    for (lane = 0; lane < LANES; lane = lane + 1) begin : lanes
+{body}
+    end
+    endgenerate
+endmodule
+
+`default_nettype wire
+"""
+HEADER = """\
+lutgen_{name}: y = f(x) exactly as docs/ARITHMETIC.md computes it.
+  x: input code, {fi} ({sign} {fi.bits} bits); y: output code, {fo}.
+  Latency: {lat} cycles (pipeline = {setting}; the latency is min(pipeline, {deepest})).
+  x is sampled at a rising edge k with in_valid high; its y is on the output,
+  with out_valid high, from just after edge k + {lat} - 1 ({lat} register stages).
+  ce (clock enable) stalls everything: only edges with ce high count, and a
+  result is taken at an edge with ce and out_valid high (tie ce high to run
+  free). y loads only with a valid result: it holds while out_valid is low.
+  One input per cycle; rst (synchronous, active high, above ce) clears the
+  valid bits only. LANES: x and y hold LANES codes (lane k in bits
+  [k*{fi.bits} +: {fi.bits}] and [k*{fo.bits} +: {fo.bits}]), one datapath per lane, every
+  lane reading the same ROMs (two lanes: the two ports of one block RAM).
+  lutgen_{name}_axis.v: this module behind AXI4-Stream ports.
+  Datapath: fold (|x|, 2Z - x about Z); tail comparisons, offset, ROM addresses (line tails:
+  u*M + C); ROM read; line tails' unfold, rounding, saturation; the even/odd
+  swap and knot difference; one signed multiply; accumulate; unfold and one
+  rounding; saturation; y. Two registers always exist: the ROM's synchronous
+  read (the block-RAM template) and y (latency 2). Each further stage of the
+  pipeline setting adds the next of these register cuts:
+{cuts}\
+  Constants: LO = {t.lo_code}, HI = {t.hi_code}, {shape}, \
+G = {t.guard_bits}, F = {t.fold_f}{extra}; accumulator {acc} bits (acc_bits).
+  Memories: {mems}; the data files hold only
+  the words, described in {name}_rom.txt.
+{why}\
+  $readmemh resolves file names from the tool's working directory: run the
+  simulator or synthesis there, or override the MEMFILE parameters with full paths.
+"""
+WHY_BANKS = """\
+  Linear interpolation reads T[i] and T[i+1] in one cycle. Knots i and i+1 always
+  lie in different banks (even/odd knots), so each bank is a plain ROM with one
+  synchronous read port, which every vendor maps to one block RAM (or LUT ROM),
+  and the banks hold exactly the table's N+1 words; a wide (knot, delta) word
+  would store N words of 2*store_bits+1 bits, about twice the bits.
+"""
