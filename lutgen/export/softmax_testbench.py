@@ -23,6 +23,7 @@ from ._common import Artifact
 from .mem import comment_block, hex_word
 from .softmax_c import softmax_command
 from .softmax_verilog import memories, softmax_latency
+from .testbench import show
 
 __all__ = ["render", "default_vectors", "SIGMAS", "COUNT", "SEED"]
 
@@ -201,9 +202,9 @@ module tb_lutgen_{name};
                         wrong = wrong + 1;
                         if (bad < {MAX_SHOWN})
                             $display("mismatch vector %0d code %0d: x=%0d expected %0d got %0d",
-                                     got, l, {_show(fi.signed, "vectors[W*got + l][BI-1:0]")},
-                                     {_show(fo.signed, "vectors[W*got + N + l][BO-1:0]")},
-                                     {_show(fo.signed, "y[l*BO +: BO]")});
+                                     got, l, {show(fi.signed, "vectors[W*got + l][BI-1:0]")},
+                                     {show(fo.signed, "vectors[W*got + N + l][BO-1:0]")},
+                                     {show(fo.signed, "y[l*BO +: BO]")});
                     end
                 if (wrong != 0) bad = bad + 1;
             end
@@ -250,10 +251,6 @@ endmodule
 `default_nettype wire
 """
     return [Artifact(f"tb_lutgen_{name}.v", tb), Artifact(f"{name}_vectors.mem", vectors)]
-
-
-def _show(signed: bool, expr: str) -> str:
-    return f"$signed({expr})" if signed else expr
 
 
 def _rom_check(inst: str, label: str, param: str, words: int) -> str:

@@ -217,9 +217,9 @@ module tb_lutgen_{name};
                         bad = bad + 1;
                         if (bad <= {MAX_SHOWN})
                             $display("mismatch %0d: x=%0d expected %0d got %0d", pick(l, got),
-                                     {_show(fi.signed, "vectors[2*pick(l, got)][BI-1:0]")},
-                                     {_show(fo.signed, "vectors[2*pick(l, got)+1][BO-1:0]")},
-                                     {_show(fo.signed, "y[l*BO +: BO]")});
+                                     {show(fi.signed, "vectors[2*pick(l, got)][BI-1:0]")},
+                                     {show(fo.signed, "vectors[2*pick(l, got)+1][BO-1:0]")},
+                                     {show(fo.signed, "y[l*BO +: BO]")});
                     end
             end
             got = got + 1;
@@ -259,7 +259,8 @@ endmodule
     return [Artifact(f"tb_lutgen_{name}.v", tb), Artifact(f"{name}_vectors.mem", vectors)]
 
 
-def _show(signed: bool, expr: str) -> str:
+def show(signed: bool, expr: str) -> str:
+    """``expr`` as $display shows a signed value (or as it is)."""
     return f"$signed({expr})" if signed else expr
 
 
