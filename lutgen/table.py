@@ -23,6 +23,7 @@ from .fixedpoint import FixedFormat, Overflow, Rounding, c_word_bits, sized_form
 from .regions import Regions
 from .tail import Tail
 from ._reference import EXHAUSTIVE_LIMIT_BITS, clipped, function, reference_on_codes
+from ._threads import run_checked
 from .spec import (
     Coeffs,
     Fit,
@@ -151,13 +152,15 @@ class Table:
                             f"array of shape {arr.shape}")
         out = result.reshape(-1)
         fin = self.in_format
-        # one core: on a busy machine a second thread was measured to gain nothing and
-        # a thread pool to cost up to 100x (scripts/bench.py)
+        # long inputs are shared with one helper thread (scripts/bench.py: from ~2^18
+        # look-ups, ~2^16 kernel evaluations, it pays; numba's own pool did not)
         if fin.bits <= self._GATHER_MAX_BITS:
-            bad = K.gather_codes(flat, self._every_output, fin.min_code, out)
+            bad = run_checked(K.gather_codes, flat, (self._every_output, fin.min_code), out,
+                              min_size=1 << 19)
         else:
-            bad = K.eval_codes_checked(flat, self.values, self.prog, fin.min_code, fin.max_code,
-                                       out)
+            bad = run_checked(K.eval_codes_checked, flat,
+                              (self.values, self.prog, fin.min_code, fin.max_code), out,
+                              min_size=1 << 17)
         if bad >= 0:
             raise RangeError(
                 f"input code {int(flat[bad])} is outside {fin} ({fin.min_code}..{fin.max_code})"

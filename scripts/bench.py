@@ -7,14 +7,16 @@
 Prints, for 10^7 random (unsorted) int16 inputs:
   * Table.eval_int of linear and nearest tables against a bare np.copyto of the
     inputs, numpy.interp on the same knots, a vectorised NumPy integer
-    implementation of the same arithmetic and NumPy's own look-up (np.take);
+    implementation of the same arithmetic, NumPy's own look-up (np.take) and the
+    same look-up in C (gcc -O3 -march=native, one core; when gcc is installed):
+    the floor of a random 16-bit look-up on this machine;
   * eval_int's time per input from 2^10 to 2^24 inputs, of a 16-bit table (a
     look-up) and of a 20-bit one (the kernel), next to the kernel on one core and
     on all (numba prange): whether threads pay on this machine;
   * an exhaustive analysis of 2^16 and 2^24 inputs against NumPy evaluating the
     bare float reference on those inputs;
   * the wall time of `lutgen build` of a 16-bit table in a cold process (numba cache warm).
-Targets (docs in the README): eval_int <= 2x np.copyto, >= 25x numpy.interp and
+Targets (docs in the README): eval_int <= 2x np.copyto (issue 9; see the C floor), >= 25x numpy.interp and
 >= 8x the NumPy integer version; no size slower per input than a smaller one by
 more than 1.5x; analysis <= 2x the bare reference; build < 1.5 s.
 """
@@ -26,7 +28,6 @@ import math
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 import numpy as np
@@ -73,7 +74,7 @@ def numpy_int_nearest(x, table):
 
 
 def eval_int_section(n, repeat):
-    """Table.eval_int on n random int16 codes against a bare copy and NumPy's ways to do it."""
+    """Table.eval_int on n random int16 codes against a bare copy and other ways to do it."""
     rng = np.random.default_rng(2026)
     x = rng.integers(-32768, 32768, size=n, dtype=np.int16)
     print(f"Table.eval_int: {n:,} random int16 inputs (s16.12 -> s16.15), best of {repeat}")
@@ -82,6 +83,7 @@ def eval_int_section(n, repeat):
     t_copy = best_of(lambda: x.copy(), repeat)  # allocates its output, as eval_int does
     print(f"  baselines: np.copyto into an existing array {t_copyto * 1e3:6.2f} ms, "
           f"x.copy() {t_copy * 1e3:6.2f} ms")
+    c_gather = _c_gather()
     for interp, numpy_int in (("linear", numpy_int_linear), ("nearest", numpy_int_nearest)):
         table = lutgen.compile_table("tanh", in_format="s16.12", out_format="s16.15",
                                      range=(-8, 8), entries=256, interp=interp, guard_bits=3)
@@ -96,31 +98,59 @@ def eval_int_section(n, repeat):
         xf = table.in_format.dequantize(x)
         out = np.empty(n, table.code_dtype)
         t_eval = best_of(lambda: table.eval_int(x), repeat)
+        t_into = best_of(lambda: table.eval_int(x, out=out), repeat)
         t_gather = best_of(lambda: K.gather_codes(x, full, lo, out), repeat)
-        t_halves = best_of(lambda: _in_two_threads(K.gather_codes, x, out, full, lo), repeat)
         t_take = best_of(lambda: np.take(full, x.astype(np.intp) - lo), repeat)
         t_interp = best_of(lambda: np.interp(xf, knots_x, knots_y), repeat)
         t_npint = best_of(lambda: numpy_int(x, table), repeat)
         t_seq = best_of(lambda: K.eval_codes(x, table.values, table.prog, out), repeat)
-        t_par = best_of(lambda: K.eval_codes_parallel(x, table.values, table.prog, out), repeat)
         print(f"  {interp:<8} eval_int {t_eval * 1e3:6.2f} ms ({n / t_eval / 1e6:5.0f} M/s) = "
               f"{t_eval / t_copyto:4.1f}x np.copyto, {t_eval / t_copy:4.1f}x x.copy(); "
               f"{t_interp / t_eval:5.1f}x faster than numpy.interp ({t_interp * 1e3:6.1f} ms), "
               f"{t_npint / t_eval:5.1f}x than NumPy integer arithmetic ({t_npint * 1e3:6.1f} ms), "
               f"{t_take / t_eval:4.1f}x than NumPy's LUT np.take ({t_take * 1e3:5.1f} ms)")
-        print(f"  {'':<8} its gather into an existing array {t_gather * 1e3:6.2f} ms "
-              f"(halves in two threads {t_halves * 1e3:6.2f} ms); "
-              f"the arithmetic kernel on every input: 1 core {t_seq * 1e3:6.1f} ms, "
-              f"all cores (prange) {t_par * 1e3:6.1f} ms")
+        floor = ""
+        if c_gather is not None:
+            t_c = best_of(lambda: c_gather(x, full, lo, out), repeat)
+            assert np.array_equal(out, got), "the C look-up disagrees with eval_int"
+            floor = (f"; the same look-up in C on one core {t_c * 1e3:6.2f} ms "
+                     f"({t_c / t_copyto:4.1f}x np.copyto: the floor of one core)")
+        print(f"  {'':<8} into the caller's array {t_into * 1e3:6.2f} ms; its gather on one "
+              f"core {t_gather * 1e3:6.2f} ms{floor}; the arithmetic kernel on every input "
+              f"{t_seq * 1e3:6.1f} ms")
 
 
-def _in_two_threads(kernel, x, out, *args):
-    """``kernel`` on each half of ``x`` in its own thread (the kernels release the GIL)."""
-    half = x.size // 2
-    other = threading.Thread(target=kernel, args=(x[half:], *args, out[half:]))
-    other.start()
-    kernel(x[:half], *args, out[:half])
-    other.join()
+_C_GATHER = r"""
+#include <stdint.h>
+#include <stddef.h>
+void gather(const int16_t *x, const int16_t *full, long lo, int16_t *out, size_t n) {
+    for (size_t i = 0; i < n; i++) out[i] = full[(long)x[i] - lo];
+}
+"""
+
+
+def _c_gather():
+    """``out[n] = full[x[n] - lo]`` compiled by gcc -O3 -march=native, or None without gcc."""
+    import ctypes
+    import shutil
+
+    if shutil.which("gcc") is None:
+        print("  (no gcc: the C look-up is not measured)")
+        return None
+    tmp = tempfile.mkdtemp()
+    src, lib = f"{tmp}/gather.c", f"{tmp}/gather.so"
+    with open(src, "w") as f:
+        f.write(_C_GATHER)
+    subprocess.run(["gcc", "-O3", "-march=native", "-shared", "-fPIC", "-o", lib, src],
+                   check=True)
+    fn = ctypes.CDLL(lib).gather
+    ptr = ctypes.c_void_p
+
+    def gather(x, full, lo, out):
+        fn(ptr(x.ctypes.data), ptr(full.ctypes.data), ctypes.c_long(lo), ptr(out.ctypes.data),
+           ctypes.c_size_t(x.size))
+
+    return gather
 
 
 def _per_element(fn, size):
@@ -148,7 +178,8 @@ def sizes_section(max_log2, rounds):
     x16 = rng.integers(-(2**15), 2**15, size=sizes[-1], dtype=np.int16)
     x20 = rng.integers(-(2**19), 2**19, size=sizes[-1], dtype=np.int32)
     print("time per input (ns) by input size: eval_int of s16.12 (a look-up) and of s20.16 (the "
-          "checked kernel), the bare kernel on s20.16 on 1 core and on all (prange)")
+          "checked kernel; both split between two threads from 2^19 and 2^17 inputs), the bare "
+          "kernel on s20.16 on 1 core and on all (numba prange)")
     print(f"  {'size':>6} {'copyto':>7} {'16-bit':>7} {'out=':>7} {'20-bit':>7} {'1 core':>7} "
           f"{'prange':>7}   (out=: the 16-bit eval_int into the caller's buffer)")
 

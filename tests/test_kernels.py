@@ -473,7 +473,8 @@ def test_the_table_of_every_output_is_read_only_and_made_once(tanh16):
     assert tanh16.eval_int(np.array([0]))[0] != 12345 and full.flags.writeable is False
 
 
-@pytest.mark.parametrize("size", [1, 2**16 - 1, 2**16, 2**16 + 1, 2**18 + 1])
+@pytest.mark.parametrize("size", [1, 2**16 - 1, 2**16, 2**16 + 1, 2**18 + 1, 2**19 - 1, 2**19,
+                                  2**20 + 3])
 def test_sizes_around_the_thresholds_give_the_same_codes(tanh16, size):
     codes = np.random.default_rng(size).integers(-32768, 32768, size).astype(np.int16)
     np.testing.assert_array_equal(tanh16.eval_int(codes), _kernel_on(tanh16, codes))
@@ -486,7 +487,8 @@ def tanh20():
                          tails="asymptote")
 
 
-@pytest.mark.parametrize("size", [0, 1, 2**16 - 1, 2**16, 2**16 + 1, 2**18 + 7])
+@pytest.mark.parametrize("size", [0, 1, 2**16 - 1, 2**16, 2**16 + 1, 2**17 - 1, 2**17,
+                                  2**18 + 7])
 def test_a_wide_format_gives_the_kernels_codes_at_every_size(tanh20, size):
     assert tanh20.in_format.bits > tanh20._GATHER_MAX_BITS
     codes = np.random.default_rng(size).integers(-(2**19), 2**19, size)
@@ -506,10 +508,11 @@ def test_every_input_dtype_gives_the_same_codes_on_both_paths(tanh16, tanh20, dt
                                       _kernel_on(table, codes))
 
 
-@pytest.mark.parametrize("where", [0, 5, 2**16 - 1, 2**16 + 3])
+@pytest.mark.parametrize("where", [0, 5, 2**16 - 1, 2**16 + 3, 2**19 + 5])
 def test_the_first_code_outside_the_format_is_named_on_both_paths(tanh16, tanh20, where):
     for table, bad, worse in ((tanh16, 40000, -40000), (tanh20, 2**19, -(2**20))):
-        codes = np.zeros(2**17, dtype=np.int64)
+        # 2^20 inputs are shared between two threads: the first bad one is still named
+        codes = np.zeros(2**20, dtype=np.int64)
         codes[where] = bad
         codes[-1] = worse  # a later one is not the one reported
         with pytest.raises(lutgen.RangeError, match=rf"^input code {bad} is outside"):

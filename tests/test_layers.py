@@ -12,7 +12,7 @@ PKG = Path(__file__).resolve().parent.parent / "lutgen"
 
 # module (dotted, relative to lutgen) -> lutgen modules it may import, and third parties it may not
 RANK = {
-    "errors": 0, "_json": 0, "_text": 0,
+    "errors": 0, "_json": 0, "_text": 0, "_threads": 0,
     "_affine": 0.5,  # affine (scale, zero point) format helpers of fixedpoint
     "fixedpoint": 1, "_kernels": 1, "activations": 1,
     "_kernels_faithful": 1.05,  # the faithful dynamic program's kernels
