@@ -230,8 +230,11 @@ def _layout_starts(prog) -> np.ndarray:
     nreg = int(prog[K.P_NREG])
     if nreg == 0:
         return np.arange(int(prog[K.P_N]), dtype=np.int64) << int(prog[K.P_SHIFT])
-    shifts = [int(prog[K.P_REG + r]) & 255 for r in range(nreg)]
-    return Regions(int(prog[K.P_RB]), tuple(shifts)).knot_offsets()[:-1]
+    slots = [int(prog[K.P_REG + r]) for r in range(nreg)]
+    span = int(prog[K.P_SPAN])
+    ends = [e >> 32 for e in slots[1:]] + [span]
+    pairs = [(e & 255, (end - (e >> 32)) >> (e & 255)) for e, end in zip(slots, ends)]
+    return Regions.counted(pairs).knot_offsets()[:-1]
 
 
 def _fine(y, fout: FixedFormat) -> np.ndarray:

@@ -39,9 +39,10 @@ P_FOLD_E = 18  # E: the stored centre of a negating fold (F / 2 or 0), added bac
 P_LINE_M = 19  # LM: an even_line fold's line term, acc += (LM * (x - Z)) << (R - LE)
 P_LINE_E = 20  # LE
 P_NREG = 21  # regions of a hierarchical table (0: uniform); P_SHIFT is then SMAX and
-P_RB = 22  # P_N << P_SHIFT the span; RB: log2 of a region's width in input codes
-P_REG = 23  # 16 slots: BASE[r] << 8 | S_r per region
-PROG_LEN = 39
+P_RB = 22  # P_N the segments; RB: log2 of a region's width in input codes, -1: counted regions
+P_REG = 23  # 16 slots: START[r] << 32 | BASE[r] << 8 | S_r per region
+P_SPAN = 39  # HI - LO: the input codes the table path serves
+PROG_LEN = 40
 
 INTERP_NONE = 0
 INTERP_NEAREST = 1
@@ -62,15 +63,17 @@ def pack_program(*, lo, shift, entries, interp, fold, fold_f, guard, ymin, ymax,
 
     ``interp``, ``fold`` are ``INTERP_*`` / ``FOLD_*`` codes; ``left`` and
     ``right`` are ``None`` (clamp, or no such inputs) or the ``(M, C, K)`` of an
-    asymptote tail. ``regions``: ``(RB, bases, shifts)`` of a hierarchical table
-    (``shift`` is then SMAX and ``entries << shift`` the span).
+    asymptote tail. ``regions``: the :class:`~lutgen.regions.Regions` of a
+    hierarchical table (``shift`` is then SMAX; ``entries`` is ignored).
     """
     prog = np.zeros(PROG_LEN, dtype=np.int64)
+    prog[P_SPAN] = entries << shift
     if regions is not None:
-        rb, bases, shifts = regions
-        prog[P_NREG], prog[P_RB] = len(shifts), rb
-        for r, (b, s) in enumerate(zip(bases, shifts)):
-            prog[P_REG + r] = (b << 8) | s
+        prog[P_NREG], prog[P_RB] = regions.n, -1 if regions.granule_bits is None else \
+            regions.granule_bits
+        for r, (a, b, s) in enumerate(zip(regions.starts, regions.bases, regions.shifts)):
+            prog[P_REG + r] = (a << 32) | (b << 8) | s
+        entries, prog[P_SPAN] = regions.segments, regions.span
     prog[P_LO], prog[P_SHIFT], prog[P_N], prog[P_INTERP] = lo, shift, entries, interp
     prog[P_FOLD], prog[P_FOLD_F], prog[P_GUARD] = fold, fold_f, guard
     prog[P_YMIN], prog[P_YMAX] = ymin, ymax
@@ -127,7 +130,7 @@ def unpack(prog):
             prog[9], prog[10], prog[11], prog[12], prog[13], prog[14], prog[15], prog[16],
             prog[17], prog[18], prog[19], prog[20], prog[21], prog[22], prog[23], prog[24],
             prog[25], prog[26], prog[27], prog[28], prog[29], prog[30], prog[31], prog[32],
-            prog[33], prog[34], prog[35], prog[36], prog[37], prog[38])
+            prog[33], prog[34], prog[35], prog[36], prog[37], prog[38], prog[39])
 
 
 @_jit_inline
@@ -153,16 +156,24 @@ def region_entry(p, r):
 
 @_jit_inline
 def knot_weight(off, p):
-    """Step 3 (3h for a hierarchical table) for ``0 <= off < span``: the knot ``i`` and the
-    weight ``w`` of ``acc = (T[i] << S) + (T[i+1] - T[i]) * w`` (``S = SMAX``)."""
+    """Step 3 (3h, 3h' for a hierarchical table) for ``0 <= off < span``: the knot ``i`` and
+    the weight ``w`` of ``acc = (T[i] << S) + (T[i+1] - T[i]) * w`` (``S = SMAX``)."""
     s = p[P_SHIFT]
     if p[P_NREG] == 0:
         return off >> s, off & ((np.int64(1) << s) - 1)
     rb = p[P_RB]
-    e = region_entry(p, off >> rb)
+    if rb >= 0:  # equal regions: the top bits
+        e = region_entry(p, off >> rb)
+    else:  # counted regions: the last whose START is <= off
+        r = 0
+        for k in range(1, p[P_NREG]):
+            if off < (region_entry(p, k) >> 32):
+                break
+            r = k
+        e = region_entry(p, r)
     sr = e & 255
-    o = off & ((np.int64(1) << rb) - 1)
-    return (e >> 8) + (o >> sr), (o & ((np.int64(1) << sr) - 1)) << (s - sr)
+    o = off - (e >> 32)
+    return ((e >> 8) & 0xFFFFFF) + (o >> sr), (o & ((np.int64(1) << sr) - 1)) << (s - sr)
 
 
 @_jit_inline
@@ -171,24 +182,20 @@ def segment_span(seg, p):
     s = p[P_SHIFT]
     if p[P_NREG] == 0:
         return seg << s, s
-    start = np.int64(0)
-    sr = p[P_REG] & 255
-    for r in range(p[P_NREG]):
-        e = region_entry(p, r)
-        if (e >> 8) > seg:
+    e = region_entry(p, 0)
+    for r in range(1, p[P_NREG]):
+        nxt = region_entry(p, r)
+        if ((nxt >> 8) & 0xFFFFFF) > seg:
             break
-        start = (np.int64(r) << p[P_RB]) + ((seg - (e >> 8)) << (e & 255))
-        sr = e & 255
-    return start, sr
+        e = nxt
+    sr = e & 255
+    return (e >> 32) + ((seg - ((e >> 8) & 0xFFFFFF)) << sr), sr
 
 
 @_jit_inline
 def n_segments(p):
     """Segments of the table (knots - 1)."""
-    if p[P_NREG] == 0:
-        return p[P_N]
-    last = region_entry(p, p[P_NREG] - 1)
-    return (last >> 8) + (np.int64(1) << (p[P_RB] - (last & 255)))
+    return p[P_N]
 
 
 @_jit_inline
@@ -207,7 +214,7 @@ def eval_unsaturated(x, table, p):
     s = p[P_SHIFT]
     g = p[P_GUARD]
     off = u - lo
-    if off >= 0 and off < (p[P_N] << s):
+    if off >= 0 and off < p[P_SPAN]:
         pass
     elif off < 0 and p[P_LMODE] == TAIL_LINE:
         return round_shift(unfold(u * p[P_LM] + p[P_LC], p[P_LK], x, neg, p), p[P_LK])
@@ -216,7 +223,7 @@ def eval_unsaturated(x, table, p):
     elif off < 0:
         off = 0  # clamp: hold the first value
     else:
-        off = (p[P_N] << s) - 1  # clamp: hold the last value
+        off = p[P_SPAN] - 1  # clamp: hold the last value
     i = off >> s
     interp = p[P_INTERP]
     if interp == INTERP_LINEAR:
@@ -259,7 +266,7 @@ def eval_in_range(x, table, p):
     """
     off = np.int64(x) - p[P_LO]
     s = p[P_SHIFT]
-    if off < 0 or off >= (p[P_N] << s):
+    if off < 0 or off >= p[P_SPAN]:
         return eval_unsaturated(x, table, p)
     i = off >> s
     interp = p[P_INTERP]

@@ -17,6 +17,7 @@ import numpy as np
 
 from ._text import up_sig
 from .errors import ExportError
+from .regions import format_regions
 
 __all__ = ["plot_table", "plot_pareto", "check_plot_path"]
 
@@ -275,9 +276,10 @@ def _mark_boundaries(ax, table, x_lo, x_hi) -> None:
     _vlines(ax, table, codes, x_lo, x_hi, label, dict(color="0.6", lw=0.5, alpha=0.6))
     if table.regions is not None:
         r = table.regions
-        bounds = table.lo_code + (np.arange(r.n + 1, dtype=np.int64) << r.granule_bits)
+        bounds = table.lo_code + np.array((*r.starts, r.span), dtype=np.int64)
         _vlines(ax, table, bounds, x_lo, x_hi,
-                f"region boundaries ({r.n} regions, shifts {','.join(map(str, r.shifts))})",
+                f"region boundaries ({r.n} regions, {'shifts' if r.equal else 'S x C'} "
+                f"{format_regions(r.spec_value())})",
                 dict(color="C3", lw=0.9, alpha=0.7, linestyles="dashed"))
 
 

@@ -31,7 +31,7 @@ from .activations import Activation, Asymptote, Traits, from_expression
 from .activations import get as get_activation
 from .errors import RangeError, SpecError
 from .fixedpoint import FixedFormat
-from .regions import parse_shifts
+from .regions import format_regions, parse_shifts, regions_to_json
 
 __all__ = ["Interp", "Tails", "Coeffs", "Fit", "Fold", "Saturation", "Option", "OPTIONS", "OPTION",
            "TableSpec", "make_spec", "spec_traits", "regenerate_args", "MAX_ENTRIES",
@@ -262,7 +262,9 @@ class Option:
             return value.value
         if self.kind == "format":
             return str(value)
-        if self.kind in ("range", "shifts"):
+        if self.kind == "shifts":
+            return regions_to_json(value)
+        if self.kind == "range":
             return list(value)
         if self.kind == "params":
             return {k: (list(v) if isinstance(v, tuple) else v) for k, v in value}
@@ -279,7 +281,7 @@ class Option:
         if self.kind == "range":
             return [self.flag, *(repr(float(v)) for v in value)]
         if self.kind == "shifts":
-            return [self.flag, ",".join(str(v) for v in value)]
+            return [self.flag, format_regions(value)]
         return [self.flag, str(self.to_json(value))]
 
 
@@ -313,8 +315,10 @@ OPTIONS: tuple[Option, ...] = (
            always=True, toml_hint="an integer power of two"),
     Option("regions", "shifts", None,
            "Hierarchical table: the segment shift of each of 1..16 equal regions, e.g. "
-           "8,8,7,6 (linear only; instead of --entries).",
-           toml_hint="a list of segment shifts, e.g. [8, 8, 7, 6]"),
+           "8,8,7,6, or S x C (C segments of 2^S codes) per region, e.g. 9x2,8x52,9x12 "
+           "(linear only; instead of --entries).",
+           toml_hint='a list of segment shifts, e.g. [8, 8, 7, 6], or of "SxC", e.g. '
+                     '["9x2", "8x52"]'),
     Option("interp", "choice", Interp.LINEAR, "How inputs between entries are served.",
            choices=Interp, always=True, toml_hint="text: none, nearest or linear"),
     Option("tails", "choice", Tails.AUTO, "What inputs outside the range get.",
@@ -480,7 +484,7 @@ def make_spec(activation, **options) -> TableSpec:
         raise SpecError(f"activation '{act.name}' has no analytic derivative to tabulate{calls}")
     values["params"] = tuple(sorted(resolved.items()))
     if values["regions"] is not None:
-        shown = ",".join(str(v) for v in values["regions"])
+        shown = format_regions(values["regions"])
         if values["entries"] is not None:
             raise SpecError(f"give entries or regions ({shown}), not both: a hierarchical "
                             "table's segments are set by its regions' shifts")

@@ -20,7 +20,7 @@ from . import _kernels as K
 from ._entries import ACC_LIMIT_BITS, Layout
 from .errors import DomainError, RangeError, SpecError
 from .fixedpoint import FixedFormat, Overflow, Rounding, c_word_bits, sized_format
-from .regions import Regions
+from .regions import Regions, format_regions
 from .tail import Tail
 from ._reference import EXHAUSTIVE_LIMIT_BITS, clipped, function, reference_on_codes
 from ._threads import run_checked
@@ -277,6 +277,12 @@ class _Compiler:
         regions = None
         if spec.regions is None:
             lo_code, shift, entries = self._align(lo, hi, spec.entries, "segments")
+        elif isinstance(spec.regions[0], tuple):  # counted regions: any widths
+            regions = Regions.counted(spec.regions)
+            lo_code = self._counted_range(lo, hi, regions)
+            shift, entries = regions.smax, regions.segments
+            if regions.n == 1 and entries & (entries - 1) == 0:  # a uniform table
+                regions = None
         else:
             lo_code, rb, n = self._align(lo, hi, len(spec.regions), "regions")
             regions = self._regions(rb, spec.regions)
@@ -317,9 +323,7 @@ class _Compiler:
                 ymax=fout.max_code, left=_line(left), right=_line(right),
                 fold_z=fin.zero_point if fold else 0, fold_e=fold_e, line_m=line_m,
                 line_e=line_e,
-                regions=regions and (regions.granule_bits, regions.bases, regions.shifts))
-            if regions:  # P_N << P_SHIFT is the span
-                prog[K.P_N] = regions.n << (regions.granule_bits - shift)
+                regions=regions)
             return prog
 
         prog = program()  # the entries are chosen uncentred, then stored minus E
@@ -418,6 +422,29 @@ class _Compiler:
                 f"({hi - lo:g} wide), so each shift must be 0..{rb}; use smaller shifts, fewer "
                 "regions or a wider range")
         return Regions(rb, shifts)
+
+    def _counted_range(self, lo, hi, regions: Regions) -> int:
+        """LO of counted regions: the range's first code; they must cover the range."""
+        fin = self.fin
+        lo_code = floor_code(fin.real_to_codes(lo))
+        hi_code = ceil_code(fin.real_to_codes(hi))
+        real = fin.codes_to_real
+        end = lo_code + regions.span
+        shown = f"regions {format_regions(regions.spec_value())}"
+        if end < hi_code:
+            raise SpecError(f"{shown} cover {regions.span} input codes, [{float(real(lo_code)):g}, "
+                            f"{float(real(end)):g}), less than the range [{lo:g}, {hi:g}): add "
+                            "segments or narrow the range")
+        top = fin.max_code + 1  # folded: u reaches 2Z - min_code
+        if self.spec.fold:
+            top = max(top, 2 * fin.zero_point - fin.min_code + 1)
+        if end > top:
+            raise SpecError(f"{shown} cover {regions.span} input codes from {float(real(lo_code)):g}"
+                            f", beyond the top of {fin}: remove segments")
+        if end != hi_code or lo_code != float(fin.real_to_codes(lo)):
+            self.notes.append(f"range widened from [{lo:g}, {hi:g}) to [{float(real(lo_code)):g}, "
+                              f"{float(real(end)):g}) by the regions' segments")
+        return lo_code
 
     def _align(self, lo, hi, entries, what):
         fin = self.fin

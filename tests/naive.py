@@ -57,15 +57,24 @@ def trace(table, x) -> Trace:
     interp = table.interp.value
     regions = getattr(table, "regions", None)
     if regions is not None:
-        # hierarchical ("regions"): n equal regions of 2^RB codes, region r in segments of
-        # 2^S_r, its first knot BASE[r] = sum over q < r of 2^(RB - S_q); SMAX the largest
+        # hierarchical ("regions"): region r is C_r segments of 2^S_r codes from offset
+        # START[r] (equal regions: C_r = 2^(RB - S_r), START[r] = r * 2^RB), its first knot
+        # BASE[r] = C_0 + ... + C_(r-1); SMAX the largest shift
         assert interp == "linear", "regions are linear only"
         rb, shifts = regions.granule_bits, list(regions.shifts)
-        assert all(0 <= sr <= rb for sr in shifts) and 1 <= len(shifts) <= 16
-        bases = [sum(2 ** (rb - q) for q in shifts[:r]) for r in range(len(shifts))]
+        assert 1 <= len(shifts) <= 16
+        if rb is not None:
+            assert all(0 <= sr <= rb for sr in shifts)
+            counts = [2 ** (rb - sr) for sr in shifts]
+        else:
+            counts = list(regions.seg_counts)
+        starts = [sum(c * 2**q for c, q in zip(counts[:r], shifts[:r]))
+                  for r in range(len(shifts))]
+        assert all(a % 2**sr == 0 for a, sr in zip(starts, shifts)), "aligned regions"
+        bases = [sum(counts[:r]) for r in range(len(shifts))]
         smax = max(shifts)
-        hi = lo + len(shifts) * 2**rb
-        assert len(t) == bases[-1] + 2 ** (rb - shifts[-1]) + 1, "the chained knots"
+        hi = lo + starts[-1] + counts[-1] * 2 ** shifts[-1]
+        assert len(t) == bases[-1] + counts[-1] + 1, "the chained knots"
     else:
         assert len(t) == (n if interp == "none" else n + 1), "N words for none, N + 1 knots else"
 
@@ -94,8 +103,12 @@ def trace(table, x) -> Trace:
     if path == "table" and regions is not None:
         # 3h. the hierarchical table path
         off = u - lo
-        assert 0 <= off < len(shifts) * 2**rb
-        r, o = off // 2**rb, off % 2**rb
+        assert 0 <= off < hi - lo
+        if rb is not None:  # equal regions: the top bits
+            r = off // 2**rb
+        else:  # counted regions (3h'): how many of START[1..n-1] are <= off
+            r = sum(1 for a in starts[1:] if off >= a)
+        o = off - starts[r]
         sr = shifts[r]
         i, w = bases[r] + o // 2**sr, o % 2**sr
         wp = w * 2 ** (smax - sr)

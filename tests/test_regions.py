@@ -59,13 +59,22 @@ def test_regions_is_one_option_read_from_text_lists_toml_and_json():
 
 @pytest.mark.parametrize("args, message", [
     (["--regions", "2,1,x"], "Error: regions must be a comma list of segment shifts 0..30 (one "
-     "per region, 1 to 16 regions), e.g. 8,8,7,6; got '2,1,x'\n"),
+     "per region, 1 to 16 regions), e.g. 8,8,7,6, or of S x C, e.g. 9x2,8x52; got '2,1,x'\n"),
+    (["--regions", "2x3,1x"], "Error: regions: '1x' is not S x C with a shift S in 0..30 and 1 "
+     "to 1048576 segments C, e.g. 9x2; got '2x3,1x'\n"),
+    (["--regions", "2x3,1"], "Error: regions: give every region as a shift (8,8,7) or every one "
+     "as S x C (9x2,8x52), not both; got '2x3,1'\n"),
+    (["--regions", "1x3,2x1"], "Error: region 1 (2x1) starts at offset 6, not a multiple of its "
+     "segments' 2^2 codes: every segment must start at a multiple of its width; reorder or "
+     "recount the regions\n"),
+    (["--range", "-8", "8", "--regions", "8x4"], "Error: regions 8x4 cover 1024 input codes, "
+     "[-8, -7.75), less than the range [-8, 8): add segments or narrow the range\n"),
     (["--regions", "2,1", "--entries", "16"], "Error: give entries or regions (2,1), not both: "
      "a hierarchical table's segments are set by its regions' shifts\n"),
     (["--regions", "2,1", "--interp", "nearest"],
      "Error: regions (2,1) need interp linear, got interp nearest\n"),
-    (["--regions", ",".join(["1"] * 17)], "Error: regions must list 1 to 16 segment shifts (one "
-     f"per region), got 17 in '{','.join(['1'] * 17)}'\n"),
+    (["--regions", ",".join(["1"] * 17)], "Error: regions must list 1 to 16 regions, "
+     f"got 17 in '{','.join(['1'] * 17)}'\n"),
     (["--in-format", "s8.4", "--range", "-8", "8", "--regions", "9,1"],
      "Error: regions 9,1: shift 9 exceeds the regions' width: the range splits into 2 regions "
      "of 2^7 codes (8 wide), so each shift must be 0..7; use smaller shifts, fewer regions or "

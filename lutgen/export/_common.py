@@ -18,6 +18,7 @@ from pathlib import Path
 from .. import __version__
 from .._text import OUTPUT_ARITHMETIC, up, up_sig
 from ..errors import ExportError
+from ..regions import format_regions
 from ..spec import regenerate_args
 
 __all__ = ["Artifact", "provenance_lines", "identifier", "macro_name", "atomic_write",
@@ -111,8 +112,16 @@ def table_digest(table) -> str:
     if table.fold_e or table.fold_lm:
         key += (table.fold_e, table.fold_lm, table.fold_le)
     if getattr(table, "regions", None) is not None:  # the same knots, placed otherwise
-        key += ((table.regions.granule_bits, table.regions.shifts),)
+        reg = table.regions
+        key += ((reg.granule_bits, reg.shifts) if reg.equal else (reg.shifts, reg.counts),)
     return hashlib.sha256(repr(key).encode()).hexdigest()[:8].upper()
+
+
+def _regions_words(reg) -> str:
+    if reg.equal:
+        return (f"({reg.n} regions of 2^{reg.granule_bits} codes, segment "
+                f"shifts {','.join(map(str, reg.shifts))}); ")
+    return f"({reg.n} counted regions, S x C: {format_regions(reg.spec_value())}); "
 
 
 def build_command(table) -> str:
@@ -157,8 +166,7 @@ def provenance_lines(table, report, name: str, command: str | None = None) -> li
         f"{table.guard_bits} guard bits",
         f"Range: [{lo:.17g}, {hi:.17g}); entries {table.entries} "
         + (f"(segment 2^{table.shift} codes); " if table.regions is None else
-           f"({table.regions.n} regions of 2^{table.regions.granule_bits} codes, segment "
-           f"shifts {','.join(map(str, table.regions.shifts))}); ") +
+           _regions_words(table.regions)) +
         f"interp {table.interp.value}; fold {table.fold.value if table.fold else 'no'}; {tails}",
     ]
     if report is not None:

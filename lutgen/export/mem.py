@@ -90,15 +90,18 @@ def _layout(table) -> str:
 def region_table_lines(table, name: str) -> list[str]:
     """A hierarchical table's region table in words: it is in no memory file."""
     reg = table.regions
-    lines = [f"Region table: {reg.n} regions of 2^RB = {1 << reg.granule_bits} input codes, region r"
+    size = (f"of 2^RB = {1 << reg.granule_bits} input codes" if reg.equal else
+            "of C_r segments (counted: START[r] stored too)")
+    lines = [f"Region table: {reg.n} regions {size}, region r"
              " in segments of 2^S_r codes",
-             f"from knot BASE[r]; SMAX = {reg.smax}. BASE[r] and S_r ({reg.table_bits} bits, "
+             f"from knot BASE[r]; SMAX = {reg.smax}. The region table ({reg.table_bits} bits, "
              "counted in rom_bits) are in no",
              f"memory file: constants of lutgen_{name}.v's region decode (const arrays in the "
              "C and HLS headers).",
              "  r   first input code u   S_r  BASE[r]  segments"]
-    for r, (shift, base, count) in enumerate(zip(reg.shifts, reg.bases, reg.counts)):
-        lines.append(f"  {r:<3} {table.lo_code + (r << reg.granule_bits):<20} {shift:<4} "
+    for r, (shift, base, count, start) in enumerate(zip(reg.shifts, reg.bases, reg.counts,
+                                                         reg.starts)):
+        lines.append(f"  {r:<3} {table.lo_code + start:<20} {shift:<4} "
                      f"{base:<8} {count}")
     return lines
 
