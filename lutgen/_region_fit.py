@@ -77,6 +77,26 @@ class ShiftChooser:
         regions = Regions(self.rb, tuple(shifts))
         return self._check(regions.knot_offsets(), regions.segment_shifts(), word, False)
 
+    @property
+    def span(self) -> int:
+        """The offsets the intervals cover (the dense table's span)."""
+        return int(self.klo.size)
+
+    def feasible_run(self, start: int, shift: int, limit: int, word=None) -> int:
+        """How many segments of ``2^shift`` codes from offset ``start`` (ending by ``limit``)
+        integer knots keep within the budget as one region on its own (exactly)."""
+        count = (min(limit, self.span) - start) >> shift
+        if count <= 0:
+            return 0
+        knot_off = start + (np.arange(count + 1, dtype=np.int64) << shift)
+        k = self._check(knot_off, np.full(count, shift, dtype=np.int64), word,
+                        int(knot_off[-1]) < self.span)
+        return count if k < 0 else max(0, k - 1)
+
+    def layout_stuck(self, regions: Regions, word=None) -> int:
+        """-1 if integer knots exist for ``regions`` (any form), else the first stuck knot."""
+        return self._check(regions.knot_offsets(), regions.segment_shifts(), word, False)
+
     def region_of(self, shifts, knot: int) -> int:
         """The region whose segments end at ``knot`` (the one before it at a boundary)."""
         bases = Regions(self.rb, tuple(shifts)).bases
@@ -108,8 +128,10 @@ class ShiftChooser:
         return None
 
     def narrowest(self, shifts) -> tuple[int, tuple[int, int]] | None:
-        """The narrowest word (bits, (lo, hi)) in which ``shifts`` stay feasible."""
-        knot_off = Regions(self.rb, tuple(shifts)).knot_offsets()
+        """The narrowest word (bits, (lo, hi)) in which ``shifts`` (equal regions' shifts,
+        or :class:`Regions`) stay feasible."""
+        regions = shifts if isinstance(shifts, Regions) else Regions(self.rb, tuple(shifts))
+        knot_off = regions.knot_offsets()
         lo, hi, empty = knot_windows(self.klo, self.khi, np.ascontiguousarray(knot_off[:-1]),
                                      self.centre[knot_off], self.rb, self.guard)
         if empty >= 0 or (lo > hi).any():
@@ -117,7 +139,7 @@ class ShiftChooser:
         for bits, _signed, lo_w, hi_w in word_ranges(lo - self.offset, hi - self.offset):
             if bits > 40:
                 return None
-            if self.stuck(shifts, (lo_w, hi_w)) < 0:
+            if self.layout_stuck(regions, (lo_w, hi_w)) < 0:
                 return bits, (lo_w, hi_w)
         return None
 

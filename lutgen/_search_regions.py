@@ -11,6 +11,7 @@ every other design of the search; the cheapest that meets the budget wins.
 from __future__ import annotations
 
 from ._reference import clipped, reference_on_codes
+from ._region_counted import counted_layouts
 from ._region_fit import ShiftChooser
 from .regions import Regions
 from .spec import Coeffs, Interp
@@ -21,6 +22,7 @@ REGION_COUNTS = tuple(range(2, 17))
 MEASURED = 6  # layouts compiled and analysed, cheapest estimate first
 SCOUT_REGIONS = 8  # every guard-bit count is tried at this many regions first ...
 GUARDS_KEPT = 3  # ... and the best three at every region count
+COUNTED = False  # also counted-region layouts (on once every exporter writes them)
 
 
 def best_regions(search, configs, target: float, best):
@@ -49,6 +51,8 @@ def best_regions(search, configs, target: float, best):
         for _, guard in ranked[:GUARDS_KEPT]:
             ref = _estimate(search, by_guard[guard], ref, estimates,
                             [n for n in REGION_COUNTS if n != SCOUT_REGIONS])
+            if COUNTED:
+                ref = _estimate(search, by_guard[guard], ref, estimates, (2,), counted=True)
     estimates.sort(key=lambda e: e[0])
     found = None
     for bits, opts, shifts in estimates[:MEASURED]:
@@ -65,8 +69,9 @@ def best_regions(search, configs, target: float, best):
     return found
 
 
-def _estimate(search, opts, ref, estimates, counts):
-    """Adds the layouts of each region count at ``opts`` to ``estimates``; returns ``ref``."""
+def _estimate(search, opts, ref, estimates, counts, counted=False):
+    """Adds the layouts of each region count at ``opts`` to ``estimates`` (``counted``: the
+    counted-region layouts over the intervals of the first count instead); returns ``ref``."""
     for n in counts:
         dense = search.compile({**opts, "coeffs": Coeffs.SAMPLE, "regions": (0,) * n})
         if dense is None or dense.regions is None:
@@ -78,7 +83,7 @@ def _estimate(search, opts, ref, estimates, counts):
         # the chooser works on the knots as chosen (a negating fold stores them minus E)
         chooser = ShiftChooser(dense.values + dense.fold_e, dense.prog, dense.layout, ref,
                                search.budget_lsb, offset=dense.fold_e)
-        estimates += _layouts(chooser, opts)
+        estimates += counted_layouts(chooser, dense, opts) if counted else _layouts(chooser, opts)
     return ref
 
 

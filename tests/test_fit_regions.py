@@ -40,19 +40,29 @@ def test_fit_reports_the_layout_in_words_json_and_the_build_command(tmp_path):
             "--max-error", "1lsb"]
     text = CliRunner().invoke(cli, args)
     assert text.exit_code == 0, text.output
-    assert "regions of 2^" in text.output
     doc = json.loads(CliRunner().invoke(cli, args + ["--json"]).output)
-    shifts = doc["best"]["regions"]["shifts"]
-    assert doc["best"]["options"]["regions"] == shifts
+    reg = doc["best"]["regions"]
+    if reg["granule_bits"] is None:  # counted regions
+        assert "regions (counted, selected by comparison) ([0, " in text.output
+        written = [f"{s}x{c}" for s, c in zip(reg["shifts"], reg["counts"])]
+    else:
+        assert f"regions of 2^{reg['granule_bits']} codes ([0, " in text.output
+        written = reg["shifts"]
+    assert doc["best"]["options"]["regions"] == written
+    # the layout in JSON is self-consistent: starts and bases are the counts' prefix sums
+    widths = [c << s for s, c in zip(reg["shifts"], reg["counts"])]
+    assert reg["starts"] == [sum(widths[:r]) for r in range(len(widths))]
+    assert reg["bases"] == [sum(reg["counts"][:r]) for r in range(len(widths))]
     command = doc["build_command"]
-    assert f"--regions {','.join(map(str, shifts))}" in command and "--entries" not in command
+    assert f"--regions {','.join(map(str, written))}" in command and "--entries" not in command
     # the command builds the very table that was measured
     words = shlex.split(command)[2:]
     built = CliRunner().invoke(cli, ["build", *words, "-o", str(tmp_path)])
     assert built.exit_code == 0, built.output
     saved = json.loads((tmp_path / "sigmoid.json").read_text())["table"]
     assert saved["rom_bits"] == doc["best"]["rom_bits"]
-    assert saved["regions"]["shifts"] == shifts
+    assert saved["regions"]["shifts"] == reg["shifts"]
+    assert saved["regions"]["counts"] == reg["counts"]
 
 
 def test_shift_chooser_agrees_with_the_faithful_compiler():
@@ -136,3 +146,4 @@ def test_the_hierarchical_key_is_checked(tmp_path, line, message):
     result = CliRunner().invoke(cli, ["batch", str(project), "-o", str(tmp_path / "o")])
     assert result.exit_code == 2 and message in result.output, result.output
     assert not (tmp_path / "o").exists()
+

@@ -23,6 +23,7 @@ RANK = {
     "_faithful": 1.8,  # exact faithful entries (uses _entries' minimax for none/nearest)
     "_unfold": 1.6,  # step 5 at compile time: the stored centre, the even_line term
     "_region_fit": 1.85,  # feasible segment shifts of hierarchical tables (budget search)
+    "_region_counted": 1.9,  # counted-region layouts (budget search)
     "_distributions": 1.6,  # input distributions read from files (samples, histograms)
     "table": 2,
     "targets": 2.5,  # the cost models of fit --target (footprints of compiled tables)

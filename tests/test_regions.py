@@ -40,6 +40,27 @@ def test_regions_derive_bases_knots_and_table_bits_as_the_document_says():
     assert list(w) == [0, 255, 0, 300 - 256, 1 << 4]
 
 
+def test_counted_regions_derive_starts_bases_and_table_bits_as_the_document_says():
+    r = Regions.counted(((9, 2), (8, 52), (9, 12)))
+    assert r.counts == (2, 52, 12) and r.widths == (1024, 52 << 8, 12 << 9)
+    assert r.starts == (0, 1024, 1024 + (52 << 8)) and r.bases == (0, 2, 54)
+    assert r.span == 1024 + (52 << 8) + (12 << 9) and r.knots == 67 and r.smax == 9
+    # n * (bits(BASE[n-1]) + bits(SMAX)) + (n - 1) * bits(START[n-1]); START[0] not stored
+    assert r.table_bits == 3 * (6 + 4) + 2 * 14  # BASE[2] = 54, SMAX = 9, START[2] = 14336
+    off = r.knot_offsets()
+    assert list(off[:4]) == [0, 512, 1024, 1280] and off[-1] == r.span and off.size == r.knots
+    # r by comparison: offsets just below and at each start
+    i, w = r.locate(np.array([1023, 1024, 14335, 14336, 14336 + 513]))
+    assert list(i) == [1, 2, 2 + 51, 54, 55]
+    assert list(w) == [511 << 0, 0, 255 << 1, 0, 1]
+    assert Regions.counted(((4, 3),)).spec_value() == ((4, 3),)
+
+
+def test_a_counted_layout_with_a_misaligned_region_is_refused():
+    with pytest.raises(SpecError, match=r"region 1 \(3x1\) starts at offset 4, not a multiple"):
+        Regions.counted(((2, 1), (3, 1)))
+
+
 @pytest.mark.parametrize("shifts, rb", [((5,), 4), ((), 4), (tuple([1] * 17), 4), ((-1,), 4)])
 def test_regions_refuse_a_bad_layout(shifts, rb):
     with pytest.raises(SpecError):
@@ -132,6 +153,17 @@ CASES = [
                   fold=True, guard_bits=2)),
     ("exp", dict(in_format="s12.8", regions="0,1,2,3,4,5,6,7,7,7,7,7,7,7,7,7", range=(-8, 0),
                  tails="clamp")),
+    # counted regions (step 3h'): selected by comparison, any widths
+    ("tanh", dict(in_format="s8.4", regions="0x4,1x6,2x4,4x5", range=(-7, 7), fold=True,
+                  tails="asymptote")),
+    ("gelu", dict(in_format="s8.4", regions="2x8,1x16,3x6", range=(-3, 3), tails="asymptote",
+                  guard_bits=0)),  # covers [-3, 4): the range widened to the right
+    ("silu", dict(in_format="s12.6", regions="4x16,2x64,5x16", range=(-8, 8), guard_bits=4,
+                  coeffs="faithful")),
+    ("sigmoid", dict(in_format="s8.4", regions="2x3", range=(0, 0.75), tails="clamp")),
+    ("tanh", dict(in_format="s16.12", out_format="s16.14", range=(-5, 5), fold=True,
+                  guard_bits=2, coeffs="faithful",
+                  regions="7x10,6x60,7x28,8x10,9x6,10x2,11x2")),
 ]
 
 

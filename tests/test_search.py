@@ -31,7 +31,7 @@ def _rebuild(design):
         spec.activation, in_format=d["in_format"], out_format=d["out_format"],
         range=tuple(d["range"]), interp=d["interp"], tails=d["tails"],
         fold=d["fold"], coeffs=d["coeffs"], guard_bits=d["guard_bits"], params=spec.params_dict,
-        **({"regions": d["regions"]["shifts"]} if d["regions"] else {"entries": d["entries"]}))
+        **({"regions": d["options"]["regions"]} if d["regions"] else {"entries": d["entries"]}))
     return table, analyze(table)
 
 
