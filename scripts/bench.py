@@ -278,9 +278,11 @@ def fit_section():
         d = result.best.to_dict()
         again = analyze(lutgen.build(TableSpec.from_dict(d["options"])))
         lo, hi = d["effective_range"]
-        layout = (f"regions {','.join(map(str, d['regions']['shifts']))} of "
-                  f"2^{d['regions']['granule_bits']}" if d["regions"] else
-                  f"{d['entries']} entries")
+        reg = d["regions"]
+        layout = (f"{d['entries']} entries" if not reg else
+                  f"regions {','.join(map(str, reg['shifts']))} of 2^{reg['granule_bits']}"
+                  if reg["granule_bits"] is not None else
+                  f"counted regions {','.join(d['options']['regions'])}")
         print(f"  {name:<8} -> {out_format}: {layout} {d['interp']}, "
               f"fold {'yes' if d['fold'] else 'no'}, {d['coeffs']}, G={d['guard_bits']}, "
               f"range [{lo:g}, {hi:g}), {again.rom_bits} ROM bits (target <= {limit}; "

@@ -25,6 +25,7 @@ RANK = {
     "_region_fit": 1.85,  # feasible segment shifts of hierarchical tables (budget search)
     "_region_counted": 1.9,  # counted-region layouts (budget search)
     "_distributions": 1.6,  # input distributions read from files (samples, histograms)
+    "_range": 1.9,  # the compiler's input range and its alignment
     "table": 2,
     "targets": 2.5,  # the cost models of fit --target (footprints of compiled tables)
     "analysis": 3, "budget": 3.4, "search": 3.5,  # search measures its designs with analysis
