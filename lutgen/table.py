@@ -119,7 +119,8 @@ class Table:
 
     @property
     def c_bytes(self) -> int:
-        """Bytes of the C header's table array: words x the ``<stdint.h>`` type they need."""
+        """Bytes of the C header's table array: words x the ``<stdint.h>`` type they need,
+        plus its region arrays (``BASE``, ``S``; counted regions: ``START``, all n)."""
         regions = 0
         if self.regions:  # const arrays BASE[] and S[] (counted: START[] too, all n)
             r = self.regions

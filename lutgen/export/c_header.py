@@ -262,7 +262,8 @@ class _Header:
         ]
 
     def _region_table(self) -> list[str]:
-        """A hierarchical table's region table: BASE[r] and S_r, two small const arrays."""
+        """A hierarchical table's region table: BASE[r] and S_r, two small const arrays
+        (counted regions: START[r] too)."""
         regions = self.t.regions
         if regions is None:
             return []
