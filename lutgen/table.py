@@ -118,11 +118,14 @@ class Table:
 
     @property
     def c_bytes(self) -> int:
-        """Bytes of the C header's table array: words x the ``<stdint.h>`` type they need."""
+        """Bytes of the C header's table array: words x the ``<stdint.h>`` type they need,
+        plus its region arrays (``BASE``, ``S``; counted regions: ``START``, all n)."""
         regions = 0
-        if self.regions:  # two const arrays: BASE[] and S[]
+        if self.regions:  # const arrays BASE[] and S[] (counted: START[] too, all n)
             r = self.regions
             regions = r.n * (c_word_bits(r.base_bits) + c_word_bits(r.shift_bits)) // 8
+            if not r.equal:
+                regions += r.n * c_word_bits(r.start_bits) // 8
         return int(self.values.size) * (c_word_bits(self.store_bits) // 8) + regions
 
     # inputs of at most this many bits are looked up in the output code of every input,

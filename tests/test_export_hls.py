@@ -85,6 +85,22 @@ CASES = [
           coeffs="minimax", regions="2,2,3,3,4"),
     _case("sigmoid-s8.4-regions-all-s0", "sigmoid", in_format="s8.4", range=(-6.0, 6.0),
           regions="0,0,0"),
+    # counted regions (step 3h'): region_start and the region chosen by comparison
+    _case("sigmoid-s8.4-counted-clamp", "sigmoid", in_format="s8.4", range=(-8.0, 8.0),
+          regions="3x8,2x16,4x8"),
+    _case("tanh-s8.4-counted-fold-asymptote-s0", "tanh", in_format="s8.4", range=(-4.0, 4.0),
+          fold=True, tails="asymptote", guard_bits=0, regions="0x4,1x6,2x4,4x2"),
+    _case("gelu-s12.8-counted-asymptote", "gelu", in_format="s12.8", range=(-4.0, 4.0),
+          tails="asymptote", regions="6x8,5x8,4x32,5x8,6x8"),
+    _case("tanh-s16.12-counted-faithful", "tanh", in_format="s16.12", out_format="s16.14",
+          range=(-5.0, 5.0), fold=True, coeffs="faithful", guard_bits=2,
+          regions="7x8,6x68,7x26,8x12,9x5,10x2,11x2"),
+    _case("sigmoid-s8.4-counted-one-region-2x3", "sigmoid", in_format="s8.4", range=(0.0, 0.75),
+          tails="asymptote", regions="2x3"),
+    _case("tanh-s8.4-counted-fold-past-last-code", "tanh", in_format="s8.4", range=(-8.0, 8.0),
+          fold=True, regions="3x4,4x6,0x1"),
+    _case("exp-u8.6-counted-widened-to-top", "exp", in_format="u8.6", range=(0.0, 3.0),
+          coeffs="minimax", regions="2x8,3x4,5x6"),
 ]
 
 
@@ -182,8 +198,13 @@ def test_cases_cover_every_path(outputs):
         "clamp", "asymptote"}
     assert {t.fold.value for t in tables} == {"none", "odd", "point", "even", "even_line"}
     assert {(t.in_format.bits, t.in_format.signed) for t in tables} == {
-        (8, True), (8, False), (16, True), (16, False)}
-    assert {len(t.regions.shifts) for t in tables if t.regions is not None} == {3, 4, 5, 16}
+        (8, True), (8, False), (12, True), (16, True), (16, False)}
+    equal = [t for t in tables if t.regions is not None and t.regions.equal]
+    counted = [t for t in tables if t.regions is not None and not t.regions.equal]
+    assert {len(t.regions.shifts) for t in equal} == {3, 4, 5, 16}
+    assert {t.regions.n for t in counted} == {1, 3, 4, 5, 7}
+    assert any(0 in t.regions.shifts for t in counted)
+    assert any(t.hi_code > t.in_format.max_code + 1 for t in counted)  # past the last code
 
 
 @pytest.mark.parametrize("data_t,res_t,message", [

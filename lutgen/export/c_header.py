@@ -87,6 +87,10 @@ def acc_width(table) -> int:
 
 
 def _region_rows(regions) -> list:
+    if not regions.equal:
+        return [("ENTRIES", regions.segments, f"segments in {regions.n} regions, interp linear"),
+                ("REGIONS", regions.n, "counted regions of C_r segments of 2^S_r codes"),
+                ("SHIFT", regions.smax, "SMAX: the largest region shift")]
     return [("ENTRIES", regions.segments, f"segments in {regions.n} regions, interp linear"),
             ("REGIONS", regions.n, "regions of 2^REGION_BITS codes, one shift each"),
             ("REGION_BITS", regions.granule_bits, None),
@@ -258,14 +262,33 @@ class _Header:
         ]
 
     def _region_table(self) -> list[str]:
-        """A hierarchical table's region table: BASE[r] and S_r, two small const arrays."""
+        """A hierarchical table's region table: BASE[r] and S_r, two small const arrays
+        (counted regions: START[r] too)."""
         regions = self.t.regions
         if regions is None:
             return []
         base_type, _ = _word(regions.base_bits, False)
+        if not regions.equal:
+            return self._counted_table(regions, base_type)
         return [
             f"/* regions of 2^{regions.granule_bits} codes: first knot BASE[r] and segment "
             "shift S_r of each */",
+            f"static const {base_type} {self.fn}_base[{regions.n}] = "
+            f"{{ {', '.join(map(str, regions.bases))} }};",
+            f"static const uint8_t {self.fn}_rshift[{regions.n}] = "
+            f"{{ {', '.join(map(str, regions.shifts))} }};",
+            "",
+        ]
+
+    def _counted_table(self, regions, base_type: str) -> list[str]:
+        """Counted regions: START[r] too, all n of them (START[0] = 0 keeps o = off - START[r]
+        one expression); ``Table.c_bytes`` counts these three arrays."""
+        start_type, _ = _word(regions.start_bits, False)
+        return [
+            "/* counted regions (step 3h'): first offset START[r], first knot BASE[r] and "
+            "shift S_r */",
+            f"static const {start_type} {self.fn}_start[{regions.n}] = "
+            f"{{ {', '.join(map(str, regions.starts))} }};",
             f"static const {base_type} {self.fn}_base[{regions.n}] = "
             f"{{ {', '.join(map(str, regions.bases))} }};",
             f"static const uint8_t {self.fn}_rshift[{regions.n}] = "
@@ -405,10 +428,34 @@ class _Header:
         """Step 3h: the region of ``off``, its knot and weight, one multiply."""
         regions, acc, n, word = self.t.regions, self.acc, self._n, f"{self.fn}_word"
         rb, smax = regions.granule_bits, regions.smax
+        if not regions.equal:
+            return self._counted_lookup()
         return [
             f"const {acc} o = {n(f'off & {_lit((1 << rb) - 1)}')}; /* 3h. region off >> {rb} */",
             f"const int sr = {self.fn}_rshift[off >> {rb}];",
             f"const {acc} i = {n(f'({acc}){self.fn}_base[off >> {rb}] + (o >> sr)')};",
+            f"const {acc} wp = {n(f'(o & (({acc})(({acc})1 << sr) - 1)) << ({smax} - sr)')};",
+            f"const {acc} t0 = {word}(i);",
+            f"{acc} acc = " + n(f"t0 * {_lit(1 << smax)} + ({word}({n('i + 1')}) - t0) * wp")
+            + ";",
+        ]
+
+    def _counted_lookup(self) -> list[str]:
+        """Step 3h': r counts the START[k] (k >= 1) that ``off`` reaches, then as 3h."""
+        regions, acc, n, word = self.t.regions, self.acc, self._n, f"{self.fn}_word"
+        start, smax = f"{self.fn}_start", regions.smax
+        terms = [f"(off >= ({acc}){start}[{k}])" for k in range(1, regions.n)]
+        if not terms:
+            select = ["const int r = 0; /* 3h'. one region */"]
+        else:
+            select = ["const int r = /* 3h'. region: the START[k], k >= 1, that off reaches */"]
+            select += [f"    {term}{';' if k == len(terms) - 1 else ' +'}"
+                       for k, term in enumerate(terms)]
+        return [
+            *select,
+            f"const {acc} o = {n(f'off - ({acc}){start}[r]')};",
+            f"const int sr = {self.fn}_rshift[r];",
+            f"const {acc} i = {n(f'({acc}){self.fn}_base[r] + (o >> sr)')};",
             f"const {acc} wp = {n(f'(o & (({acc})(({acc})1 << sr) - 1)) << ({smax} - sr)')};",
             f"const {acc} t0 = {word}(i);",
             f"{acc} acc = " + n(f"t0 * {_lit(1 << smax)} + ({word}({n('i + 1')}) - t0) * wp")

@@ -10,7 +10,8 @@ give the integers ``Table.eval_int`` gives. ``static_assert``s refuse element
 types whose width, integer bits or sign differ from the table's formats: a
 mismatch would reinterpret the bits, not convert them. A hierarchical table
 (``regions``) carries its region table as two ``static const`` arrays
-(``region_base``, ``region_shift``) and computes step 3h.
+(``region_base``, ``region_shift``) and computes step 3h; counted regions add
+``region_start`` and select the region by comparison (step 3h').
 """
 
 from __future__ import annotations
@@ -183,6 +184,8 @@ class _Hls:
         reg, acc = self.t.regions, self.acc
         rb, n, smax = reg.granule_bits, len(reg.shifts), reg.smax
         bw, sw = max(1, reg.bases[-1].bit_length()), max(1, smax.bit_length())
+        if not reg.equal:
+            return self._counted(bw, sw)
         return [
             f"// 3h. {n} regions of 2^{rb} codes: region r = off >> {rb} starts at knot "
             "BASE[r], segments 2^S_r",
@@ -192,6 +195,32 @@ class _Hls:
             f"{{{', '.join(map(str, reg.shifts))}}};",
             f"const ap_uint<{max(1, (n - 1).bit_length())}> r = off >> {rb};",
             f"const {acc} o = off & {_lit((1 << rb) - 1)};",
+            f"const {acc} sr = region_shift[r];",
+            f"const {acc} i = region_base[r] + (o >> sr);",
+            f"const ap_uint<{smax}> w = (o & (({acc}(1) << sr) - 1)) << ({smax} - sr); "
+            "// w' = w << (SMAX - S_r)",
+            f"const {acc} t0 = table[i];",
+            f"const {acc} t1 = table[i + 1];",
+            f"{acc} acc = (t0 << {smax}) + (t1 - t0) * w;",
+        ]
+
+    def _counted(self, bw: int, sw: int) -> list[str]:
+        """Step 3h': r counts the START[k] (k >= 1) that off reaches; o = off - START[r]."""
+        reg, acc = self.t.regions, self.acc
+        n, smax = reg.n, reg.smax
+        terms = [f"(off >= region_start[{k}])" for k in range(1, n)]
+        return [
+            f"// 3h'. {n} counted regions: region r = the START[k], k >= 1, that off reaches; "
+            "it starts at knot BASE[r], segments 2^S_r",
+            f"static const ap_uint<{reg.start_bits}> region_start[{n}] = "
+            f"{{{', '.join(map(str, reg.starts))}}};",
+            f"static const ap_uint<{bw}> region_base[{n}] = "
+            f"{{{', '.join(map(str, reg.bases))}}};",
+            f"static const ap_uint<{sw}> region_shift[{n}] = "
+            f"{{{', '.join(map(str, reg.shifts))}}};",
+            f"const ap_uint<{max(1, (n - 1).bit_length())}> r = "
+            + (" + ".join(terms) if terms else "0") + ";",
+            f"const {acc} o = off - region_start[r];",
             f"const {acc} sr = region_shift[r];",
             f"const {acc} i = region_base[r] + (o >> sr);",
             f"const ap_uint<{smax}> w = (o & (({acc}(1) << sr) - 1)) << ({smax} - sr); "
