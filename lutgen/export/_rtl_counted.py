@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from ._rtl import lit, vec
 
-__all__ = ["ADDR_CUT", "offset_bits", "constants", "decode", "header_lines"]
+__all__ = ["ADDR_CUT", "offset_bits", "constants", "at_least", "decode", "header_lines"]
 
 ADDR_CUT = ("after the tail comparisons, the offset, the region comparisons u >= LO + "
             "START[k] and the priority muxes on them (K_r, K_r + 1, off >> S_r, w'); the two "
@@ -31,6 +31,26 @@ def offset_bits(regions) -> int:
 def constants(regions) -> list[int]:
     """``K_r = BASE[r] - (START[r] >> S_r)`` of every region (may be negative)."""
     return [b - (st >> s) for b, st, s in zip(regions.bases, regions.starts, regions.shifts)]
+
+
+def at_least(u: str, uw: int, us: bool, code: int) -> str:
+    """``u >= code`` (``u``: ``uw`` bits) as AND/OR terms of ``u``'s bits, not a subtraction.
+
+    Unsigned ``a >= c`` from the lowest bit up: ``g = 1``, then ``g = a[i] & g`` where
+    ``c[i]`` is 1 and ``g = a[i] | g`` where it is 0 (so ``c``'s trailing zeros vanish:
+    START[k] is a multiple of ``2^S_k``); signed, the sign bits are inverted first. Synthesis
+    maps the few terms to a shallow LUT tree, where ``>=`` would be a carry chain.
+    """
+    c = (code + (1 << (uw - 1)) if us else code) % (1 << uw)  # the unsigned order
+    assert c == (code + (1 << (uw - 1)) if us else code) and c > 0, (code, uw, us)
+
+    def bit(i: int) -> str:
+        return f"~{u}[{i}]" if us and i == uw - 1 else f"{u}[{i}]"
+    low = (c & -c).bit_length() - 1
+    g = bit(low)
+    for i in range(low + 1, uw):
+        g = f"{bit(i)} {'&' if c >> i & 1 else '|'} {g if ' ' not in g else f'({g})'}"
+    return g
 
 
 def _arms(values, reach: list[int]) -> list[tuple[int, str]]:
@@ -84,8 +104,9 @@ def decode(m, regions, ow: int, u: str, uw: int, us: bool) -> None:
         "the adder's width),")
     m.w(f"// w' = (off & (2^S_r - 1)) << (SMAX - S_r), SMAX = {smax}")
     for k in sorted({k for mux in arms for k, _ in mux}):
-        m.wire(f"region_ge{k}", f"{u} >= {lit(m.t.lo_code + starts[k], uw, us)}",
-               f"off >= START[{k}] = {starts[k]}: u >= LO + START[{k}]")
+        m.wire(f"region_ge{k}", at_least(u, uw, us, m.t.lo_code + starts[k]),
+               f"off >= START[{k}] = {starts[k]}: u >= LO + START[{k}] = "
+               f"{m.t.lo_code + starts[k]}")
     for (decl, value, width, values, note), mux in zip(muxes, arms):
         m.w(f"wire {decl}=  // {note}")
         for k, v in mux:

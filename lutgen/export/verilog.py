@@ -20,6 +20,7 @@ from __future__ import annotations
 from ._common import Artifact, provenance_lines
 from ._rtl import (CUTS, LATENCY, banked, banked_ranges, cut_order, cuts_of, deepest, ext,
                    latency, line_term_range, lit, regions_of, rom_attribute, signed_bits, vec)
+from ._rtl_counted import at_least
 from ._rtl_regions import (above_expr, address_adders, decode, even_address_bits,
                            header_parts, offset_bits)
 from ._verilog_text import HEADER, MODULE, WHY_BANKS
@@ -174,7 +175,7 @@ class _Module:
                 expr = above_expr(self.regions, dw)  # HI - LO = n << RB, n no power of two
             elif self.regions is not None and self.regions.span & (self.regions.span - 1):
                 # counted regions: HI - LO any number; compared beside d, not after it
-                self.wire(cond, f"{u} >= {lit(code, uw, us)}", "u >= HI")
+                self.wire(cond, at_least(u, uw, us, code), f"u >= HI = {code}")
                 if used > ow and ow < dw - 1:  # the left tail read d's sign only
                     self.unused.append(f"d[{dw - 2}:{ow}]")
                 continue
