@@ -55,8 +55,8 @@ def at_least(u: str, uw: int, us: bool, code: int) -> str:
 
 def _arms(values, reach: list[int]) -> list[tuple[int, str]]:
     """The arms ``(k, value)`` of a priority mux ``ge_top ? v_top : ... : v_0`` over the
-    reachable regions ``reach`` (>= 1), highest first. ``off >= START[k]`` implies every
-    lower comparison, so an arm whose value is the next lower region's is dropped."""
+    regions ``reach`` (>= 1, highest first). ``off >= START[k]`` implies every lower
+    comparison, so an arm whose value is the next lower region's is dropped."""
     arms = []
     for pos, r in enumerate(reach):
         below = reach[pos + 1] if pos + 1 < len(reach) else 0
@@ -108,7 +108,7 @@ def decode(m, regions, ow: int, u: str, uw: int, us: bool) -> None:
                f"off >= START[{k}] = {starts[k]}: u >= LO + START[{k}] = "
                f"{m.t.lo_code + starts[k]}")
     for (decl, value, width, values, note), mux in zip(muxes, arms):
-        m.w(f"wire {decl}=  // {note}")
+        m.w(f"wire {decl} =  // {note}")
         for k, v in mux:
             m.w(f"    region_ge{k} ? {v} :")
         m.w(f"    {values[0]};")

@@ -6,7 +6,8 @@ both constants. The module computes the knot address ``i = BASE[r] + (o >> S_r)`
 and the weight ``w' = (o & (2^S_r - 1)) << (SMAX - S_r)`` (``o = off & (2^RB - 1)``)
 with two small muxes on ``r`` and one adder; from there on the datapath is a
 uniform table's with ``S = SMAX`` (even/odd knot banks, one signed ``D * w'``,
-one rounding at ``R = G + SMAX``).
+one rounding at ``R = G + SMAX``). Counted regions (step 3h') decode in
+:mod:`lutgen.export._rtl_counted` and share the address adders.
 """
 
 from __future__ import annotations
@@ -160,7 +161,8 @@ def address_adders(m) -> None:
 
     def plus(b: str, width: int) -> str:  # b + (o >> S_r), or b: one-segment regions
         return f"{b} + {ext(q, qw, False, width)}" if qw else b
-    m.wire(f"{vec(iw)}region_i", plus(base, iw), "i = BASE[r] + (o >> S_r)")
+    m.wire(f"{vec(iw)}region_i", plus(base, iw), "i = BASE[r] + (o >> S_r)" if reg.equal
+           else f"i = K_r + (off >> S_r), modulo 2^{iw}")
     m.put("seg", "region_i", vec(iw))
     if not reg.smax:  # every segment one code: one bank, read at i
         m.wire(f"{vec(iw)}seg", m.get("seg"))
