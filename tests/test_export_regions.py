@@ -181,8 +181,9 @@ def test_every_pipeline_setting_of_a_hierarchical_table(tmp_path, case, pipeline
 
 
 @pytest.mark.parametrize("lanes", [2, 3])
-def test_lanes_and_stalls_of_a_hierarchical_table(tmp_path, lanes):
-    table = _table("tanh_s12_fold", 4)
+@pytest.mark.parametrize("case", ["tanh_s12_fold", "tanh_s12_fold_counted"])
+def test_lanes_and_stalls_of_a_hierarchical_table(tmp_path, case, lanes):
+    table = _table(case, 4)
     _write(tmp_path, table, "t", KINDS)
     out = run_testbench(tmp_path, params=[("LANES", lanes)])
     assert out.returncode == 0, out.stdout[-2000:]
