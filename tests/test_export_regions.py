@@ -8,7 +8,9 @@ input folded about its zero point), at every ``pipeline`` setting of one table, 
 LANES, stalls and the AXI4-Stream wrapper; linted by Verilator -Wall; synthesised by
 Yosys to exactly one SB_MAC16 (``synth_ice40 -dsp``) and one DSP48E1
 (``synth_xilinx``); placed and routed by nextpnr-ice40 for Fmax. A module whose
-region constant is wrong must fail its testbench. The memory files hold the chained
+region constant is wrong must fail its testbench. Counted regions (``S x C``, step 3h':
+comparisons with START[k], constants K_r = BASE[r] - (START[r] >> S_r)) go through the
+same tests. The memory files hold the chained
 knots; the region table is documented beside them and is in no memory file.
 """
 
@@ -86,9 +88,46 @@ HIER = {
     "gelu_s16_fitted": FITTED_GELU16,
 }
 
+# counted regions (S x C, docs/ARITHMETIC.md step 3h'): any widths, found by comparison
+TANH16_COUNTED = dict(name="tanh", in_format="s16.12", out_format="s16.14", range=(-5, 5),
+                      fold=True, coeffs="faithful", guard_bits=2,
+                      regions="7x8,6x68,7x26,8x12,9x5,10x2,11x2")
+COUNTED = {
+    # a clamp tail at HI - LO = 96 (no power of two); regions 2 and 3 share S and K_r
+    "sigmoid_s8_fold_counted": dict(name="sigmoid", in_format="s8.4", fold=True,
+                                    tails="clamp", range=(-6, 6), guard_bits=2,
+                                    regions="1x4,2x6,3x6,3x2"),
+    # no fold, asymptotes on both sides, G = 0, a region of one-code segments (S = 0),
+    # negative K_r (BASE[r] < START[r] >> S_r), off >> S_r wider than the adders
+    "gelu_s8_counted_asym_s0": dict(name="gelu", in_format="s8.4", tails="asymptote",
+                                    range=(-4, 4), guard_bits=0,
+                                    regions="3x2,1x4,0x8,1x8,2x8,3x7"),
+    # one region of 3 segments: no comparison, u >= HI = 12 one
+    "sigmoid_s8_one_region_of_3": dict(name="sigmoid", in_format="s8.4", fold=True,
+                                       tails="clamp", range=(0, 0.75), regions="2x3"),
+    # every S_r = 0: one ROM read at i, no multiply
+    "sigmoid_s8_counted_all_s0": dict(name="sigmoid", in_format="s8.4", range=(-6, 6),
+                                      regions="0x64,0x64,0x64"),
+    # unsigned input, regions up to the format's last code (no right tail)
+    "exp_u8_counted_to_the_top": dict(name="exp", in_format="u8.6", range=(0, 3),
+                                      coeffs="minimax", regions="2x8,3x12,4x8"),
+    # an affine input folded about its zero point 128
+    "tanh_uint8_affine_counted_zp": dict(name="tanh", in_format="uint8(0.03,128)",
+                                         out_format="int8(0.0078125,-1)", fold=True,
+                                         tails="asymptote", range=(-2, 2), guard_bits=3,
+                                         regions="1x8,2x6,3x5"),
+    "tanh_s12_fold_counted": dict(name="tanh", in_format="s12.8", out_format="s12.10",
+                                  fold=True, tails="clamp", regions="4x12,5x10,6x8,7x3"),
+    "silu_s12_counted_seven": dict(name="silu", in_format="s12.6", range=(-8, 8), guard_bits=4,
+                                   regions="3x16,2x24,1x40,1x48,2x32,3x20,4x21"),
+    "tanh_s16_counted": TANH16_COUNTED,
+}
+CASES = {**HIER, **COUNTED}
+AT_MAX = {"sigmoid_s16_faithful_16_regions", "tanh_s16_counted"}  # pipeline "max" when exact
+
 
 def _table(case: str, pipeline=2):
-    args = dict(HIER[case])
+    args = dict(CASES[case])
     return compile_table(args.pop("name"), pipeline=pipeline, **args)
 
 
@@ -111,10 +150,11 @@ def _bases(shifts, rb):
 
 
 # ---- the module against the kernel, every input -------------------------------------------
-@pytest.mark.parametrize("case", list(HIER))
+@pytest.mark.parametrize("case", list(CASES))
 def test_hierarchical_module_is_bit_exact_in_iverilog_and_lint_clean(tmp_path, case):
-    table = _table(case, "max" if case == "sigmoid_s16_faithful_16_regions" else 2)
-    assert table.regions is not None and table.regions.n == len(HIER[case]["regions"].split(","))
+    table = _table(case, "max" if case in AT_MAX else 2)
+    assert table.regions is not None and table.regions.n == len(CASES[case]["regions"].split(","))
+    assert table.regions.equal == (case in HIER)
     _write(tmp_path, table, "t", KINDS)
     n = table.in_format.n_codes  # every input code
     assert len((tmp_path / "t_vectors.mem").read_text().splitlines()) == n
@@ -128,7 +168,8 @@ def _settings():
 
 
 @pytest.mark.parametrize("pipeline", _settings())
-@pytest.mark.parametrize("case", ["sigmoid_s8_fold_3_regions", "gelu_s8_asym_g0"])
+@pytest.mark.parametrize("case", ["sigmoid_s8_fold_3_regions", "gelu_s8_asym_g0",
+                                  "gelu_s8_counted_asym_s0"])
 def test_every_pipeline_setting_of_a_hierarchical_table(tmp_path, case, pipeline):
     table = _table(case, pipeline)
     # banked linear: D = 9, and the region decode's adders get a stage of their own
@@ -140,8 +181,9 @@ def test_every_pipeline_setting_of_a_hierarchical_table(tmp_path, case, pipeline
 
 
 @pytest.mark.parametrize("lanes", [2, 3])
-def test_lanes_and_stalls_of_a_hierarchical_table(tmp_path, lanes):
-    table = _table("tanh_s12_fold", 4)
+@pytest.mark.parametrize("case", ["tanh_s12_fold", "tanh_s12_fold_counted"])
+def test_lanes_and_stalls_of_a_hierarchical_table(tmp_path, case, lanes):
+    table = _table(case, 4)
     _write(tmp_path, table, "t", KINDS)
     out = run_testbench(tmp_path, params=[("LANES", lanes)])
     assert out.returncode == 0, out.stdout[-2000:]
@@ -172,6 +214,45 @@ def test_a_wrong_region_constant_fails_the_testbench(tmp_path, old, new):
     assert text.count(old) == 1, text
     path.write_text(text.replace(old, new))
     assert "mismatch" in simulate_fail(tmp_path)
+
+
+@pytest.mark.parametrize(("case", "old", "new"), [
+    # START[2] = 32 made 40: inputs 32..39 decoded in region 1
+    ("sigmoid_s8_fold_counted", "wire region_ge2 = ~u[8] & (u[7] | (u[6] | u[5]));",
+     "wire region_ge2 = ~u[8] & (u[7] | (u[6] | (u[5] & (u[4] | u[3]))));"),
+    # K_3 = 14 - (32 >> 1) = -2 (62 mod 2^6) one knot off
+    ("gelu_s8_counted_asym_s0", "region_ge3 ? 6'd62 :", "region_ge3 ? 6'd63 :"),
+    # K_4 + 1 = 11 one knot off: the even bank's address, in [-1, 1) where GELU bends
+    ("gelu_s8_counted_asym_s0", "region_ge4 ? 6'd11 :", "region_ge4 ? 6'd12 :"),
+])
+def test_a_wrong_counted_region_constant_fails_the_testbench(tmp_path, case, old, new):
+    _write(tmp_path, _table(case), "t", KINDS)
+    path = tmp_path / "lutgen_t.v"
+    text = path.read_text()
+    assert text.count(old) == 1, text
+    assert "PASS 256 vectors" in simulate(tmp_path)  # as generated
+    path.write_text(text.replace(old, new))
+    assert "mismatch" in simulate_fail(tmp_path)
+
+
+def test_the_module_header_documents_counted_regions(tmp_path):
+    table = _table("gelu_s8_counted_asym_s0")
+    text = _write(tmp_path, table, "t", "mem,verilog")["lutgen_t.v"]
+    # 3x2,1x4,0x8,1x8,2x8,3x7 written out: START, BASE and K_r = BASE - (START >> S)
+    rows = [(3, 0, 0, 0, 2), (1, 16, 2, -6, 4), (0, 24, 6, -18, 8), (1, 32, 14, -2, 8),
+            (2, 48, 22, 10, 8), (3, 80, 30, 20, 7)]
+    assert table.lo_code == -64 and len(table.values) == 38
+    assert "n = 6 regions, SMAX = 3, 38 chained knots" in text
+    assert "LO = -64, HI = 72, SMAX = 3," in text
+    for r, (s, start, base, k_r, c) in enumerate(rows):
+        first = -64 + start
+        row = (rf"//     {r}\s+\[{first}, {first + (c << s)}\)\s+{s}\s+{start}\s+{base}\s+"
+               rf"{k_r}\s+{c}\n")
+        assert re.search(row, text), row
+        if r:
+            assert f"off >= START[{r}] = {start}: u >= LO + START[{r}] = {first}" in text
+    assert not re.search(r"\bS = \d|N = \d|RB = |segment 2\^\d+ codes", text)
+    assert "(6 counted regions, S x C: 3x2,1x4,0x8,1x8,2x8,3x7)" in text
 
 
 def test_the_module_header_documents_the_regions(tmp_path):
@@ -211,8 +292,9 @@ def test_wide_inputs_drive_every_segment_boundary_of_every_region(tmp_path):
 
 # ---- one multiplier, no latches, Fmax --------------------------------------------------------
 @pytest.mark.parametrize("pipeline", [2, "max"])
-def test_a_16_bit_hierarchical_sigmoid_is_one_dsp_block(tmp_path, pipeline):
-    table = _table("sigmoid_s16_faithful_16_regions", pipeline)
+@pytest.mark.parametrize("case", ["sigmoid_s16_faithful_16_regions", "tanh_s16_counted"])
+def test_a_16_bit_hierarchical_sigmoid_is_one_dsp_block(tmp_path, case, pipeline):
+    table = _table(case, pipeline)
     _write(tmp_path, table, "t", "mem,verilog")
     assert _ice40_stat(tmp_path, "t").get("SB_MAC16", 0) == 1
     assert _report_module().xc7(tmp_path / "lutgen_t.v")["dsps"] == 1
@@ -220,7 +302,7 @@ def test_a_16_bit_hierarchical_sigmoid_is_one_dsp_block(tmp_path, pipeline):
 
 
 @pytest.mark.parametrize("case", ["sigmoid_s16_faithful_16_regions", "sigmoid_s16_fitted",
-                                  "tanh_s16_fitted", "gelu_s16_fitted"])
+                                  "tanh_s16_fitted", "gelu_s16_fitted", "tanh_s16_counted"])
 def test_16_bit_hierarchical_units_meet_the_fmax_targets(tmp_path, case):
     require_tool("nextpnr-ice40")
     table = _table(case, "max")
@@ -283,3 +365,19 @@ def test_coe_and_mif_hold_the_knots_and_say_the_region_table_is_elsewhere(tmp_pa
                 assert re.search(row, text, re.M), row
             assert not re.search(r"segment 2\^\d+ codes|knots of \d+ segments", text)
 
+
+
+def test_memory_files_of_counted_regions_list_start_and_the_comparison(tmp_path):
+    table = _table("sigmoid_s8_fold_counted")
+    arts = _write(tmp_path, table, "t", "mem,coe")
+    knots = [int(v) for v in table.values]
+    assert len(knots) == 4 + 6 + 6 + 2 + 1
+    assert _words(arts["t.mem"], table.store_bits, table.store_signed) == knots
+    assert "docs/ARITHMETIC.md step 3h'; its region table is below" in arts["t_rom.txt"]
+    for text, mark in ((arts["t_rom.txt"], ""), (arts["t.coe"], "; ")):
+        assert "r = the number of k in 1..n-1 with u >= LO + START[k] (LO = 0)." in text
+        # 1x4,2x6,3x6,3x2: START 0, 8, 32, 80 and BASE 0, 4, 10, 16, written out
+        for r, (s, start, base, c) in enumerate([(1, 0, 0, 4), (2, 8, 4, 6), (3, 32, 10, 6),
+                                                 (3, 80, 16, 2)]):
+            row = rf"^{re.escape(mark)}  {r}\s+{start}\s+{s}\s+{start}\s+{base}\s+{c}$"
+            assert re.search(row, text, re.M), row

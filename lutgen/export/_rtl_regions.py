@@ -6,11 +6,13 @@ both constants. The module computes the knot address ``i = BASE[r] + (o >> S_r)`
 and the weight ``w' = (o & (2^S_r - 1)) << (SMAX - S_r)`` (``o = off & (2^RB - 1)``)
 with two small muxes on ``r`` and one adder; from there on the datapath is a
 uniform table's with ``S = SMAX`` (even/odd knot banks, one signed ``D * w'``,
-one rounding at ``R = G + SMAX``).
+one rounding at ``R = G + SMAX``). Counted regions (step 3h') decode in
+:mod:`lutgen.export._rtl_counted` and share the address adders.
 """
 
 from __future__ import annotations
 
+from . import _rtl_counted as counted
 from ._rtl import ext, lit, vec
 
 __all__ = ["ADDR_CUT", "address_adders", "offset_bits", "even_address_bits", "above_expr",
@@ -23,6 +25,8 @@ ADDR_CUT = ("after the tail comparisons, the offset and the region decode's muxe
 
 def offset_bits(regions) -> int:
     """Bits of ``off`` (``0 <= off < n << RB``): RB plus the bits of the region number."""
+    if not regions.equal:
+        return counted.offset_bits(regions)
     return regions.granule_bits + max(1, (len(regions.shifts) - 1).bit_length())
 
 
@@ -40,6 +44,8 @@ def above_expr(regions, dw: int) -> str | None:
     LUT, where ``>=`` would be a carry chain in front of the clamp and the region muxes).
     """
     n, rb = len(regions.shifts), regions.granule_bits
+    if not regions.equal:  # counted regions: the module compares u with HI if need be
+        return None
     if n & (n - 1) == 0:
         return None
     ow = offset_bits(regions)
@@ -57,11 +63,16 @@ def _mux(m, decl: str, arms, default: str, note: str) -> None:
     m.w(f"    {default};")
 
 
-def decode(m, regions, ow: int) -> None:
-    """Emit ``seg`` (``i``, ``m.iw`` bits) and ``frac`` (``w'``, SMAX bits) from ``off``."""
+def decode(m, regions, ow: int, u: str = "", uw: int = 0, us: bool = False) -> None:
+    """Emit the muxes' values for ``address_adders`` and ``frac`` (``w'``, SMAX bits) from
+    ``off`` (counted regions: and the comparisons of ``u``, ``uw`` bits)."""
+    if not regions.equal:
+        counted.decode(m, regions, ow, u, uw, us)
+        return
     rb, shifts, bases, smax = (regions.granule_bits, tuple(regions.shifts),
                                tuple(regions.bases), regions.smax)
     rw, iw = ow - rb, m.iw
+    m.region_qw = rb - min(shifts)  # bits of o >> S_r, read by address_adders
     m.w(f"// region decode (step 3h): r = off >> RB (RB = {rb}), o = off & (2^RB - 1);")
     m.w("// BASE[r] and S_r are constants: i = BASE[r] + (o >> S_r),")
     m.w(f"// w' = (o & (2^S_r - 1)) << (SMAX - S_r), SMAX = {smax}")
@@ -115,7 +126,11 @@ def header_parts(table, cuts: dict, why: str):
     knots = len(table.values)
     why = why.replace("N+1 words", f"{knots} knots").replace("store N words",
                                                              f"store {knots - 1} words")
-    shape = f"RB = {table.regions.granule_bits}, SMAX = {table.regions.smax}"
+    reg = table.regions
+    if not reg.equal:
+        return (dict(cuts, addr=counted.ADDR_CUT), f"SMAX = {reg.smax}", why,
+                counted.header_lines(table))
+    shape = f"RB = {reg.granule_bits}, SMAX = {reg.smax}"
     return dict(cuts, addr=ADDR_CUT), shape, why, header_lines(table)
 
 
@@ -141,12 +156,13 @@ def header_lines(table) -> list[str]:
 def address_adders(m) -> None:
     """``seg`` (``i``) and ``seg_next`` (``i + 1``) from the muxes' values (after 'addr')."""
     reg = m.regions
-    qw, iw = reg.granule_bits - min(reg.shifts), m.iw
+    qw, iw = m.region_qw, m.iw  # (counted regions: BASE[r] is K_r, o is off)
     base, q = m.get("region_base"), m.get("region_seg") if qw else ""
 
     def plus(b: str, width: int) -> str:  # b + (o >> S_r), or b: one-segment regions
         return f"{b} + {ext(q, qw, False, width)}" if qw else b
-    m.wire(f"{vec(iw)}region_i", plus(base, iw), "i = BASE[r] + (o >> S_r)")
+    m.wire(f"{vec(iw)}region_i", plus(base, iw), "i = BASE[r] + (o >> S_r)" if reg.equal
+           else f"i = K_r + (off >> S_r), modulo 2^{iw}")
     m.put("seg", "region_i", vec(iw))
     if not reg.smax:  # every segment one code: one bank, read at i
         m.wire(f"{vec(iw)}seg", m.get("seg"))

@@ -83,7 +83,8 @@ def _layout(table) -> str:
     reg = getattr(table, "regions", None)
     if reg is not None:
         return (f"T[0..{n}]: the {n + 1} chained knots of {reg.n} regions (a hierarchical "
-                "table, docs/ARITHMETIC.md step 3h; its region table is below)")
+                f"table, docs/ARITHMETIC.md step 3h{'' if reg.equal else chr(39)}; its region "
+                "table is below)")
     return _uniform_layout(table)
 
 
@@ -99,10 +100,14 @@ def region_table_lines(table, name: str) -> list[str]:
              f"memory file: constants of lutgen_{name}.v's region decode (const arrays in the "
              "C and HLS headers).",
              "  r   first input code u   S_r  BASE[r]  segments"]
+    if not reg.equal:  # the region is found by comparison: say with what
+        lines[-1:] = ["Counted regions: r = the number of k in 1..n-1 with u >= LO + START[k] "
+                      f"(LO = {table.lo_code}).",
+                      "  r   first input code u   S_r  START[r]  BASE[r]  segments"]
     for r, (shift, base, count, start) in enumerate(zip(reg.shifts, reg.bases, reg.counts,
                                                          reg.starts)):
         lines.append(f"  {r:<3} {table.lo_code + start:<20} {shift:<4} "
-                     f"{base:<8} {count}")
+                     + ("" if reg.equal else f"{start:<9} ") + f"{base:<8} {count}")
     return lines
 
 

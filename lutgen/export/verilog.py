@@ -20,6 +20,7 @@ from __future__ import annotations
 from ._common import Artifact, provenance_lines
 from ._rtl import (CUTS, LATENCY, banked, banked_ranges, cut_order, cuts_of, deepest, ext,
                    latency, line_term_range, lit, regions_of, rom_attribute, signed_bits, vec)
+from ._rtl_counted import at_least
 from ._rtl_regions import (above_expr, address_adders, decode, even_address_bits,
                            header_parts, offset_bits)
 from ._verilog_text import HEADER, MODULE, WHY_BANKS
@@ -172,6 +173,12 @@ class _Module:
                 expr = f"d[{dw - 1}]"
             elif self.regions is not None and above_expr(self.regions, dw):
                 expr = above_expr(self.regions, dw)  # HI - LO = n << RB, n no power of two
+            elif self.regions is not None and self.regions.span & (self.regions.span - 1):
+                # counted regions: HI - LO any number; compared beside d, not after it
+                self.wire(cond, at_least(u, uw, us, code), f"u >= HI = {code}")
+                if used > ow and ow < dw - 1:  # the left tail read d's sign only
+                    self.unused.append(f"d[{dw - 2}:{ow}]")
+                continue
             elif ow < dw - 1:
                 expr = f"~d[{dw - 1}] & |d[{dw - 2}:{ow}]"
             else:  # pragma: no cover - a right tail means codes exist at HI = LO + 2^ow
@@ -181,6 +188,8 @@ class _Module:
         if used < dw:
             self.unused.append(f"d[{dw - 1}:{used}]")
         clamps = [(cond, end) for tail, cond, _, end in sides if not tail.is_line]
+        if self.regions is not None and not self.regions.equal:  # HI - 1 - LO, not all ones
+            clamps = [(cond, end % self.regions.span) for cond, end in clamps]
         if ow:
             off = f"d[{ow - 1}:0]"
             for cond, end in reversed(clamps):
@@ -189,7 +198,7 @@ class _Module:
         else:  # a one-code table: clamping cannot change the offset
             self.unused += [cond for cond, _ in clamps]
         if self.regions is not None:  # the muxes on r; their adders follow the 'addr' cut
-            decode(self, self.regions, ow)
+            decode(self, self.regions, ow, u, uw, us)
         else:
             if self.iw:
                 self.wire(f"{vec(self.iw)}seg", f"off[{ow - 1}:{t.shift}]", "i = off >> S")
