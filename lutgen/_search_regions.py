@@ -1,9 +1,10 @@
-"""The budget search's hierarchical layouts: 2 to 16 regions, shifts chosen per region.
+"""The budget search's hierarchical layouts: 2 to 16 regions, equal or counted.
 
 For the narrowest range of each fold and every guard-bit count, each number of
 regions gets the largest shift per region that keeps faithful knots feasible
 (exactly, :class:`lutgen._region_fit.ShiftChooser`), then the same with words one
-and two bits narrower. The cheapest layouts by their exact knot count and word are
+and two bits narrower; for the best three guard-bit counts, counted regions whose
+boundaries the search places (:mod:`lutgen._region_counted`). The cheapest layouts by their exact knot count and word are
 compiled with faithful coefficients and measured by the exhaustive analysis like
 every other design of the search; the cheapest that meets the budget wins.
 """
@@ -22,7 +23,6 @@ REGION_COUNTS = tuple(range(2, 17))
 MEASURED = 6  # layouts compiled and analysed, cheapest estimate first
 SCOUT_REGIONS = 8  # every guard-bit count is tried at this many regions first ...
 GUARDS_KEPT = 3  # ... and the best three at every region count
-COUNTED = False  # also counted-region layouts (on once every exporter writes them)
 
 
 def best_regions(search, configs, target: float, best):
@@ -51,8 +51,7 @@ def best_regions(search, configs, target: float, best):
         for _, guard in ranked[:GUARDS_KEPT]:
             ref = _estimate(search, by_guard[guard], ref, estimates,
                             [n for n in REGION_COUNTS if n != SCOUT_REGIONS])
-            if COUNTED:
-                ref = _estimate(search, by_guard[guard], ref, estimates, (2,), counted=True)
+            ref = _estimate(search, by_guard[guard], ref, estimates, (2,), counted=True)
     estimates.sort(key=lambda e: e[0])
     found = None
     for bits, opts, shifts in estimates[:MEASURED]:
