@@ -195,19 +195,13 @@ class _Hls:
             f"{{{', '.join(map(str, reg.shifts))}}};",
             f"const ap_uint<{max(1, (n - 1).bit_length())}> r = off >> {rb};",
             f"const {acc} o = off & {_lit((1 << rb) - 1)};",
-            f"const {acc} sr = region_shift[r];",
-            f"const {acc} i = region_base[r] + (o >> sr);",
-            f"const ap_uint<{smax}> w = (o & (({acc}(1) << sr) - 1)) << ({smax} - sr); "
-            "// w' = w << (SMAX - S_r)",
-            f"const {acc} t0 = table[i];",
-            f"const {acc} t1 = table[i + 1];",
-            f"{acc} acc = (t0 << {smax}) + (t1 - t0) * w;",
+            *self._region_read(),
         ]
 
     def _counted(self, bw: int, sw: int) -> list[str]:
         """Step 3h': r counts the START[k] (k >= 1) that off reaches; o = off - START[r]."""
         reg, acc = self.t.regions, self.acc
-        n, smax = reg.n, reg.smax
+        n = reg.n
         terms = [f"(off >= region_start[{k}])" for k in range(1, n)]
         return [
             f"// 3h'. {n} counted regions: region r = the START[k], k >= 1, that off reaches; "
@@ -221,6 +215,13 @@ class _Hls:
             f"const ap_uint<{max(1, (n - 1).bit_length())}> r = "
             + (" + ".join(terms) if terms else "0") + ";",
             f"const {acc} o = off - region_start[r];",
+            *self._region_read(),
+        ]
+
+    def _region_read(self) -> list[str]:
+        """Step 3h from the region's shift and base: i, w' and the one multiply."""
+        acc, smax = self.acc, self.t.regions.smax
+        return [
             f"const {acc} sr = region_shift[r];",
             f"const {acc} i = region_base[r] + (o >> sr);",
             f"const ap_uint<{smax}> w = (o & (({acc}(1) << sr) - 1)) << ({smax} - sr); "
