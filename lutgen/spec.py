@@ -23,23 +23,22 @@ from __future__ import annotations
 
 import enum
 import functools
-import math
 import shlex
 from dataclasses import dataclass, fields
 
 from .activations import Activation, Asymptote, Traits, from_expression
 from .activations import get as get_activation
-from .errors import RangeError, SpecError
+from .errors import SpecError
 from .fixedpoint import FixedFormat
+from ._option_values import (MAX_ENTRIES, MAX_GUARD_BITS, parse_bool, parse_entries, parse_format,
+                             parse_guard, parse_output, parse_params, parse_pipeline,
+                             parse_range, parse_text)
 from .regions import format_regions, parse_shifts, regions_to_json
 
 __all__ = ["Interp", "Tails", "Coeffs", "Fit", "Fold", "Saturation", "Option", "OPTIONS", "OPTION",
            "TableSpec", "make_spec", "spec_traits", "regenerate_args", "MAX_ENTRIES",
            "MAX_GUARD_BITS"]
 __all__ += ["RomStyle"]
-
-MAX_ENTRIES = 1 << 20
-MAX_GUARD_BITS = 24
 
 
 class _Choice(enum.Enum):
@@ -115,102 +114,6 @@ class Saturation(_Choice):
 
 
 # ---- the option table -------------------------------------------------------------------------
-def _check_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, int):
-        try:
-            import numpy as np
-
-            if isinstance(value, np.integer):
-                return int(value)
-        except ImportError:  # pragma: no cover
-            pass
-        raise SpecError(f"{name} must be an integer, got {value!r}")
-    return int(value)
-
-
-def _parse_bool(value, name):
-    if isinstance(value, bool):
-        return value
-    raise SpecError(f"{name} must be true or false, got {value!r}")
-
-
-def _parse_entries(value, name):
-    if value is None:
-        return None
-    n = _check_int(value, name)
-    if n < 1 or n > MAX_ENTRIES or n & (n - 1):
-        raise SpecError(f"entries must be a power of two from 1 to {MAX_ENTRIES} (2^20), got {n}")
-    return n
-
-
-def _parse_guard(value, name):
-    if value is None:
-        return None
-    g = _check_int(value, name)
-    if not 0 <= g <= MAX_GUARD_BITS:
-        raise SpecError(f"guard bits must be an integer 0..{MAX_GUARD_BITS}, got {value!r}")
-    return g
-
-
-MAX_PIPELINE = 16
-
-
-def _parse_pipeline(value, name):
-    """Verilog pipeline stages: an integer 2..16 or "max" (the module's deepest)."""
-    if isinstance(value, str) and value.strip().lower() == "max":
-        return "max"
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int) or not 2 <= value <= MAX_PIPELINE:
-        raise SpecError(f"pipeline must be an integer 2..{MAX_PIPELINE} or 'max', got {value!r}")
-    return int(value)
-
-
-def _parse_output(value, name):
-    return None if value is None else _check_int(value, name)
-
-
-def _parse_range(value, name):
-    if value is None:
-        return None
-    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2 or any(
-            isinstance(v, bool) for v in value):
-        raise RangeError(f"a range is two numbers LO HI, got {value!r}")
-    try:
-        lo, hi = (float(v) for v in value)
-    except (TypeError, ValueError):
-        raise RangeError(f"a range is two numbers LO HI, got {value!r}") from None
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        raise RangeError(f"range [{lo}, {hi}) must be finite")
-    if not lo < hi:
-        raise RangeError(f"range [{lo:g}, {hi:g}) is empty: LO must be below HI")
-    return lo, hi
-
-
-def _parse_format(value, name):
-    if value is None:
-        return None
-    return FixedFormat.parse(value)
-
-
-def _parse_text(value, name):
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise SpecError(f"{name} must be text, got {value!r}")
-    return value
-
-
-def _parse_params(value, name):
-    if value is None:
-        return {}
-    if isinstance(value, tuple):  # the spec's own sorted pairs
-        return dict(value)
-    if not isinstance(value, dict):
-        raise SpecError(f"params must be a table of NAME = VALUE, got {value!r}")
-    return dict(value)
-
-
 @dataclass(frozen=True)
 class Option:
     """One table option: declared once, read by the CLI, TOML, JSON and the compiler."""
@@ -285,10 +188,10 @@ class Option:
         return [self.flag, str(self.to_json(value))]
 
 
-_PARSERS = {"text": _parse_text, "params": _parse_params, "bool": _parse_bool,
-            "format": _parse_format, "range": _parse_range, "stages": _parse_pipeline,
+_PARSERS = {"text": parse_text, "params": parse_params, "bool": parse_bool,
+            "format": parse_format, "range": parse_range, "stages": parse_pipeline,
             "shifts": lambda value, name: parse_shifts(value, name)}
-_INT_PARSERS = {"entries": _parse_entries, "guard_bits": _parse_guard, "output": _parse_output}
+_INT_PARSERS = {"entries": parse_entries, "guard_bits": parse_guard, "output": parse_output}
 
 OPTIONS: tuple[Option, ...] = (
     Option("activation", "text", None, "A registered activation (or alias); see 'lutgen list'.",

@@ -18,6 +18,7 @@ RANK = {
     "_kernels_faithful": 1.05,  # the faithful dynamic program's kernels
     "regions": 1.2,  # the region layout of hierarchical tables (no numba)
     "tail": 1.2,  # a table's Tail (clamp or asymptote)
+    "_option_values": 1.4,  # the option value parsers of spec
     "spec": 1.5,  # the table spec and its one option table: no numba
     "_reference": 1.6, "_entries": 1.7,  # the reference cache; choosing the stored integers
     "_faithful": 1.8,  # exact faithful entries (uses _entries' minimax for none/nearest)
@@ -52,6 +53,7 @@ FORBIDDEN_THIRD_PARTY = {
     "_kernels": {"matplotlib", "scipy"},
     "_kernels_faithful": {"matplotlib", "scipy"},
     "spec": {"numba", "matplotlib", "scipy"},
+    "_option_values": {"numba", "matplotlib", "scipy"},
     "regions": {"numba", "matplotlib", "scipy"},
 }
 
