@@ -212,29 +212,18 @@ def _minimax_linear(values, prog, layout: Layout, fine, fine_h):
     right = np.concatenate((centre, [centre[-1]]))
     table = np.floor(v + (left + right) / 2 + 0.5).astype(np.int64)
     K.fit_linear_minimax(table, prog, fine, FIT_FINE_BITS, n_valid, 2, 400)
-    if _max_fine_error(table, prog, fine, n_valid) > _max_fine_error(values, prog, fine, n_valid):
+    n_seg = starts.size  # the segments that serve inputs
+    if (_max_fine_error(table, prog, fine, n_valid, n_seg)
+            > _max_fine_error(values, prog, fine, n_valid, n_seg)):
         return values
     return table
 
 
-def _max_fine_error(table, prog, fine, n_valid):
-    """Max error over the range, in output LSBs times 2**FIT_FINE_BITS (both halves)."""
-    starts = _layout_starts(prog)
-    n_seg = int((starts < n_valid).sum())
+def _max_fine_error(table, prog, fine, n_valid, n_seg):
+    """Max error over the first ``n_seg`` segments, in output LSBs times 2**FIT_FINE_BITS
+    (both halves)."""
     return max(K.segment_error(table, prog, fine, FIT_FINE_BITS, seg, n_valid)[0]
                for seg in range(n_seg))
-
-
-def _layout_starts(prog) -> np.ndarray:
-    """The first offset of every segment, from the program vector."""
-    nreg = int(prog[K.P_NREG])
-    if nreg == 0:
-        return np.arange(int(prog[K.P_N]), dtype=np.int64) << int(prog[K.P_SHIFT])
-    slots = [int(prog[K.P_REG + r]) for r in range(nreg)]
-    span = int(prog[K.P_SPAN])
-    ends = [e >> 32 for e in slots[1:]] + [span]
-    pairs = [(e & 255, (end - (e >> 32)) >> (e & 255)) for e, end in zip(slots, ends)]
-    return Regions.counted(pairs).knot_offsets()[:-1]
 
 
 def _fine(y, fout: FixedFormat) -> np.ndarray:

@@ -16,9 +16,19 @@ from .errors import DomainError, RangeError, SpecError
 from .regions import Regions, format_regions
 from .spec import Fold
 
-__all__ = ["RangeChooser", "DEFAULT_ENTRIES"]
+__all__ = ["RangeChooser", "DEFAULT_ENTRIES", "folded_range", "range_codes"]
 
 DEFAULT_ENTRIES = 256
+
+
+def folded_range(fin, lo: float, hi: float) -> tuple[float, float]:
+    """The real range a folded table stores: from real 0 to the larger end, inside ``fin``."""
+    return 0.0, min(max(hi, -lo), fin.max + fin.lsb)
+
+
+def range_codes(fin, lo: float, hi: float) -> tuple[int, int]:
+    """``[lo, hi)`` in input codes: the code at or below ``lo``, the code at or above ``hi``."""
+    return floor_code(fin.real_to_codes(lo)), ceil_code(fin.real_to_codes(hi))
 
 
 class RangeChooser:
@@ -60,10 +70,7 @@ class RangeChooser:
                     f"the default range {list(default)} of '{self.act.name}' lies "
                     f"outside the input format {fin} ([{fmt_lo:g}, {fmt_hi:g})); give --range"
                 )
-        if fold:
-            lo, hi = 0.0, max(hi, -lo)
-            hi = min(hi, fmt_hi)
-        return lo, hi
+        return folded_range(fin, lo, hi) if fold else (lo, hi)
 
     def _check_domain(self, lo, hi, fold):
         t = self.traits
@@ -92,8 +99,7 @@ class RangeChooser:
     def _counted_range(self, lo, hi, regions: Regions) -> int:
         """LO of counted regions: the range's first code; they must cover the range."""
         fin = self.fin
-        lo_code = floor_code(fin.real_to_codes(lo))
-        hi_code = ceil_code(fin.real_to_codes(hi))
+        lo_code, hi_code = range_codes(fin, lo, hi)
         real = fin.codes_to_real
         end = lo_code + regions.span
         shown = f"regions {format_regions(regions.spec_value())}"
@@ -114,8 +120,7 @@ class RangeChooser:
 
     def _align(self, lo, hi, entries, what):
         fin = self.fin
-        lo_code = floor_code(fin.real_to_codes(lo))
-        hi_code = ceil_code(fin.real_to_codes(hi))
+        lo_code, hi_code = range_codes(fin, lo, hi)
         span = hi_code - lo_code
         if entries is None:
             entries = min(DEFAULT_ENTRIES, 1 << max(0, (span - 1).bit_length()))

@@ -13,7 +13,7 @@ both), and a region whose knot is stuck gets half-width segments until it holds.
 
 from __future__ import annotations
 
-from ._affine import ceil_code, floor_code
+from ._range import folded_range, range_codes
 from ._region_fit import ShiftChooser
 from .regions import MAX_REGIONS, Regions
 
@@ -30,14 +30,11 @@ def needed_span(dense, opts) -> int | None:
     fin = dense.in_format
     lo, hi = opts["range"]
     if opts["fold"]:
-        lo_code = fin.zero_point
-        hi = max(hi, -lo)
-    else:
-        lo_code = floor_code(fin.real_to_codes(lo))
+        lo, hi = folded_range(fin, lo, hi)
+    lo_code, hi_code = range_codes(fin, lo, hi)
     if lo_code != dense.lo_code:
         return None
-    return min(ceil_code(fin.real_to_codes(hi)), fin.max_code + 1 if not opts["fold"]
-               else 2 * fin.zero_point - fin.min_code + 1) - lo_code
+    return hi_code - lo_code
 
 
 class _Planner:

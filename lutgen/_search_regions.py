@@ -4,9 +4,10 @@ For the narrowest range of each fold and every guard-bit count, each number of
 regions gets the largest shift per region that keeps faithful knots feasible
 (exactly, :class:`lutgen._region_fit.ShiftChooser`), then the same with words one
 and two bits narrower; for the best three guard-bit counts, counted regions whose
-boundaries the search places (:mod:`lutgen._region_counted`). The cheapest layouts by their exact knot count and word are
-compiled with faithful coefficients and measured by the exhaustive analysis like
-every other design of the search; the cheapest that meets the budget wins.
+boundaries the search places (:mod:`lutgen._region_counted`). The cheapest layouts
+by their exact knot count and word are compiled with faithful coefficients and
+measured by the exhaustive analysis like every other design of the search; the
+cheapest that meets the budget wins.
 """
 
 from __future__ import annotations

@@ -113,13 +113,6 @@ class Regions:
         """Counted regions from ``(S_r, C_r)`` pairs."""
         return cls(None, tuple(p[0] for p in pairs), tuple(p[1] for p in pairs))
 
-    @classmethod
-    def from_spec(cls, value, rb: int | None = None) -> "Regions":
-        """The regions of a spec's parsed ``regions`` (``rb``: equal regions' width)."""
-        if value and isinstance(value[0], tuple):
-            return cls.counted(value)
-        return cls(rb, tuple(value))
-
     def __post_init__(self):
         object.__setattr__(self, "shifts", tuple(int(s) for s in self.shifts))
         if not 1 <= len(self.shifts) <= MAX_REGIONS:

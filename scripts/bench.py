@@ -129,6 +129,9 @@ void gather(const int16_t *x, const int16_t *full, long lo, int16_t *out, size_t
 """
 
 
+_BUILD = tempfile.TemporaryDirectory()  # the C look-up's build, removed at exit
+
+
 def _c_gather():
     """``out[n] = full[x[n] - lo]`` compiled by gcc -O3 -march=native, or None without gcc."""
     import ctypes
@@ -137,7 +140,7 @@ def _c_gather():
     if shutil.which("gcc") is None:
         print("  (no gcc: the C look-up is not measured)")
         return None
-    tmp = tempfile.mkdtemp()
+    tmp = _BUILD.name
     src, lib = f"{tmp}/gather.c", f"{tmp}/gather.so"
     with open(src, "w") as f:
         f.write(_C_GATHER)

@@ -24,7 +24,7 @@ RANK = {
     "_faithful": 1.8,  # exact faithful entries (uses _entries' minimax for none/nearest)
     "_unfold": 1.6,  # step 5 at compile time: the stored centre, the even_line term
     "_region_fit": 1.85,  # feasible segment shifts of hierarchical tables (budget search)
-    "_region_counted": 1.9,  # counted-region layouts (budget search)
+    "_region_counted": 1.95,  # counted-region layouts (budget search)
     "_distributions": 1.6,  # input distributions read from files (samples, histograms)
     "_range": 1.9,  # the compiler's input range and its alignment
     "table": 2,

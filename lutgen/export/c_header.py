@@ -273,11 +273,17 @@ class _Header:
         return [
             f"/* regions of 2^{regions.granule_bits} codes: first knot BASE[r] and segment "
             "shift S_r of each */",
+            *self._base_and_shift(regions, base_type),
+            "",
+        ]
+
+    def _base_and_shift(self, regions, base_type: str) -> list[str]:
+        """The const arrays BASE[] and S[] of every region table."""
+        return [
             f"static const {base_type} {self.fn}_base[{regions.n}] = "
             f"{{ {', '.join(map(str, regions.bases))} }};",
             f"static const uint8_t {self.fn}_rshift[{regions.n}] = "
             f"{{ {', '.join(map(str, regions.shifts))} }};",
-            "",
         ]
 
     def _counted_table(self, regions, base_type: str) -> list[str]:
@@ -289,10 +295,7 @@ class _Header:
             "shift S_r */",
             f"static const {start_type} {self.fn}_start[{regions.n}] = "
             f"{{ {', '.join(map(str, regions.starts))} }};",
-            f"static const {base_type} {self.fn}_base[{regions.n}] = "
-            f"{{ {', '.join(map(str, regions.bases))} }};",
-            f"static const uint8_t {self.fn}_rshift[{regions.n}] = "
-            f"{{ {', '.join(map(str, regions.shifts))} }};",
+            *self._base_and_shift(regions, base_type),
             "",
         ]
 
@@ -426,14 +429,21 @@ class _Header:
 
     def _lookup_regions(self) -> list[str]:
         """Step 3h: the region of ``off``, its knot and weight, one multiply."""
-        regions, acc, n, word = self.t.regions, self.acc, self._n, f"{self.fn}_word"
-        rb, smax = regions.granule_bits, regions.smax
+        regions, acc, n = self.t.regions, self.acc, self._n
         if not regions.equal:
             return self._counted_lookup()
+        rb = regions.granule_bits
         return [
             f"const {acc} o = {n(f'off & {_lit((1 << rb) - 1)}')}; /* 3h. region off >> {rb} */",
-            f"const int sr = {self.fn}_rshift[off >> {rb}];",
-            f"const {acc} i = {n(f'({acc}){self.fn}_base[off >> {rb}] + (o >> sr)')};",
+            *self._region_read(f"off >> {rb}"),
+        ]
+
+    def _region_read(self, r: str) -> list[str]:
+        """Step 3h from region ``r``'s shift and first knot: i, w' and the one multiply."""
+        acc, n, word, smax = self.acc, self._n, f"{self.fn}_word", self.t.regions.smax
+        return [
+            f"const int sr = {self.fn}_rshift[{r}];",
+            f"const {acc} i = {n(f'({acc}){self.fn}_base[{r}] + (o >> sr)')};",
             f"const {acc} wp = {n(f'(o & (({acc})(({acc})1 << sr) - 1)) << ({smax} - sr)')};",
             f"const {acc} t0 = {word}(i);",
             f"{acc} acc = " + n(f"t0 * {_lit(1 << smax)} + ({word}({n('i + 1')}) - t0) * wp")
@@ -442,8 +452,8 @@ class _Header:
 
     def _counted_lookup(self) -> list[str]:
         """Step 3h': r counts the START[k] (k >= 1) that ``off`` reaches, then as 3h."""
-        regions, acc, n, word = self.t.regions, self.acc, self._n, f"{self.fn}_word"
-        start, smax = f"{self.fn}_start", regions.smax
+        regions, acc, n = self.t.regions, self.acc, self._n
+        start = f"{self.fn}_start"
         terms = [f"(off >= ({acc}){start}[{k}])" for k in range(1, regions.n)]
         if not terms:
             select = ["const int r = 0; /* 3h'. one region */"]
@@ -454,12 +464,7 @@ class _Header:
         return [
             *select,
             f"const {acc} o = {n(f'off - ({acc}){start}[r]')};",
-            f"const int sr = {self.fn}_rshift[r];",
-            f"const {acc} i = {n(f'({acc}){self.fn}_base[r] + (o >> sr)')};",
-            f"const {acc} wp = {n(f'(o & (({acc})(({acc})1 << sr) - 1)) << ({smax} - sr)')};",
-            f"const {acc} t0 = {word}(i);",
-            f"{acc} acc = " + n(f"t0 * {_lit(1 << smax)} + ({word}({n('i + 1')}) - t0) * wp")
-            + ";",
+            *self._region_read("r"),
         ]
 
     def _line(self, tail) -> list[str]:

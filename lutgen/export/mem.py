@@ -82,9 +82,9 @@ def _layout(table) -> str:
     n = table.entries
     reg = getattr(table, "regions", None)
     if reg is not None:
+        step = "3h" if reg.equal else "3h'"
         return (f"T[0..{n}]: the {n + 1} chained knots of {reg.n} regions (a hierarchical "
-                f"table, docs/ARITHMETIC.md step 3h{'' if reg.equal else chr(39)}; its region "
-                "table is below)")
+                f"table, docs/ARITHMETIC.md step {step}; its region table is below)")
     return _uniform_layout(table)
 
 
@@ -96,7 +96,7 @@ def region_table_lines(table, name: str) -> list[str]:
     lines = [f"Region table: {reg.n} regions {size}, region r"
              " in segments of 2^S_r codes",
              f"from knot BASE[r]; SMAX = {reg.smax}. The region table ({reg.table_bits} bits, "
-             "counted in rom_bits) are in no",
+             "counted in rom_bits) is in no",
              f"memory file: constants of lutgen_{name}.v's region decode (const arrays in the "
              "C and HLS headers).",
              "  r   first input code u   S_r  BASE[r]  segments"]
