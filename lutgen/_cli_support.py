@@ -237,6 +237,7 @@ def load_saved(path, opts, rest):
         if not isinstance(doc, dict) or not isinstance(doc.get("table"), dict):
             raise ValueError("no 'table' object")
         spec = TableSpec.from_dict(doc["table"]["spec"], note=note)
+        source = _knot_source(doc["table"].get("knots_from"))
         kinds, name = doc.get("emit", ["json"]), doc["name"]
         if not isinstance(name, str) or not isinstance(kinds, list) or not all(
                 isinstance(k, str) for k in kinds):
@@ -251,7 +252,22 @@ def load_saved(path, opts, rest):
         raise UserError(f"--from file {path!r} is not a lutgen table file ({exc})") from None
     if "json" not in kinds:
         kinds = [*kinds, "json"]  # the saved spec is always written
+    if source is not None:  # a sigmoid reading a tanh table's knots: rebuilt from the tanh's
+        return source, kinds, name
     return build(spec), kinds, name
+
+
+def _knot_source(saved):
+    """The table a saved ``knots_from`` names, rebuilt from its spec (None: none named)."""
+    if saved is None:
+        return None
+    from .shared import sigmoid_from_tanh
+    from .table import TableSpec, build
+
+    if not isinstance(saved, dict) or not isinstance(saved.get("name"), str):
+        raise ValueError("'knots_from' must name the table and hold its spec")
+    return sigmoid_from_tanh(build(TableSpec.from_dict(saved["spec"], note=note)),
+                             name=saved["name"])
 
 
 def fit_progress():

@@ -114,7 +114,7 @@ class Problem:
         g = layout.guard
         self.centre = np.clip(np.asarray(values, dtype=np.int64), layout.fout.min_code << g,
                               layout.fout.max_code << g)
-        fin, s, n = layout.fin, layout.shift, layout.entries
+        fin, s = layout.fin, layout.shift
         codes = fin.codes().astype(np.int64)
         defined = np.isfinite(ref)
         u = codes.copy()
@@ -258,7 +258,6 @@ class Problem:
 
     # -- linear: chained knots -----------------------------------------------------------
     def solve_linear(self, name):
-        layout = self.layout
         klo, khi = self.intervals(1.0)
         windows = self._windows(klo, khi)
         if windows is None:

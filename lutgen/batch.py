@@ -35,7 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__, _json
-from ._text import up, up_sig
+from ._project_report import report_md
+from ._text import up
 from .analysis import analyze
 from .errors import LutgenError, ProjectError
 from .export import (KINDS, REGION_KINDS, Artifact, identifier, macro_name, parse_kinds, render,
@@ -55,6 +56,10 @@ FIT_OPTIONS = ("max_error", "mean_error", "dist", "max_rom_bits")
 # a fitted table may be kept to uniform layouts (hierarchical = false): an MCU's accumulator
 # stays narrower (docs/ARITHMETIC.md, "Hierarchical tables")
 LAYOUT_KEY = "hierarchical"
+# a sigmoid table may read an earlier tanh table's knots (lutgen.shared): one array, two functions
+SHARE_KEY = "knots_from"
+SHARE_CONFLICTS = ("range", "entries", "regions", "interp", "tails", "fold", "coeffs",
+                   "guard_bits", "derivative", "expr", *FIT_OPTIONS, LAYOUT_KEY)
 PROJECT_KEYS = ("name", "emit", "defaults", "tables", "report_resources")
 MANIFEST = "manifest.json"
 REPORT = "report.md"
@@ -116,9 +121,16 @@ def load_project(path) -> Project:
         if not isinstance(entry, dict):
             raise ProjectError(f"tables[{i}]: must be a table of options")
         entry = _renamed(entry, f"tables[{i}]", notes)
-        _unknown(entry, TABLE_OPTIONS + FIT_OPTIONS + (LAYOUT_KEY,), f"tables[{i}].")
+        _unknown(entry, TABLE_OPTIONS + FIT_OPTIONS + (LAYOUT_KEY, SHARE_KEY), f"tables[{i}].")
         merged = {**defaults, **entry}
         _check_types(merged, f"tables[{i}].")
+        if SHARE_KEY in merged:
+            clash = [k for k in SHARE_CONFLICTS if k in entry]
+            if clash:
+                raise ProjectError(f"tables[{i}].{clash[0]}: a table with knots_from takes its "
+                                   f"layout and knots from table '{merged[SHARE_KEY]}'; drop "
+                                   f"{clash[0]} or drop knots_from")
+            merged = {k: v for k, v in merged.items() if k not in SHARE_CONFLICTS}
         stray = [k for k in FIT_OPTIONS + (LAYOUT_KEY,) if k in merged and k != "max_error"]
         if stray and "max_error" not in merged:
             raise ProjectError(f"tables[{i}].{stray[0]}: only a fitted table (one with "
@@ -184,6 +196,7 @@ _FIT_TYPES = {  # option -> (allowed TOML types, what to write)
     "mean_error": ((str, int, float), "a number or LSBs, e.g. \"0.5lsb\""),
     "dist": ((str,), "text, e.g. \"normal:0,1\""),
     LAYOUT_KEY: ((bool,), "true or false"),
+    SHARE_KEY: ((str,), "the name of an earlier tanh table, e.g. \"tanh16\""),
 }
 
 
@@ -301,7 +314,10 @@ def compile_project(project: Project, progress=None) -> list[BuiltTable]:
 
         require_tools()  # a missing tool fails before anything is compiled
     for i, entry in enumerate(project.tables):
-        table, fitted = compile_entry(i, entry, project.emit)
+        if SHARE_KEY in entry:
+            table, fitted = _shared_entry(i, entry, built, project.emit), False
+        else:
+            table, fitted = compile_entry(i, entry, project.emit)
         try:
             name = identifier(entry.get("name", table.name))
         except LutgenError as exc:
@@ -340,12 +356,46 @@ def compile_project(project: Project, progress=None) -> list[BuiltTable]:
     return built
 
 
+def _shared_entry(i: int, entry: dict, built: list[BuiltTable], emit):
+    """A sigmoid over the knots of the earlier tanh table ``entry`` names (lutgen.shared)."""
+    from .activations import get
+    from .shared import sigmoid_from_tanh
+
+    where, want = f"tables[{i}]", entry[SHARE_KEY]
+    refused = [k for k in emit if k in ("verilog", "tb", "hls")]
+    if refused:
+        raise ProjectError(f"{where}.{SHARE_KEY}: a table reading another's knots has no "
+                           f"{refused[0]} output (one ROM for both) yet; emit c, c-split, mem, "
+                           "coe, mif, json (its knots are in its source's memory files)")
+    source = next((b for b in built if b.name.lower() == want.lower()), None)
+    if source is None:
+        raise ProjectError(f"{where}.knots_from: no earlier table is named {want!r}; list "
+                           f"the tanh table before this one (tables so far: "
+                           f"{', '.join(b.name for b in built) or 'none'})")
+    try:
+        if get(entry["activation"]).name != "sigmoid":
+            raise LutgenError(f"only a sigmoid reads a tanh table's knots, not "
+                              f"{entry['activation']!r}")
+        table = sigmoid_from_tanh(source.table, name=source.name)
+        for key in ("in_format", "out_format"):
+            given = OPTION[key].parse(entry[key]) if key in entry else None
+            have = getattr(table, key)
+            if given is not None and (given.signed, given.bits, given.frac, given.is_affine) != (
+                    have.signed, have.bits, have.frac, have.is_affine):
+                raise LutgenError(f"{entry[key]!r} is not the {key.replace('_', ' ')} of "
+                                  f"'{source.name}' ({getattr(table, key)}): the two tables "
+                                  "share one knot array only with the same formats")
+    except LutgenError as exc:
+        raise ProjectError(f"{where}.{SHARE_KEY}: {exc}") from None
+    return table
+
+
 def project_artifacts(project: Project, built: list[BuiltTable]) -> list[Artifact]:
     """All files of the project: each table's, the combined header, report, manifest."""
     files = [a for b in built for a in b.artifacts]
     if "c" in project.emit:
         files.append(_combined_header(project, built))
-    files.append(Artifact(REPORT, _report_md(project, built)))
+    files.append(Artifact(REPORT, report_md(project, built)))
     names = [a.filename.lower() for a in files]
     dup = {a.filename for a in files if names.count(a.filename.lower()) > 1}
     if dup:
@@ -390,72 +440,6 @@ def _combined_header(project: Project, built) -> Artifact:
     return Artifact(f"{project.name}.h", "\n".join(lines) + "\n")
 
 
-def _report_md(project: Project, built) -> str:
-    lines = [
-        f"# {project.name}: lookup tables",
-        "",
-        f"Generated by lutgen {__version__} from `{Path(project.source).name}`. Errors are "
-        "measured on every input of the input format against the float64 reference.",
-        "",
-        "The mean LSB is over every input alike; the dist mean weights the inputs by the "
-        "distribution a fitted table was budgeted for (its `dist`).",
-        "",
-        "| table | activation | in | out | range | entries | interp | fold | ROM bits "
-        "| C bytes | max error | max LSB | mean LSB | dist mean LSB | floor LSB | faithful "
-        "| exhaustive | budget |",
-        "|---|---|---|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|",
-    ]
-    total = total_bytes = 0
-    for b in built:
-        t, r = b.table, b.report
-        lo, hi = t.range
-        act = t.spec.activation + (" (derivative)" if t.spec.derivative else "")
-        weighted = ("-" if r.weighted_mean_abs_error is None
-                    else f"{r.weighted_mean_abs_error / t.out_format.lsb:.4f} ({r.dist})")
-        lines.append(
-            f"| {b.name} | {act} | {t.in_format} | {t.out_format} | [{lo:g}, {hi:g}) "
-            f"| {t.entries} | {t.interp.value} | {t.fold.value if t.fold else 'no'} | {t.rom_bits} | {t.c_bytes} "
-            f"| {up_sig(r.max_abs_error, 3)} | {up(r.max_error_lsb)} | {r.mean_error_lsb:.4f} "
-            f"| {weighted} | {up(r.floor_max_error_lsb)} | {'yes' if r.faithful else 'no'} "
-            f"| {'yes' if r.exhaustive else 'no'} | {_budget_text(b.budget)} |"
-        )
-        total += t.rom_bits
-        total_bytes += t.c_bytes
-    clipped = [b for b in built if b.report.saturation == "allowed"]
-    if clipped:
-        lines += ["", "Saturation allowed (`saturation = \"allowed\"`): the figures above are "
-                  "against the reference clipped to the output range; against the reference "
-                  "itself:", ""]
-        lines += [f"- {b.name}: max {up(b.report.unclipped_max_error_lsb)} LSB, mean "
-                  f"{b.report.unclipped_mean_error_lsb:.4f} LSB, floor "
-                  f"{up(b.report.unclipped_floor_max_error_lsb)} LSB" for b in clipped]
-    lines += ["", f"Total ROM: {total} bits ({total / 8192:.2f} KiB); C arrays: "
-              f"{total_bytes} bytes.", ""]
-    measured = [b for b in built if b.resources is not None]
-    if measured:  # report_resources = true: each table's module through Yosys / nextpnr
-        lines += ["## Resources", "", f"Each `lutgen_<name>.v` measured by "
-                  f"{'; '.join(measured[0].resources.tools.values())} (docs/RESOURCES.md).", "",
-                  "| table | family | synthesis | LUT | FF | BRAM | DSP | Fmax MHz |",
-                  "|---|---|---|---|---|---|---|---|"]
-        lines += [row.replace("| ", f"| {b.name} | ", 1) for b in measured
-                  for row in b.resources.markdown().splitlines()[2:]]
-        lines.append("")
-    return "\n".join(lines)
-
-
-def _budget_text(budget: dict | None) -> str:
-    if budget is None:
-        return "-"
-    parts = [f"max < {budget['max_error']}"]
-    if budget.get("mean_error") is not None:
-        parts.append(f"mean < {budget['mean_error']}")
-    if budget.get("dist") is not None:
-        parts.append(f"dist {budget['dist']}")
-    if budget.get("max_rom_bits") is not None:
-        parts.append(f"<= {budget['max_rom_bits']} ROM bits")
-    return ", ".join(parts)
-
-
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -476,6 +460,7 @@ def _manifest(project: Project, built, files) -> str:
                 "effective_range": list(b.table.range),
                 "rom_bits": b.table.rom_bits,
                 "c_bytes": b.table.c_bytes,
+                **({} if b.table.knots_of is None else {SHARE_KEY: b.table.knots_name}),
                 "report": b.report.to_dict(),
                 "files": {a.filename: digest[a.filename] for a in b.artifacts},
                 **({} if b.resources is None else {"resources": b.resources.to_dict()}),

@@ -77,6 +77,10 @@ class Table:
     fold_le: int = 0
     # a hierarchical table (docs/ARITHMETIC.md): shift is then SMAX, entries its segments
     regions: Regions | None = None
+    # lutgen.shared: the table whose knot array this one reads (its values are that table's
+    # first values.size words, stored and counted there) and the name it is exported under
+    knots_of: "Table | None" = None
+    knots_name: str | None = None
 
     @property
     def layout(self) -> Layout:
@@ -114,7 +118,12 @@ class Table:
     @property
     def rom_bits(self) -> int:
         regions = self.regions.table_bits if self.regions else 0
-        return int(self.values.size) * self.store_bits + regions
+        return self._words * self.store_bits + regions
+
+    @property
+    def _words(self) -> int:
+        """The words this table stores: none when it reads another table's knots."""
+        return 0 if self.knots_of is not None else int(self.values.size)
 
     @property
     def c_bytes(self) -> int:
@@ -126,7 +135,7 @@ class Table:
             regions = r.n * (c_word_bits(r.base_bits) + c_word_bits(r.shift_bits)) // 8
             if not r.equal:
                 regions += r.n * c_word_bits(r.start_bits) // 8
-        return int(self.values.size) * (c_word_bits(self.store_bits) // 8) + regions
+        return self._words * (c_word_bits(self.store_bits) // 8) + regions
 
     # inputs of at most this many bits are looked up in the output code of every input,
     # computed once per Table (2**16 codes: ~0.2 ms and 128 KiB); wider ones run the kernel
@@ -228,6 +237,9 @@ class Table:
             "values": [int(v) for v in self.values],
             "notes": list(self.notes),
             **({"regions": self.regions.to_dict()} if self.regions else {}),
+            # the table whose knots this one reads: its name and its own spec (lutgen.shared)
+            **({"knots_from": {"name": self.knots_name, "spec": self.knots_of.spec.to_dict()}}
+               if self.knots_of is not None else {}),
         }
 
 

@@ -86,7 +86,7 @@ class TableActivation(nn.Module):
     def __init__(self, table, quantize: bool = False, grad: str = "ste"):
         super().__init__()
         table = _as_table(table)
-        fin, fout = table.in_format, table.out_format
+        fin = table.in_format
         if fin.bits > MAX_INPUT_BITS:
             raise SpecError(
                 f"TableActivation holds the output of every input code; {fin} has "

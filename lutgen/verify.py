@@ -143,10 +143,24 @@ def _recorded_dist(budget):
     return Distribution.parse(budget["dist"])
 
 
-def _rerender(directory: Path, manifest: dict):
-    """Every file of the folder as the saved specs give it, and what could not be rebuilt."""
+def _rebuild(entry: dict, built: list[BuiltTable]):
+    """A manifest entry's table from its saved spec; a table with ``knots_from`` from the
+    rebuilt table it names (lutgen.shared), which comes before it."""
     from .table import TableSpec, build
 
+    source = entry.get("knots_from")
+    if source is None:
+        return build(TableSpec.from_dict(entry["spec"]))
+    from .shared import sigmoid_from_tanh
+
+    found = [b for b in built if b.name == source]
+    if not found:
+        raise KeyError(f"knots_from {source!r}: no earlier table of that name")
+    return sigmoid_from_tanh(found[0].table, name=source)
+
+
+def _rerender(directory: Path, manifest: dict):
+    """Every file of the folder as the saved specs give it, and what could not be rebuilt."""
     built, problems = [], []
     for entry in manifest["tables"]:
         name = entry["name"]
@@ -157,7 +171,7 @@ def _rerender(directory: Path, manifest: dict):
             problems.append(f"{name}: {exc}; its files were checked against their SHA-256 only")
             continue
         try:
-            table = build(TableSpec.from_dict(entry["spec"]))
+            table = _rebuild(entry, built)
             report = analyze(table, dist=dist)
             resources = None
             if "resources" in entry:  # measured once: re-rendered from the saved figures

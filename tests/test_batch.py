@@ -197,6 +197,7 @@ def test_examples_hold_the_promised_sets():
     assert acts["mcu_int8"] == {"sigmoid", "tanh", "hard_swish", "relu6", "quant_relu",
                                 "softplus"}
     # exp and reciprocal in their softmax forms: exp(-d) for d = max - x >= 0, 1/(1 + f)
+    assert acts["mcu_sigmoid_tanh16"] == {"sigmoid", "tanh"}  # one knot array (knots_from)
     assert {"sigmoid", "tanh", "gelu", "silu", "b_silu", "squareplus", "softmax_exp",
             "softmax_recip"} == acts["fpga_16bit"]
 

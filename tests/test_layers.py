@@ -28,12 +28,14 @@ RANK = {
     "_distributions": 1.6,  # input distributions read from files (samples, histograms)
     "_range": 1.9,  # the compiler's input range and its alignment
     "table": 2,
+    "shared": 2.2,  # a sigmoid over a tanh table's knots (one array, two functions)
     "targets": 2.5,  # the cost models of fit --target (footprints of compiled tables)
     "analysis": 3, "budget": 3.4, "search": 3.5,  # search measures its designs with analysis
     "_search_regions": 3.45,  # the search's hierarchical layouts
     "softmax": 3.6, "softmax_analysis": 3.7,  # the composite softmax fits its tables
     "export": 4, "plot": 4.5,  # plot writes through export's atomic_write
     "resources": 4.6,  # Yosys / nextpnr on the rendered Verilog
+    "_project_report": 4.9,  # a project's report.md
     "batch": 5, "verify": 5.5,
     "_onnx_graph": 5.55, "_onnx_rewrite": 5.6, "onnx": 5.7,  # lutgen[onnx]: over batch
     "model_search": 5.65,  # the model-level budget's search over any model runner (no extras)

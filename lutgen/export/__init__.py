@@ -82,6 +82,8 @@ def render(table, report, kinds, name: str | None = None, resources=None) -> lis
                 f"--emit {refused[0]} cannot export a hierarchical table (regions "
                 f"{','.join(map(str, table.regions.shifts))}) yet; emit "
                 f"{', '.join(sorted(REGION_KINDS))} or build it with --entries")
+    if getattr(table, "knots_of", None) is not None:
+        kinds = _shared_kinds(kinds, table.knots_name)
     for kind in kinds:
         module = importlib.import_module(f".{KINDS[kind]}", __name__)
         if kind == "json":  # the saved spec records what was emitted, for `build --from`
@@ -91,6 +93,20 @@ def render(table, report, kinds, name: str | None = None, resources=None) -> lis
             artifacts.extend(module.render(table, report, name))
     # c and c-split both make <name>.h, the same text: write it once
     return list({(a.filename, a.text): a for a in artifacts}.values())
+
+
+def _shared_kinds(kinds, source: str) -> list[str]:
+    """The kinds a table reading another's knots (lutgen.shared) writes: its C header (reading
+    that table's array) and JSON; no memory files (the knots are the source's files)."""
+    refused = [k for k in kinds if k in ("verilog", "tb", "hls")]
+    if refused:
+        raise ExportError(
+            f"--emit {refused[0]}: a table reading the knots of table '{source}' has no "
+            "Verilog or HLS (one ROM for both) yet; emit c, c-split, json (mem, coe, mif: its "
+            f"knots are in '{source}''s files)")
+    # c-split's <name>.c would define no table: its header is the c kind's
+    return list(dict.fromkeys("c" if k == "c-split" else k for k in kinds
+                              if k in ("c", "c-split", "json")))
 
 
 def export(table, report, kinds, outdir, name: str | None = None, resources=None) -> list[Path]:

@@ -112,6 +112,9 @@ class _Header:
         self.out_type, _ = _word(table.out_format.bits, table.out_format.signed)
         self.store_type, self.store_width = _word(table.store_bits, table.store_signed)
         self.read = f"LUTGEN_READ_{self.store_width}"
+        # a table reading another's knots (lutgen.shared) reads that table's array
+        self.source = None if table.knots_of is None else identifier(table.knots_name)
+        self.knots = f"lutgen_{self.source or name}_table"
         self.needs_floor_shift = False
 
     def _n(self, expr: str) -> str:
@@ -227,6 +230,24 @@ class _Header:
 
     def _table(self) -> list[str]:
         t = self.t
+        if self.source is not None:  # lutgen.shared: the array of the table named source
+            m = macro_name(self.source)
+            return [
+                *_comment([
+                    f"The knots: the first {self.macro}_WORDS words of {self.knots}, the table",
+                    f"of '{self.source}' (sigmoid(x) = 1/2 + tanh(x/2)/2, docs/ARITHMETIC.md",
+                    f"\"Shared knots\"): one copy, defined as {self.source}.h says (where",
+                    f"{m}_IMPLEMENTATION is defined), or {m}_STATIC: then this header",
+                    f"includes {self.source}.h.",
+                ]),
+                f"#ifdef {m}_STATIC",
+                f"#ifndef {m}_H",
+                f'#include "{self.source}.h"',
+                "#endif",
+                "#else",
+                f"extern const {self.store_type} {self.knots}[] LUTGEN_TABLE_ATTR;",
+                "#endif",
+            ]
         words = [str(int(v)) for v in t.values]
         per_line = max(1, 96 // (max(len(w) for w in words) + 2))
         rows = [
@@ -301,7 +322,7 @@ class _Header:
 
     def _helpers(self) -> list[str]:
         acc, w = self.acc, self.store_width
-        read = f"{self.read}(&{self.fn}_table[i])"
+        read = f"{self.read}(&{self.knots}[i])"
         restore = self.t.store_signed and w < 64
         if restore:
             # an unsigned read of a negative word is 2^w too large: undo it without a

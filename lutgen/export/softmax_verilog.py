@@ -182,7 +182,7 @@ class _Glue:
 
     # -- steps 8 to 10: multiply, round, saturate -----------------------------------------
     def outputs(self) -> None:
-        n, we, wr, bo = self.n, self.we, self.wr, self.bo
+        we, wr, bo = self.we, self.wr, self.bo
         pw = we + wr
         fo = self.sm.out_format
         ymax = fo.max_code
@@ -211,7 +211,7 @@ class _Glue:
             low = f"shifted[{bo}:1]" if bo < yw else ext(f"shifted[{pw}:1]", yw, False, bo)
             body.append(f"wire {vec(bo)}ysat = shifted[{pw}:1] > {lit(ymax, yw, False)} ? "
                         f"{lit(ymax, bo, False)} : {low};  // saturate to {fo}")
-        body.append(f"wire _unused_ok = &{{1'b0, shifted[0], 1'b0}};")
+        body.append("wire _unused_ok = &{1'b0, shifted[0], 1'b0};")
         body.append(f"reg {vec(bo)}y_lane;")
         body.append("always @(posedge clk) if (ce && !rst && valid_q[LATENCY-2]) "
                     "y_lane <= ysat;")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 
 from .. import __version__, _json
-from ._common import Artifact, build_command
+from ._common import Artifact, build_command, regenerate_command
 
 
 def table_document(table, report, name: str, kinds=None, resources=None) -> dict:
     doc = {
         "generator": f"lutgen {__version__}",
-        "command": f"{build_command(table)} --name {name}",
+        "command": regenerate_command(table, name),
         "name": name,
         "emit": list(kinds or ["json"]),
         "table": table.to_dict(),
