@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 
 from .._text import up
-from ..fixedpoint import c_word_bits
+from ._c_text import c_comment, c_lit, c_word, region_rows, scale_rows
 from ._common import (Artifact, identifier, macro_name, provenance_lines, stored_meaning, table_digest,
                       work_bits)
 
@@ -47,54 +47,11 @@ def render(table, report, name: str, acc_width: int | None = None) -> list[Artif
     return [Artifact(f"{name}.h", _Header(table, report, name, acc_width).text())]
 
 
-def _word(bits: int, signed: bool) -> tuple[str, int]:
-    """The narrowest ``<stdint.h>`` type holding ``bits``-bit codes, and its width."""
-    width = c_word_bits(bits)
-    return f"{'' if signed else 'u'}int{width}_t", width
-
-
-def _scale_rows(prefix: str, fmt) -> list:
-    """``_FRAC`` for a power-of-two format; ``_SCALE`` and ``_ZERO_POINT`` for an affine one."""
-    if fmt.is_affine:
-        return [(f"{prefix}_SCALE", f"{fmt.scale!r}", "real = SCALE * (code - ZERO_POINT)"),
-                (f"{prefix}_ZERO_POINT", _lit(fmt.zero_point), None)]
-    return [(f"{prefix}_FRAC", fmt.frac, None)]
-
-
-def _lit(v: int) -> str:
-    """A C integer constant of value ``v`` (|v| < 2**62), typed wide enough on any target."""
-    v = int(v)
-    if not -(1 << 31) < v < (1 << 31):
-        return f"INT64_C({v})"
-    return str(v) if v >= 0 else f"({v})"
-
-
-def _comment(lines) -> list[str]:
-    """A block comment; text such as ``*/``, ``/*`` or a trigraph cannot break it."""
-    body = []
-    for line in lines:
-        for bad, fix in (("*/", "* /"), ("/*", "/ *"), ("??", "? ?")):
-            line = line.replace(bad, fix)
-        body.append(f" * {line}".rstrip())
-    return ["/*", *body, " */"]
-
-
 def acc_width(table) -> int:
     """16, 32 or 64: the narrowest ``intN_t`` every intermediate provably fits
     (:func:`~lutgen.export._common.work_bits`)."""
     need = work_bits(table)
     return next(w for w in (16, 32, 64) if need <= w)
-
-
-def _region_rows(regions) -> list:
-    if not regions.equal:
-        return [("ENTRIES", regions.segments, f"segments in {regions.n} regions, interp linear"),
-                ("REGIONS", regions.n, "counted regions of C_r segments of 2^S_r codes"),
-                ("SHIFT", regions.smax, "SMAX: the largest region shift")]
-    return [("ENTRIES", regions.segments, f"segments in {regions.n} regions, interp linear"),
-            ("REGIONS", regions.n, "regions of 2^REGION_BITS codes, one shift each"),
-            ("REGION_BITS", regions.granule_bits, None),
-            ("SHIFT", regions.smax, "SMAX: the largest region shift")]
 
 
 class _Header:
@@ -108,9 +65,9 @@ class _Header:
             raise ValueError(f"accumulator of {acc} bits: allowed 16, 32, 64 and at least "
                              f"the proven {acc_width(table)}")
         self.acc = f"int{acc if acc is not None else acc_width(table)}_t"
-        self.in_type, _ = _word(table.in_format.bits, table.in_format.signed)
-        self.out_type, _ = _word(table.out_format.bits, table.out_format.signed)
-        self.store_type, self.store_width = _word(table.store_bits, table.store_signed)
+        self.in_type, _ = c_word(table.in_format.bits, table.in_format.signed)
+        self.out_type, _ = c_word(table.out_format.bits, table.out_format.signed)
+        self.store_type, self.store_width = c_word(table.store_bits, table.store_signed)
         self.read = f"LUTGEN_READ_{self.store_width}"
         # a table reading another's knots (lutgen.shared) reads that table's array
         self.source = None if table.knots_of is None else identifier(table.knots_name)
@@ -129,7 +86,7 @@ class _Header:
         fin, fout = self.t.in_format, self.t.out_format
         other = identifier(f"{self.name}_{fin}_{fout}")  # affine formats: int8(0.0235,-3)
         parts = [
-            *_comment(provenance_lines(self.t, self.report, self.name)),
+            *c_comment(provenance_lines(self.t, self.report, self.name)),
             f"#ifndef {guard}",
             f"#define {guard}",
             f"#ifdef {claim}",
@@ -167,7 +124,7 @@ class _Header:
     def _placement(self) -> list[str]:
         w = self.store_width
         return [
-            *_comment([
+            *c_comment([
                 "Placement: define these before including the header to move the table.",
                 "  LUTGEN_TABLE_ATTR    attributes of the table array (default: none).",
                 f"  {self.read}(p)    reads the {w}-bit table word at p (default: *(p)); it may",
@@ -198,16 +155,16 @@ class _Header:
         rows = [
             ("IN_SIGNED", int(fin.signed), f"input format {fin}"),
             ("IN_BITS", fin.bits, None),
-            *_scale_rows("IN", fin),
+            *scale_rows("IN", fin),
             ("OUT_SIGNED", int(fout.signed), f"output format {fout}"),
             ("OUT_BITS", fout.bits, None),
-            *_scale_rows("OUT", fout),
-            ("OUT_MIN", _lit(fout.min_code), "outputs saturate to [OUT_MIN, OUT_MAX]"),
-            ("OUT_MAX", _lit(fout.max_code), None),
-            ("RANGE_LO", _lit(range_lo), f"input codes of the range [{lo:.17g}, {hi:.17g})"),
-            ("RANGE_HI", _lit(t.hi_code), "(exclusive)"),
-            ("TABLE_LO", _lit(t.lo_code), "first input code the table holds"),
-            *(_region_rows(t.regions) if t.regions else [
+            *scale_rows("OUT", fout),
+            ("OUT_MIN", c_lit(fout.min_code), "outputs saturate to [OUT_MIN, OUT_MAX]"),
+            ("OUT_MAX", c_lit(fout.max_code), None),
+            ("RANGE_LO", c_lit(range_lo), f"input codes of the range [{lo:.17g}, {hi:.17g})"),
+            ("RANGE_HI", c_lit(t.hi_code), "(exclusive)"),
+            ("TABLE_LO", c_lit(t.lo_code), "first input code the table holds"),
+            *(region_rows(t.regions) if t.regions else [
                 ("ENTRIES", t.entries, f"segments of 2^SHIFT codes, interp {t.interp.value}"),
                 ("SHIFT", t.shift, None)]),
             ("WORDS", t.values.size, f"stored words of {t.store_bits} bits"),
@@ -233,7 +190,7 @@ class _Header:
         if self.source is not None:  # lutgen.shared: the array of the table named source
             m = macro_name(self.source)
             return [
-                *_comment([
+                *c_comment([
                     f"The knots: the first {self.macro}_WORDS words of {self.knots}, the table",
                     f"of '{self.source}' (sigmoid(x) = 1/2 + tanh(x/2)/2, docs/ARITHMETIC.md",
                     f"\"Shared knots\"): one copy, defined as {self.source}.h says (where",
@@ -258,7 +215,7 @@ class _Header:
         m = self.macro
         decl = f"const {self.store_type} {self.fn}_table[{m}_WORDS] LUTGEN_TABLE_ATTR"
         return [
-            *_comment([
+            *c_comment([
                 "One copy of the table in the program: in exactly one .c file,",
                 f"  #define {m}_IMPLEMENTATION",
                 f'  #include "{self.name}.h"',
@@ -288,7 +245,7 @@ class _Header:
         regions = self.t.regions
         if regions is None:
             return []
-        base_type, _ = _word(regions.base_bits, False)
+        base_type, _ = c_word(regions.base_bits, False)
         if not regions.equal:
             return self._counted_table(regions, base_type)
         return [
@@ -310,7 +267,7 @@ class _Header:
     def _counted_table(self, regions, base_type: str) -> list[str]:
         """Counted regions: START[r] too, all n of them (START[0] = 0 keeps o = off - START[r]
         one expression); ``Table.c_bytes`` counts these three arrays."""
-        start_type, _ = _word(regions.start_bits, False)
+        start_type, _ = c_word(regions.start_bits, False)
         return [
             "/* counted regions (step 3h'): first offset START[r], first knot BASE[r] and "
             "shift S_r */",
@@ -329,7 +286,7 @@ class _Header:
             # wider type (w - 2^w == -(~w) - 1, and ~w fits w - 1 bits)
             body = [
                 f"    const uint{w}_t w = (uint{w}_t){read};",
-                f"    return w > {_lit((1 << (w - 1)) - 1)} ? ({acc})(-({acc})(uint{w}_t)~w - 1)"
+                f"    return w > {c_lit((1 << (w - 1)) - 1)} ? ({acc})(-({acc})(uint{w}_t)~w - 1)"
                 f" : ({acc})w;",
             ]
         else:
@@ -364,8 +321,8 @@ class _Header:
             var, what = ("neg", "f(x) = F - f(2Z - x)") if t.fold.negates else (
                 "mirror", "f(x) = f(2Z - x)")
             body += [
-                f"    const int {var} = x < {_lit(z)}; /* 1. fold about Z = {z}: {what} */",
-                f"    {acc} u = {var} ? {_lit(2 * z)} - ({acc})x : ({acc})x;",
+                f"    const int {var} = x < {c_lit(z)}; /* 1. fold about Z = {z}: {what} */",
+                f"    {acc} u = {var} ? {c_lit(2 * z)} - ({acc})x : ({acc})x;",
             ]
         elif t.fold.negates:
             body += [
@@ -382,15 +339,15 @@ class _Header:
         left, right = t.tails
         branches = []
         if left is not None and left.is_line:
-            branches.append((f"u < {_lit(lo)}", "2. left tail: an asymptote", self._line(left)))
+            branches.append((f"u < {c_lit(lo)}", "2. left tail: an asymptote", self._line(left)))
         if right is not None and right.is_line:
-            branches.append((f"u >= {_lit(hi)}", "2. right tail: an asymptote", self._line(right)))
+            branches.append((f"u >= {c_lit(hi)}", "2. right tail: an asymptote", self._line(right)))
         table_path = []
         if left is not None and not left.is_line:
-            table_path.append(f"if (u < {_lit(lo)}) u = {_lit(lo)}; /* 2. left tail: clamp */")
+            table_path.append(f"if (u < {c_lit(lo)}) u = {c_lit(lo)}; /* 2. left tail: clamp */")
         if right is not None and not right.is_line:
             table_path.append(
-                f"if (u >= {_lit(hi)}) u = {_lit(hi - 1)}; /* 2. right tail: clamp */"
+                f"if (u >= {c_lit(hi)}) u = {c_lit(hi - 1)}; /* 2. right tail: clamp */"
             )
         table_path += self._lookup()
         for n, (cond, note, lines) in enumerate(branches):
@@ -403,9 +360,9 @@ class _Header:
         # against it is always false (gcc -Wextra: -Wtype-limits): it is left out
         limit = 1 << (int(self.acc[3:-2]) - 1)
         body += [
-            f"    if (y < {_lit(fout.min_code)}) y = {_lit(fout.min_code)}; /* 6. saturate */"
+            f"    if (y < {c_lit(fout.min_code)}) y = {c_lit(fout.min_code)}; /* 6. saturate */"
             if fout.min_code > -limit else "    /* 6. saturate: y >= OUT_MIN by its type */",
-            f"    if (y > {_lit(fout.max_code)}) y = {_lit(fout.max_code)};"
+            f"    if (y > {c_lit(fout.max_code)}) y = {c_lit(fout.max_code)};"
             if fout.max_code < limit - 1 else "    /* y <= OUT_MAX by its type */",
             f"    return ({self.out_type})y;",
         ]
@@ -422,7 +379,7 @@ class _Header:
         t = self.t
         s, g, word = t.shift, t.guard_bits, f"{self.fn}_word"
         off = "u" if t.lo_code == 0 else (
-            f"u - {_lit(t.lo_code)}" if t.lo_code > 0 else f"u + {_lit(-t.lo_code)}"
+            f"u - {c_lit(t.lo_code)}" if t.lo_code > 0 else f"u + {c_lit(-t.lo_code)}"
         )
         n = self._n
         lines = [f"const {self.acc} off = {n(off) if off != 'u' else off}; /* 3. table */"]
@@ -436,14 +393,14 @@ class _Header:
             lines.append(f"{self.acc} acc = {word}({n(f'off >> {s}')});")
             r = g
         elif interp == "nearest":
-            lines.append(f"{self.acc} acc = {word}({n(f'(off + {_lit(1 << (s - 1))}) >> {s}')});")
+            lines.append(f"{self.acc} acc = {word}({n(f'(off + {c_lit(1 << (s - 1))}) >> {s}')});")
             r = g
         else:
             lines += [
                 f"const {self.acc} i = {n(f'off >> {s}')};",
                 f"const {self.acc} t0 = {word}(i);",
-                f"{self.acc} acc = " + n(f"t0 * {_lit(1 << s)} + ({word}({n('i + 1')}) - t0) * "
-                                         f"(off & {_lit((1 << s) - 1)})") + ";",
+                f"{self.acc} acc = " + n(f"t0 * {c_lit(1 << s)} + ({word}({n('i + 1')}) - t0) * "
+                                         f"(off & {c_lit((1 << s) - 1)})") + ";",
             ]
             r = g + s
         return lines + self._finish(r)
@@ -455,7 +412,7 @@ class _Header:
             return self._counted_lookup()
         rb = regions.granule_bits
         return [
-            f"const {acc} o = {n(f'off & {_lit((1 << rb) - 1)}')}; /* 3h. region off >> {rb} */",
+            f"const {acc} o = {n(f'off & {c_lit((1 << rb) - 1)}')}; /* 3h. region off >> {rb} */",
             *self._region_read(f"off >> {rb}"),
         ]
 
@@ -467,7 +424,7 @@ class _Header:
             f"const {acc} i = {n(f'({acc}){self.fn}_base[{r}] + (o >> sr)')};",
             f"const {acc} wp = {n(f'(o & (({acc})(({acc})1 << sr) - 1)) << ({smax} - sr)')};",
             f"const {acc} t0 = {word}(i);",
-            f"{acc} acc = " + n(f"t0 * {_lit(1 << smax)} + ({word}({n('i + 1')}) - t0) * wp")
+            f"{acc} acc = " + n(f"t0 * {c_lit(1 << smax)} + ({word}({n('i + 1')}) - t0) * wp")
             + ";",
         ]
 
@@ -493,9 +450,9 @@ class _Header:
         m, c, k = tail.m, tail.c, tail.k
         terms = []
         if m:
-            terms.append("u" if m == 1 else f"u * {_lit(m)}")
+            terms.append("u" if m == 1 else f"u * {c_lit(m)}")
         if c or not terms:
-            terms.append(_lit(c))
+            terms.append(c_lit(c))
         expr = " + ".join(terms).replace("+ -", "- ")
         if expr != "u":
             expr = self._n(expr)
@@ -508,24 +465,24 @@ class _Header:
         lines = []
         if t.fold.negates:
             f = (t.fold_f - t.fold_e) << (r - t.guard_bits)
-            unfold = "-acc" if f == 0 else f"{_lit(f)} - acc"
+            unfold = "-acc" if f == 0 else f"{c_lit(f)} - acc"
             if t.fold_e:  # the words hold f - E, the centre: it comes back on every input
-                e = _lit(t.fold_e << (r - t.guard_bits))
+                e = c_lit(t.fold_e << (r - t.guard_bits))
                 lines.append(f"acc = {self._n(f'neg ? {unfold} : acc + {e}')}; "
                              "/* 5. unfold, the centre E back */")
             else:
                 lines.append(f"if (neg) acc = {self._n(unfold)}; /* 5. unfold */")
         elif t.fold_lm:  # even_line: the line a * x, (x - Z) * LM * 2^(R - LE) output codes
             z = t.in_format.zero_point
-            xz = f"({self.acc})x" + (f" - {_lit(z)}" if z else "")
-            term = f"({xz}) * {_lit(t.fold_lm << (r - t.fold_le))}"
+            xz = f"({self.acc})x" + (f" - {c_lit(z)}" if z else "")
+            term = f"({xz}) * {c_lit(t.fold_lm << (r - t.fold_le))}"
             lines.append(f"acc = {self._n(f'acc + {term}')}; /* 5. the line term a * x */")
         if r == 0:
             lines.append("y = acc;")
         else:
             self.needs_floor_shift = True
             lines.append(
-                f"y = {self.fn}_floor_shift({self._n(f'acc + {_lit(1 << (r - 1))}')}, {r}); "
+                f"y = {self.fn}_floor_shift({self._n(f'acc + {c_lit(1 << (r - 1))}')}, {r}); "
                 "/* 6. round half up */"
             )
         return lines
