@@ -40,7 +40,7 @@ from ._text import up
 from .analysis import analyze
 from .errors import LutgenError, ProjectError
 from .export import (KINDS, REGION_KINDS, Artifact, identifier, macro_name, parse_kinds, render,
-                     replace_folder)
+                     replace_folder, shared_kinds)
 from .spec import OPTION, rename_old
 
 try:
@@ -362,26 +362,21 @@ def _shared_entry(i: int, entry: dict, built: list[BuiltTable], emit):
     from .shared import sigmoid_from_tanh
 
     where, want = f"tables[{i}]", entry[SHARE_KEY]
-    refused = [k for k in emit if k in ("verilog", "tb", "hls")]
-    if refused:
-        raise ProjectError(f"{where}.{SHARE_KEY}: a table reading another's knots has no "
-                           f"{refused[0]} output (one ROM for both) yet; emit c, c-split, mem, "
-                           "coe, mif, json (its knots are in its source's memory files)")
     source = next((b for b in built if b.name.lower() == want.lower()), None)
     if source is None:
         raise ProjectError(f"{where}.knots_from: no earlier table is named {want!r}; list "
                            f"the tanh table before this one (tables so far: "
                            f"{', '.join(b.name for b in built) or 'none'})")
     try:
+        shared_kinds(emit, source.name)  # what the export refuses, refused before compiling
         if get(entry["activation"]).name != "sigmoid":
             raise LutgenError(f"only a sigmoid reads a tanh table's knots, not "
                               f"{entry['activation']!r}")
         table = sigmoid_from_tanh(source.table, name=source.name)
         for key in ("in_format", "out_format"):
-            given = OPTION[key].parse(entry[key]) if key in entry else None
-            have = getattr(table, key)
-            if given is not None and (given.signed, given.bits, given.frac, given.is_affine) != (
-                    have.signed, have.bits, have.frac, have.is_affine):
+            have = getattr(table, key)  # compared as formats, whatever their modes
+            given = OPTION[key].parse(entry[key]) if key in entry else have
+            if dataclasses.replace(given, rounding=have.rounding, overflow=have.overflow) != have:
                 raise LutgenError(f"{entry[key]!r} is not the {key.replace('_', ' ')} of "
                                   f"'{source.name}' ({getattr(table, key)}): the two tables "
                                   "share one knot array only with the same formats")

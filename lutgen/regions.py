@@ -39,7 +39,7 @@ def parse_shifts(value, what: str = "regions"):
     for item in items:
         text = item.strip() if isinstance(item, str) else item
         if isinstance(text, (tuple, list)) and len(text) == 2:
-            text = f"{text[0]}x{text[1]}"
+            text = _written(tuple(text))
         if isinstance(text, str) and "x" in text and text.split("x")[0].strip().isdigit():
             shifts.append(_counted(text, value, what))
             continue
@@ -69,14 +69,19 @@ def _counted(text: str, value, what: str) -> tuple[int, int]:
     return int(s), int(c)
 
 
+def _written(region):
+    """One parsed region as written: its shift, or ``"SxC"``."""
+    return f"{region[0]}x{region[1]}" if isinstance(region, tuple) else int(region)
+
+
 def format_regions(value) -> str:
     """The written form of parsed regions: ``8,8,7`` or ``9x2,8x52``."""
-    return ",".join(f"{v[0]}x{v[1]}" if isinstance(v, tuple) else str(v) for v in value)
+    return ",".join(str(_written(v)) for v in value)
 
 
 def regions_to_json(value) -> list:
     """Equal regions as a list of shifts, counted ones as a list of ``"SxC"`` strings."""
-    return [f"{v[0]}x{v[1]}" if isinstance(v, tuple) else int(v) for v in value]
+    return [_written(v) for v in value]
 
 
 def _before(sizes) -> tuple[int, ...]:

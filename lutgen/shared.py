@@ -26,7 +26,7 @@ import dataclasses
 
 from . import _entries
 from .errors import SpecError
-from .regions import Regions
+from .regions import Regions, format_regions
 from .spec import Fold, Interp
 from .table import Table, compile_table
 
@@ -48,10 +48,9 @@ def sigmoid_from_tanh(tanh: Table, name: str | None = None) -> Table:
     end = -fin.min_code // 2  # the sigmoid's x = 2u ends at the input format's end: u = end
     kept, top = [], 0
     for s, c in pairs:
-        if top >= end:
-            break
-        c = min(c, (end - top) >> s) if top + (c << s) > end else c
-        if c == 0:  # a segment would pass the end: the clamp tail takes over from here
+        if top + (c << s) > end:  # the run passes the end: cut it at its last knot before
+            c = (end - top) >> s
+        if c == 0:  # the clamp tail takes over from here
             break
         kept.append((s + 1, c))
         top += c << s
@@ -59,24 +58,25 @@ def sigmoid_from_tanh(tanh: Table, name: str | None = None) -> Table:
         raise SpecError("the tanh table's first segment passes half the input range; its "
                         "knots cannot serve a sigmoid")
     hi = fin.codes_to_real(2 * top)
-    regions = ",".join(f"{s}x{c}" for s, c in kept)
+    regions = format_regions(kept)
     try:
         view = compile_table("sigmoid", in_format=str(fin), out_format=str(fout),
-                               range=(-float(hi), float(hi)), fold=True, tails="clamp",
-                               regions=regions, guard_bits=tanh.guard_bits + 1)
+                             range=(-float(hi), float(hi)), fold=True, tails="clamp",
+                             regions=regions, guard_bits=tanh.guard_bits + 1)
     except SpecError as exc:
         raise SpecError(f"the sigmoid over the tanh table's knots ({regions}): {exc}") from None
-    words = view.regions.knots if view.regions else view.entries + 1
+    words = view.values.size  # the sigmoid's knots, sampled on this very layout
     if view.hi_code != 2 * top or words > tanh.values.size:
         raise AssertionError("the sigmoid's layout is not the tanh's, doubled")  # pragma: no cover
     values = tanh.values[:words]
+    source = name if name is not None else tanh.name
     acc = _entries.acc_bits(values, view.layout, view.tails, view.fold_f)
     return dataclasses.replace(
         view, values=values, store_bits=tanh.store_bits, store_signed=tanh.store_signed,
         acc_bits=max(acc, view.acc_bits), knots_of=tanh,
-        knots_name=name if name is not None else tanh.name,
-        notes=(*view.notes, f"knots: the first {words} words of the tanh table "
-                              f"'{name or tanh.name}' (sigmoid(x) = 1/2 + tanh(x/2)/2)"))
+        knots_name=source,
+        notes=(*view.notes, f"knots: the first {words} words of the tanh table '{source}' "
+                            "(sigmoid(x) = 1/2 + tanh(x/2)/2)"))
 
 
 def _check_source(tanh: Table) -> None:

@@ -16,7 +16,7 @@ from ._files import replace_folder, write_artifacts
 
 __all__ = ["KINDS", "Artifact", "export", "render", "write_artifacts", "replace_folder",
            "identifier", "parse_kinds", "build_command", "atomic_write", "macro_name"]
-__all__ += ["REGION_KINDS"]
+__all__ += ["REGION_KINDS", "shared_kinds"]
 
 # kind -> module implementing render()
 KINDS = {
@@ -83,7 +83,7 @@ def render(table, report, kinds, name: str | None = None, resources=None) -> lis
                 f"{','.join(map(str, table.regions.shifts))}) yet; emit "
                 f"{', '.join(sorted(REGION_KINDS))} or build it with --entries")
     if getattr(table, "knots_of", None) is not None:
-        kinds = _shared_kinds(kinds, table.knots_name)
+        kinds = shared_kinds(kinds, table.knots_name)
     for kind in kinds:
         module = importlib.import_module(f".{KINDS[kind]}", __name__)
         if kind == "json":  # the saved spec records what was emitted, for `build --from`
@@ -95,7 +95,7 @@ def render(table, report, kinds, name: str | None = None, resources=None) -> lis
     return list({(a.filename, a.text): a for a in artifacts}.values())
 
 
-def _shared_kinds(kinds, source: str) -> list[str]:
+def shared_kinds(kinds, source: str) -> list[str]:
     """The kinds a table reading another's knots (lutgen.shared) writes: its C header (reading
     that table's array) and JSON; no memory files (the knots are the source's files)."""
     refused = [k for k in kinds if k in ("verilog", "tb", "hls")]
