@@ -59,7 +59,8 @@ LAYOUT_KEY = "hierarchical"
 # a sigmoid table may read an earlier tanh table's knots (lutgen.shared): one array, two functions
 SHARE_KEY = "knots_from"
 SHARE_CONFLICTS = ("range", "entries", "regions", "interp", "tails", "fold", "coeffs",
-                   "guard_bits", "derivative", "expr", *FIT_OPTIONS, LAYOUT_KEY)
+                   "guard_bits", "derivative", "expr", "pipeline", "rom_style", *FIT_OPTIONS,
+                   LAYOUT_KEY)
 PROJECT_KEYS = ("name", "emit", "defaults", "tables", "report_resources")
 MANIFEST = "manifest.json"
 REPORT = "report.md"
@@ -128,7 +129,8 @@ def load_project(path) -> Project:
             clash = [k for k in SHARE_CONFLICTS if k in entry]
             if clash:
                 raise ProjectError(f"tables[{i}].{clash[0]}: a table with knots_from takes its "
-                                   f"layout and knots from table '{merged[SHARE_KEY]}'; drop "
+                                   f"layout, knots and ROM (pipeline, rom_style) from table "
+                                   f"'{merged[SHARE_KEY]}'; drop "
                                    f"{clash[0]} or drop knots_from")
             merged = {k: v for k, v in merged.items() if k not in SHARE_CONFLICTS}
         stray = [k for k in FIT_OPTIONS + (LAYOUT_KEY,) if k in merged and k != "max_error"]
@@ -254,7 +256,8 @@ def compile_entry(i: int, entry: dict, emit=None):
                     raise ProjectError(f"{where}.{k}: a table with max_error is fitted; "
                                        f"drop {k} or drop max_error")
             interp = opts.pop("interp", "any")
-            pipeline = opts.pop("pipeline", None)  # the Verilog's registers: not searched
+            # the Verilog's registers and ROM attribute: not searched
+            hdl = {k: opts.pop(k) for k in ("pipeline", "rom_style") if k in opts}
             result = fit(name, interp=interp, **opts, **fit_opts,
                          regions=entry.get(LAYOUT_KEY, True)
                          and all(k in REGION_KINDS for k in (emit or KINDS)))
@@ -264,8 +267,8 @@ def compile_entry(i: int, entry: dict, emit=None):
                     f"is {up(result.floor_max_error_lsb)} LSB)"
                 )
             table = result.best.table
-            if pipeline is not None:  # the integers do not depend on it: no recompiling
-                table = dataclasses.replace(table, spec=table.spec.replace(pipeline=pipeline))
+            if hdl:  # the integers do not depend on them: no recompiling
+                table = dataclasses.replace(table, spec=table.spec.replace(**hdl))
             return table, True
         return compile_table(name, **opts), False
     except ProjectError:
@@ -368,10 +371,10 @@ def _shared_entry(i: int, entry: dict, built: list[BuiltTable], emit):
                            f"the tanh table before this one (tables so far: "
                            f"{', '.join(b.name for b in built) or 'none'})")
     try:
-        shared_kinds(emit, source.name)  # what the export refuses, refused before compiling
         if get(entry["activation"]).name != "sigmoid":
             raise LutgenError(f"only a sigmoid reads a tanh table's knots, not "
                               f"{entry['activation']!r}")
+        shared_kinds(emit, source.table)  # what the export refuses, refused before writing
         table = sigmoid_from_tanh(source.table, name=source.name)
         for key in ("in_format", "out_format"):
             have = getattr(table, key)  # compared as formats, whatever their modes
@@ -387,7 +390,8 @@ def _shared_entry(i: int, entry: dict, built: list[BuiltTable], emit):
 
 def project_artifacts(project: Project, built: list[BuiltTable]) -> list[Artifact]:
     """All files of the project: each table's, the combined header, report, manifest."""
-    files = [a for b in built for a in b.artifacts]
+    # a shared sigmoid's Verilog brings its tanh's ROM files: the same files, written once
+    files = list({(a.filename, a.text): a for b in built for a in b.artifacts}.values())
     if "c" in project.emit:
         files.append(_combined_header(project, built))
     files.append(Artifact(REPORT, report_md(project, built)))

@@ -7,8 +7,9 @@ the sigmoid's stored centre ``E`` (docs/ARITHMETIC.md step 5), is a sigmoid
 table of the same formats whose knots are the tanh table's first words, word for
 word. Nothing of the integer pipeline changes: the sigmoid is an ordinary table
 whose ``T`` happens to be a prefix of the tanh's (docs/ARITHMETIC.md, "Shared
-knots"). The C header of such a table reads the tanh's array; whether the tanh's
-knots also make a good sigmoid is the analysis' to say, on every input.
+knots"). The C and HLS headers of such a table read the tanh's array, and its
+Verilog module computes both functions from the tanh's knot banks; whether the
+tanh's knots also make a good sigmoid is the analysis' to say, on every input.
 
 >>> from lutgen import compile_table
 >>> th = compile_table("tanh", in_format="s8.4", out_format="s8.6", range=(-4, 4),
@@ -62,7 +63,10 @@ def sigmoid_from_tanh(tanh: Table, name: str | None = None) -> Table:
     try:
         view = compile_table("sigmoid", in_format=str(fin), out_format=str(fout),
                              range=(-float(hi), float(hi)), fold=True, tails="clamp",
-                             regions=regions, guard_bits=tanh.guard_bits + 1)
+                             regions=regions, guard_bits=tanh.guard_bits + 1,
+                             # one module reads the one ROM (lutgen.export.verilog): its style
+                             # and the pipeline setting are the tanh's
+                             pipeline=tanh.spec.pipeline, rom_style=tanh.spec.rom_style)
     except SpecError as exc:
         raise SpecError(f"the sigmoid over the tanh table's knots ({regions}): {exc}") from None
     words = view.values.size  # the sigmoid's knots, sampled on this very layout

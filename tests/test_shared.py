@@ -195,9 +195,7 @@ def test_build_from_the_saved_json_rebuilds_the_shared_table(tmp_path):
     (dict(extra='out_format = "s16.13"'), "is not the out format of 'th'"),
     (dict(extra="fold = true"), "tables[1].fold: a table with knots_from takes its layout"),
     (dict(extra='max_error = "1lsb"'), "tables[1].max_error: a table with knots_from"),
-    (dict(emit='"c", "verilog"'), "tables[1].knots_from: --emit verilog: a table reading the "
-                                  "knots of table 'th' has no Verilog or HLS (one ROM for both) "
-                                  "yet"),
+    (dict(extra="pipeline = 3"), "tables[1].pipeline: a table with knots_from takes its"),
 ])
 def test_project_mistakes_name_the_key(tmp_path, kwargs, message):
     with pytest.raises(ProjectError, match=None) as info:

@@ -13,6 +13,7 @@ from pathlib import Path
 from ..errors import ExportError, did_you_mean
 from ._common import Artifact, atomic_write, build_command, identifier, macro_name
 from ._files import replace_folder, write_artifacts
+from ._rtl import banked
 
 __all__ = ["KINDS", "Artifact", "export", "render", "write_artifacts", "replace_folder",
            "identifier", "parse_kinds", "build_command", "atomic_write", "macro_name"]
@@ -83,7 +84,8 @@ def render(table, report, kinds, name: str | None = None, resources=None) -> lis
                 f"{','.join(map(str, table.regions.shifts))}) yet; emit "
                 f"{', '.join(sorted(REGION_KINDS))} or build it with --entries")
     if getattr(table, "knots_of", None) is not None:
-        kinds = shared_kinds(kinds, table.knots_name)
+        kinds = shared_kinds(kinds, table.knots_of)
+        artifacts += _source_mems(table, kinds)
     for kind in kinds:
         module = importlib.import_module(f".{KINDS[kind]}", __name__)
         if kind == "json":  # the saved spec records what was emitted, for `build --from`
@@ -95,18 +97,31 @@ def render(table, report, kinds, name: str | None = None, resources=None) -> lis
     return list({(a.filename, a.text): a for a in artifacts}.values())
 
 
-def shared_kinds(kinds, source: str) -> list[str]:
-    """The kinds a table reading another's knots (lutgen.shared) writes: its C header (reading
-    that table's array) and JSON; no memory files (the knots are the source's files)."""
-    refused = [k for k in kinds if k in ("verilog", "tb", "hls")]
-    if refused:
+def shared_kinds(kinds, source) -> list[str]:
+    """The kinds a table reading the knots of table ``source`` (lutgen.shared) writes: its
+    C and HLS headers (reading that table's array), its Verilog (one module computing both
+    functions from one set of ROMs), testbench and JSON; no memory files of its own (the
+    knots are the source's files: its Verilog brings those)."""
+    hdl = [k for k in kinds if k in ("verilog", "tb")]
+    if hdl and not banked(source):  # the sigmoid's segments (2+ codes) read two banks
         raise ExportError(
-            f"--emit {refused[0]}: a table reading the knots of table '{source}' has no "
-            "Verilog or HLS (one ROM for both) yet; emit c, c-split, json (mem, coe, mif: its "
-            f"knots are in '{source}''s files)")
+            f"--emit {hdl[0]}: the tanh table '{source.name}' stores one knot per input code "
+            "(no even/odd banks), the sigmoid over its knots reads two per cycle; emit c, "
+            "hls, json, or build the tanh with fewer entries")
     # c-split's <name>.c would define no table: its header is the c kind's
     return list(dict.fromkeys("c" if k == "c-split" else k for k in kinds
-                              if k in ("c", "c-split", "json")))
+                              if k in ("c", "c-split", "json", "verilog", "tb", "hls")))
+
+
+def _source_mems(table, kinds) -> list[Artifact]:
+    """The memory files a shared table's module reads: its source's ROM banks, the very
+    files the source writes (data only; their description is the source's ``_rom.txt``)."""
+    if "verilog" not in kinds and "tb" not in kinds:
+        return []
+    from . import mem
+    name = identifier(table.knots_name)
+    read = {f"{name}{suffix}.mem" for suffix, _, _ in mem.rom_banks(table.knots_of)}
+    return [a for a in mem.render(table.knots_of, None, name) if a.filename in read]
 
 
 def export(table, report, kinds, outdir, name: str | None = None, resources=None) -> list[Path]:

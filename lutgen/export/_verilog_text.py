@@ -75,3 +75,77 @@ WHY_BANKS = """\
   and the banks hold exactly the table's N+1 words; a wide (knot, delta) word
   would store N words of 2*store_bits+1 bits, about twice the bits.
 """
+PAIR_MODULE = """
+`default_nettype none
+
+module lutgen_{name} #(
+    parameter LANES = 1,
+    parameter TANH_LANES = 1,
+{params}
+) (
+    input  wire clk,
+    input  wire rst,
+    input  wire ce,
+    input  wire in_valid,
+    input  wire [LANES*{bi}-1:0] x,
+    output reg  out_valid,
+    output wire [LANES*{bo}-1:0] y,
+    input  wire tanh_in_valid,
+    input  wire [TANH_LANES*{bi}-1:0] tanh_x,
+    output reg  tanh_out_valid,
+    output wire [TANH_LANES*{bo}-1:0] tanh_y
+);
+    reg [{vw}:0] valid_q;  // valid_q[k]: the sigmoid's value in stage k + 2 is valid
+    reg [{tvw}:0] tanh_valid_q;  // tanh_valid_q[k]: the tanh's value in stage k + 2 is valid
+{mems}
+    always @(posedge clk) begin  // synchronous reset of the valid bits only
+        if (rst) begin
+            valid_q <= {vw1}'d0;
+            out_valid <= 1'b0;
+            tanh_valid_q <= {tvw1}'d0;
+            tanh_out_valid <= 1'b0;
+        end else if (ce) begin
+            {valid}
+            out_valid <= valid_q[{vw}];
+            {tvalid}
+            tanh_out_valid <= tanh_valid_q[{tvw}];
+        end
+    end
+
+    // one datapath per lane of each function; every lane of both reads the same ROMs
+    genvar lane;
+    generate
+    for (lane = 0; lane < LANES; lane = lane + 1) begin : lanes
+{body}
+    end
+    endgenerate
+
+    generate
+    for (lane = 0; lane < TANH_LANES; lane = lane + 1) begin : tanh_lanes
+{tanh_body}
+    end
+    endgenerate
+endmodule
+
+`default_nettype wire
+"""
+PAIR_HEADER = """\
+lutgen_{name}: a sigmoid and a tanh from one set of knot ROMs (docs/ARITHMETIC.md,
+  "Shared knots": sigmoid(x) = 1/2 + tanh(x/2)/2), each exactly as docs/ARITHMETIC.md
+  computes it: y = sigmoid(x) (this table) and tanh_y = tanh(tanh_x) (table '{source}',
+  the datapath of lutgen_{source}.v). x, tanh_x: input codes, {fi}; y, tanh_y: output
+  codes, {fo}.
+  Two pipelines side by side, sharing clk, rst and ce (as in lutgen_{source}.v) and the
+  ROMs: x with in_valid gives y with out_valid {lat} enabled cycles later; tanh_x with
+  tanh_in_valid gives tanh_y with tanh_out_valid {tlat} enabled cycles later. Each y loads
+  only with its valid result and holds otherwise; rst clears both valid chains.
+  LANES, TANH_LANES: x and y hold LANES codes, tanh_x and tanh_y TANH_LANES codes, one
+  datapath per lane. Every lane reads the same ROMs: the tanh's {twords} knots; the
+  sigmoid's {words} knots are their first words. Each lane is one read port of each
+  bank: one lane of each function, the two ports of one true dual-port block RAM.
+  Memories, loaded from the files lutgen_{source}.v reads:
+{mems}
+  $readmemh resolves file names from the tool's working directory: run the simulator
+  or synthesis there, or override the MEMFILE parameters with full paths.
+  No AXI4-Stream wrapper: the two functions take two streams.
+"""

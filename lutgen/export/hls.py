@@ -12,11 +12,16 @@ mismatch would reinterpret the bits, not convert them. A hierarchical table
 (``regions``) carries its region table as two ``static const`` arrays
 (``region_base``, ``region_shift``) and computes step 3h; counted regions add
 ``region_start`` and select the region by comparison (step 3h').
+
+The knots are ``lutgen_<name>_table``, a ``static const`` array at namespace scope.
+A sigmoid reading a tanh table's knots (:mod:`lutgen.shared`) defines none: its
+header includes ``nnet_lutgen_<tanh>.h`` and reads the first words of that array.
 """
 
 from __future__ import annotations
 
-from ._common import Artifact, provenance_lines, table_digest, work_bits
+from ._common import (Artifact, identifier, provenance_lines, stored_meaning, table_digest,
+                      work_bits)
 
 __all__ = ["render"]
 
@@ -55,6 +60,9 @@ class _Hls:
         self.fn = f"lutgen_{name}"
         self.a = work_bits(table)  # every intermediate fits ap_int<a>
         self.acc = f"ap_int<{self.a}>"
+        # a table reading another's knots (lutgen.shared) reads that table's array
+        self.source = None if table.knots_of is None else identifier(table.knots_name)
+        self.knots = f"lutgen_{self.source or name}_table"
 
     def text(self) -> str:
         t, fin, fout = self.t, self.t.in_format, self.t.out_format
@@ -77,10 +85,13 @@ class _Hls:
             '#include "hls_stream.h"',
             '#include "nnet_common.h"',
             '#include "nnet_types.h"',
+            *self._include(),
             "",
             _TRAITS,
             "",
             "namespace nnet {",
+            "",
+            *self._table(),
             "",
             *self._code(),
             "",
@@ -94,20 +105,47 @@ class _Hls:
         ]
         return "\n".join(lines) + "\n"
 
+    # ---- the knots ----------------------------------------------------------------------
+    def _include(self) -> list[str]:
+        """A shared sigmoid: the header of the table whose array it reads, that very table."""
+        if self.source is None:
+            return []
+        guard = f"NNET_LUTGEN_{self.source.upper()}_H_{table_digest(self.t.knots_of)}"
+        return [
+            f'#include "nnet_lutgen_{self.source}.h" // the knots: {self.knots}',
+            f"#ifndef {guard}",
+            f'#error "lutgen: nnet_lutgen_{self.source}.h is not the tanh table whose knots '
+            f'{self.fn} reads; regenerate both"',
+            "#endif",
+        ]
+
+    def _table(self) -> list[str]:
+        t = self.t
+        if self.source is not None:
+            return [
+                f"// the knots: the first {t.values.size} words of {self.knots}, the array of "
+                f"the tanh table '{self.source}'",
+                f"// (nnet_lutgen_{self.source}.h): sigmoid(x) = 1/2 + tanh(x/2)/2 "
+                '(docs/ARITHMETIC.md "Shared knots"),',
+                "// so one array serves both functions",
+            ]
+        words = [_lit(v) for v in t.values]
+        per_line = max(1, 96 // (max(len(w) for w in words) + 2))
+        rows = ["    " + ", ".join(words[i : i + per_line]) + ","
+                for i in range(0, len(words), per_line)]
+        rows[-1] = rows[-1][:-1]
+        return [
+            f"// the knots: {t.values.size} words with {stored_meaning(t)}",
+            f"static const {_int(t.store_bits, t.store_signed)} {self.knots}[{t.values.size}] = {{",
+            *rows,
+            "};",
+        ]
+
     # ---- the per-element evaluator ------------------------------------------------------
     def _code(self) -> list[str]:
         t, acc = self.t, self.acc
         fin, fout = t.in_format, t.out_format
-        words = [_lit(v) for v in t.values]
-        per_line = max(1, 96 // (max(len(w) for w in words) + 2))
-        rows = ["        " + ", ".join(words[i : i + per_line]) + ","
-                for i in range(0, len(words), per_line)]
-        rows[-1] = rows[-1][:-1]
-        body = [
-            f"    static const {_int(t.store_bits, t.store_signed)} table[{t.values.size}] = {{",
-            *rows,
-            "    };",
-        ]
+        body = []
         if t.fold.negates:
             body += ["    const bool neg = x < 0; // 1. fold: f(-x) = F - f(x)",
                      f"    {acc} u = x;", "    if (neg) u = -u;"]
@@ -157,13 +195,13 @@ class _Hls:
         lines = [f"const {acc} off = {off}; // 3. table"]
         interp = t.interp.value
         if s == 0:
-            lines.append(f"{acc} acc = table[off];")
+            lines.append(f"{acc} acc = {self.knots}[off];")
             r = g
         elif interp == "none":
-            lines.append(f"{acc} acc = table[off >> {s}];")
+            lines.append(f"{acc} acc = {self.knots}[off >> {s}];")
             r = g
         elif interp == "nearest":
-            lines.append(f"{acc} acc = table[(off + {_lit(1 << (s - 1))}) >> {s}];")
+            lines.append(f"{acc} acc = {self.knots}[(off + {_lit(1 << (s - 1))}) >> {s}];")
             r = g
         elif getattr(t, "regions", None) is not None:
             lines += self._regions()
@@ -172,8 +210,8 @@ class _Hls:
             lines += [
                 f"const {acc} i = off >> {s};",
                 f"const ap_uint<{s}> w = off.range({s - 1}, 0);",
-                f"const {acc} t0 = table[i];",
-                f"const {acc} t1 = table[i + 1];",
+                f"const {acc} t0 = {self.knots}[i];",
+                f"const {acc} t1 = {self.knots}[i + 1];",
                 f"{acc} acc = (t0 << {s}) + (t1 - t0) * w;",
             ]
             r = g + s
@@ -226,8 +264,8 @@ class _Hls:
             f"const {acc} i = region_base[r] + (o >> sr);",
             f"const ap_uint<{smax}> w = (o & (({acc}(1) << sr) - 1)) << ({smax} - sr); "
             "// w' = w << (SMAX - S_r)",
-            f"const {acc} t0 = table[i];",
-            f"const {acc} t1 = table[i + 1];",
+            f"const {acc} t0 = {self.knots}[i];",
+            f"const {acc} t1 = {self.knots}[i + 1];",
             f"{acc} acc = (t0 << {smax}) + (t1 - t0) * w;",
         ]
 

@@ -66,29 +66,139 @@ def vector_codes(table) -> tuple[np.ndarray, str]:
     )
 
 
+class _Side:
+    """One function the module computes: its port prefix (``tanh_`` for the tanh of a
+    shared pair), its table and the column of its expected codes in the vector file."""
+
+    def __init__(self, prefix: str, table, column: int):
+        self.p, self.P, self.t, self.col = prefix, prefix.upper(), table, column
+        self.lat = latency(table)
+
+    def decls(self) -> str:
+        p, P = self.p, self.P
+        return f"""\
+    reg {p}in_valid = 1'b0;
+    reg [{P}LANES*BI-1:0] {p}x = 0;
+    wire {p}out_valid;
+    wire [{P}LANES*BO-1:0] {p}y;
+    reg [{P}LANES*BO-1:0] {p}last_y = 0;  // y as it was at the last edge with out_valid high
+    reg {p}seen = 1'b0;
+    integer {p}sent = 0;
+    integer {p}got = 0;
+""" + (f"    integer {p}bad = 0;\n" if p else "")  # (bad: declared with the shared integers)
+
+    def feed(self, stride: str) -> str:
+        p, P = self.p, self.P
+        return f"""\
+            if ({p}sent == N || ($random(seed) % 7) == 0) begin
+                {p}in_valid <= 1'b0;
+            end else begin
+                {p}in_valid <= 1'b1;
+                for (l = 0; l < {P}LANES; l = l + 1)
+                    {p}x[l*BI +: BI] <= vectors[{stride}*pick(l, {p}sent)][BI-1:0];
+                if (go) {p}sent = {p}sent + 1;  // taken at the next edge (ce high, rst low)
+            end
+"""
+
+    def check(self, stride: str, fi, fo) -> str:
+        p, P = self.p, self.P
+        want = f"vectors[{stride}*pick(l, {p}got)+{self.col}][BO-1:0]"
+        return f"""\
+    always @(posedge clk) begin
+        if (^{p}out_valid === 1'bx && !rst) fail("{p}out_valid is X or Z");
+        if (!rst && {p}out_valid !== {p}sent_valid[{P}LATENCY-1]) begin
+            $display("{p}out_valid %b at cycle %0d, expected %b: the latency is not %0d",
+                     {p}out_valid, cycle, {p}sent_valid[{P}LATENCY-1], {P}LATENCY);
+            fail("{p}out_valid does not follow {p}in_valid by {P}LATENCY cycles");
+        end
+        if (rst) {p}sent_valid <= 0;
+        else if (ce) {p}sent_valid <= {{{p}sent_valid[{P}LATENCY-2:0], {p}in_valid}};
+        if ({p}out_valid === 1'b0 && {p}seen && {p}y !== {p}last_y) begin
+            $display("{p}y %b at cycle %0d, was %b", {p}y, cycle, {p}last_y);
+            fail("{p}y changed while {p}out_valid is low");
+        end
+        if ({p}out_valid === 1'b1) begin
+            {p}seen = 1'b1;
+            {p}last_y = {p}y;
+        end
+        if ({p}out_valid === 1'b1 && ce) begin
+            if (^{p}y === 1'bx) begin
+                $display("{p}output %0d is X or Z: {p}y=%b", {p}got, {p}y);
+                fail("an output is X or Z");
+            end
+            if ({p}got >= N) begin
+                {p}bad = {p}bad + 1;
+                $display("extra {p}output %0d: {p}y=%0d", {p}got, {p}y);
+            end else begin
+                for (l = 0; l < {P}LANES; l = l + 1)
+                    if ({p}y[l*BO +: BO] !== {want}) begin
+                        {p}bad = {p}bad + 1;
+                        if ({p}bad <= {MAX_SHOWN})
+                            $display("{p}mismatch %0d: x=%0d expected %0d got %0d", pick(l, {p}got),
+                                     {show(fi.signed, f"vectors[{stride}*pick(l, {p}got)][BI-1:0]")},
+                                     {show(fo.signed, want)},
+                                     {show(fo.signed, f"{p}y[l*BO +: BO]")});
+                    end
+            end
+            {p}got = {p}got + 1;
+        end
+    end
+"""
+
+    def count(self) -> str:
+        p, what = self.p, self.p.replace("_", " ")
+        return f"""\
+        if ({p}got != N) begin
+            $display("FAIL %0d {what}outputs for %0d inputs", {p}got, N);
+            $fatal(1, "FAIL %0d {what}outputs for %0d inputs", {p}got, N);
+        end"""
+
+
 def render(table, report, name: str) -> list[Artifact]:
     fi, fo = table.in_format, table.out_format
+    pair = table.knots_of is not None  # a sigmoid over a tanh's knots: the module has both
+    sides = [_Side("", table, 1)] + ([_Side("tanh_", table.knots_of, 2)] if pair else [])
     codes, how = vector_codes(table)
-    expected = table.eval_int(codes)
+    if pair:  # one stream of codes for both functions: the tanh's boundaries too
+        codes = np.union1d(codes, vector_codes(table.knots_of)[0])
+        how = how if fi.bits <= EXHAUSTIVE_BITS else f"{codes.size} codes: the sigmoid's " \
+            "and the tanh's segment boundaries +/- 1, the format extremes and random draws"
+    expected = [side.t.eval_int(codes) for side in sides]
     head = provenance_lines(table, report, name)
     vw = max(fi.bits, fo.bits)
     n = int(codes.size)
+    stride = str(len(sides) + 1)
     # data only (no comment lines); its layout is described in the testbench's header
     vectors = "".join(
-        f"{hex_word(int(x), fi.bits)} {hex_word(int(y), fo.bits)}\n"
-        for x, y in zip(codes, expected)
-    )
-    mems = [(suffix.lstrip("_") or "rom", "MEMFILE" + suffix.upper(), f"{name}{suffix}.mem",
-             len(words)) for suffix, _, words in rom_banks(table)]
-    lat = latency(table)
+        " ".join([hex_word(int(x), fi.bits)] + [hex_word(int(e[k]), fo.bits) for e in expected])
+        + "\n" for k, x in enumerate(codes))
+    roms, rom_name = (table.knots_of, table.knots_name) if pair else (table, name)
+    mems = [(suffix.lstrip("_") or "rom", "MEMFILE" + suffix.upper(),
+             f"{rom_name}{suffix}.mem", len(words)) for suffix, _, words in rom_banks(roms)]
     overrides = ",\n".join(f"        .{p}({p})" for _, p, _, _ in mems)
+    ports = "".join(f", .{s.p}in_valid({s.p}in_valid), .{s.p}x({s.p}x), "
+                    f".{s.p}out_valid({s.p}out_valid),\n        .{s.p}y({s.p}y)" for s in sides)
+    about = [
+        f"{name}_vectors.mem holds one vector per line, nothing else: the input code ({fi})",
+        f"and the expected output code ({fo}), each as two's complement hex;",
+        "expected = lutgen's bit-exact model (Table.eval_int).",
+    ] if not pair else [
+        f"{name}_vectors.mem holds one vector per line, nothing else: the input code ({fi}),",
+        f"the expected sigmoid and the expected tanh ('{table.knots_name}') output codes ({fo}),",
+        "each as two's complement hex; expected = lutgen's bit-exact model (Table.eval_int).",
+        "Both functions get every vector, each in its own stream (own in_valid gaps), at once:",
+        "both pipelines read the shared ROMs in the same cycles. TANH_LANES as LANES.",
+    ]
+    # the wait for the last outputs: the slower pipeline's latency
+    lat = "LATENCY" if not pair else str(max(side.lat for side in sides))
+    waiting = "got < N" if not pair else "(got < N || tanh_got < N)"
+    lanes = "LANES" if not pair else "(LANES + TANH_LANES)"
+    bad = "bad" if not pair else "(bad + tanh_bad)"  # each side shows its first mismatches
     tb = comment_block(head + [
         "",
         f"Self-checking testbench of lutgen_{name}: drives {how} from",
         f"{name}_vectors.mem and compares every output with lutgen's bit-exact model.",
-        f"{name}_vectors.mem holds one vector per line, nothing else: the input code ({fi})",
-        f"and the expected output code ({fo}), each as two's complement hex;",
-        "expected = lutgen's bit-exact model (Table.eval_int).",
+        *about,
         f"Run: iverilog -g2005 -o tb tb_lutgen_{name}.v lutgen_{name}.v && vvp -n tb",
         "From another folder, give the file paths: iverilog -P tb_lutgen_"
         f"{name}.VECFILE='\"DIR/{name}_vectors.mem\"' ...",
@@ -104,24 +214,17 @@ def render(table, report, name: str) -> list[Artifact]:
 module tb_lutgen_{name};
     parameter VECFILE = "{name}_vectors.mem";
 {"".join(f'    parameter {p} = "{f}";{chr(10)}' for _, p, f, _ in mems)}\
-    parameter LANES = 1;  // lane l gets vector i (l even) or N - 1 - i (l odd)
+{"".join(f"    parameter {s.P}LANES = 1;  // lane l gets vector i (l even) or N - 1 - i (l odd){chr(10)}" for s in sides)}\
     localparam N = {n};
-    localparam LATENCY = {lat};
+{"".join(f"    localparam {s.P}LATENCY = {s.lat};{chr(10)}" for s in sides)}\
     localparam BI = {fi.bits};
     localparam BO = {fo.bits};
 
-    reg [{vw - 1}:0] vectors [0:2*N-1];
+    reg [{vw - 1}:0] vectors [0:{stride}*N-1];
     reg clk = 1'b0;
     reg rst = 1'b1;
     reg ce = 1'b1;
-    reg in_valid = 1'b0;
-    reg [LANES*BI-1:0] x = 0;
-    wire out_valid;
-    wire [LANES*BO-1:0] y;
-    reg [LANES*BO-1:0] last_y = 0;  // y as it was at the last edge with out_valid high
-    reg seen = 1'b0;
-    integer sent = 0;
-    integer got = 0;
+{"".join(s.decls() for s in sides)}\
     integer bad = 0;
     integer cycle = 0;
     integer resets = 3;  // cycles of reset still to drive: 3 at the start, 2 in mid-stream
@@ -130,14 +233,13 @@ module tb_lutgen_{name};
     integer k;
     integer l;
     reg go;
-    reg [LATENCY-1:0] sent_valid = 0;  // the valid bits as the module must hold them
+{"".join(f"    reg [{s.P}LATENCY-1:0] {s.p}sent_valid = 0;  // the valid bits as the module must hold them{chr(10)}" for s in sides)}\
 
     lutgen_{name} #(
-        .LANES(LANES),
+{"".join(f"        .{s.P}LANES({s.P}LANES),{chr(10)}" for s in sides)}\
 {overrides}
     ) dut (
-        .clk(clk), .rst(rst), .ce(ce), .in_valid(in_valid), .x(x), .out_valid(out_valid),
-        .y(y)
+        .clk(clk), .rst(rst), .ce(ce){ports}
     );
 
     always #5 clk = ~clk;
@@ -159,7 +261,7 @@ module tb_lutgen_{name};
     // output taken are sent again
     always @(negedge clk) begin
         cycle = cycle + 1;
-        if (rst) sent = got;  // the module was reset at the last edge: nothing in flight
+{"".join(f"        if (rst) {s.p}sent = {s.p}got;  // the module was reset at the last edge: nothing in flight{chr(10)}" for s in sides)}\
         if (midstream == 0 && sent >= N / 2 && N >= 4) begin
             midstream = 1;
             resets = 2;
@@ -169,85 +271,36 @@ module tb_lutgen_{name};
         if (resets > 0) begin
             resets = resets - 1;
             rst <= 1'b1;
-            in_valid <= 1'b0;
+{"".join(f"            {s.p}in_valid <= 1'b0;{chr(10)}" for s in sides)}\
         end else begin
             rst <= 1'b0;
-            if (sent == N || ($random(seed) % 7) == 0) begin
-                in_valid <= 1'b0;
-            end else begin
-                in_valid <= 1'b1;
-                for (l = 0; l < LANES; l = l + 1)
-                    x[l*BI +: BI] <= vectors[2*pick(l, sent)][BI-1:0];
-                if (go) sent = sent + 1;  // taken at the next edge (ce high, rst low)
-            end
+{"".join(s.feed(stride) for s in sides)}\
         end
     end
 
     // check on the rising edge: outputs arrive in order, LATENCY enabled cycles after
     // their input; an output is taken at an edge with out_valid and ce high; y holds
     // while out_valid is low
-    always @(posedge clk) begin
-        if (^out_valid === 1'bx && !rst) fail("out_valid is X or Z");
-        if (!rst && out_valid !== sent_valid[LATENCY-1]) begin
-            $display("out_valid %b at cycle %0d, expected %b: the latency is not %0d",
-                     out_valid, cycle, sent_valid[LATENCY-1], LATENCY);
-            fail("out_valid does not follow in_valid by LATENCY cycles");
-        end
-        if (rst) sent_valid <= 0;
-        else if (ce) sent_valid <= {{sent_valid[LATENCY-2:0], in_valid}};
-        if (out_valid === 1'b0 && seen && y !== last_y) begin
-            $display("y %b at cycle %0d, was %b", y, cycle, last_y);
-            fail("y changed while out_valid is low");
-        end
-        if (out_valid === 1'b1) begin
-            seen = 1'b1;
-            last_y = y;
-        end
-        if (out_valid === 1'b1 && ce) begin
-            if (^y === 1'bx) begin
-                $display("output %0d is X or Z: y=%b", got, y);
-                fail("an output is X or Z");
-            end
-            if (got >= N) begin
-                bad = bad + 1;
-                $display("extra output %0d: y=%0d", got, y);
-            end else begin
-                for (l = 0; l < LANES; l = l + 1)
-                    if (y[l*BO +: BO] !== vectors[2*pick(l, got)+1][BO-1:0]) begin
-                        bad = bad + 1;
-                        if (bad <= {MAX_SHOWN})
-                            $display("mismatch %0d: x=%0d expected %0d got %0d", pick(l, got),
-                                     {show(fi.signed, "vectors[2*pick(l, got)][BI-1:0]")},
-                                     {show(fo.signed, "vectors[2*pick(l, got)+1][BO-1:0]")},
-                                     {show(fo.signed, "y[l*BO +: BO]")});
-                    end
-            end
-            got = got + 1;
-        end
-    end
-
+{"".join(s.check(stride, fi, fo) for s in sides)}
     initial begin
         $readmemh(VECFILE, vectors);
         #1;  // after the module's $readmemh
-        for (k = 0; k < 2*N; k = k + 1)
+        for (k = 0; k < {stride}*N; k = k + 1)
             if (^vectors[k] === 1'bx) begin
                 $display("vector word %0d of %0s is X: missing or short file", k, VECFILE);
                 fail("vector file missing or short");
             end
 {"".join(_rom_check(label, p, words) for label, p, _, words in mems)}\
-        wait (sent == N && (midstream || N < 4) && !rst);
+        wait ({" && ".join(f"{s.p}sent == N" for s in sides)} && (midstream || N < 4) && !rst);
         k = 0;
-        while (got < N && k < 16 * LATENCY + 64) begin  // ce is low one cycle in 6
+        while ({waiting} && k < 16 * {lat} + 64) begin  // ce is low one cycle in 6
             @(posedge clk);
             k = k + 1;
         end
-        repeat (2 * LATENCY + 4) @(posedge clk);  // an extra output would come in here
-        if (got != N) begin
-            $display("FAIL %0d outputs for %0d inputs", got, N);
-            $fatal(1, "FAIL %0d outputs for %0d inputs", got, N);
-        end else if (bad != 0) begin
-            $display("FAIL %0d of %0d", bad, LANES * N);
-            $fatal(1, "FAIL %0d of %0d", bad, LANES * N);
+        repeat (2 * {lat} + 4) @(posedge clk);  // an extra output would come in here
+{" else ".join(s.count() for s in sides).replace(" else         if", " else if")} else if ({bad} != 0) begin
+            $display("FAIL %0d of %0d", {bad}, {lanes} * N);
+            $fatal(1, "FAIL %0d of %0d", {bad}, {lanes} * N);
         end
         $display("PASS %0d vectors", got);
         $finish;
