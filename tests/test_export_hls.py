@@ -73,6 +73,13 @@ CASES = [
     _case("silu-s8.4-nearest-fold-line-asymptote", "silu", in_format="s8.4",
           out_format="s8.2", fold=True, interp="nearest", entries=16, tails="asymptote"),
     _case("tanh-q15-default", "tanh", in_format="q15"),
+    # affine inputs: folded about the zero point Z (u = 2Z - x below it), the line term x - Z
+    _case("sigmoid-int8-zp-fold-point", "sigmoid", in_format="int8(0.05,10)", out_format="s8.7",
+          fold=True, entries=32, range=(-5.5, 5.5)),
+    _case("cosine-int8-zp-fold-even", "cosine", in_format="int8(0.03,-7)", out_format="s8.6",
+          fold=True, range=(-3.0, 3.0)),
+    _case("gelu-uint8-zp-fold-line", "gelu", in_format="uint8(0.0625,128)", out_format="s8.4",
+          fold=True, entries=16, range=(-4.0, 4.0)),
     # hierarchical tables (regions, docs/ARITHMETIC.md step 3h): the region table and w'
     _case("sigmoid-s16.12-regions-faithful", "sigmoid", in_format="s16.12",
           out_format="s16.14", range=(-8.0, 8.0), fold=True, tails="clamp", coeffs="faithful",

@@ -87,8 +87,8 @@ def work_bits(table) -> int:
     """Two's-complement bits that hold every intermediate of docs/ARITHMETIC.md.
 
     ``acc_bits`` (the compiler's bound) covers ``acc``, the products, the unfold
-    and the rounding constant; ``u`` (``-x`` of the most negative code when
-    folded, an unsigned code as signed), ``off`` (with the ``nearest`` half) and
+    and the rounding constant; ``u`` (``2Z - x`` of the most negative code when
+    folded about the zero point ``Z``, an unsigned code as signed), ``off`` (with the ``nearest`` half) and
     the saturation bounds are bounded by the formats and the table's span.
     """
     fin, fout = table.in_format, table.out_format
@@ -96,7 +96,7 @@ def work_bits(table) -> int:
     return max(
         table.acc_bits,
         _signed_bits(fin.min_code), _signed_bits(fin.max_code),
-        _signed_bits(-fin.min_code) if table.fold else 0,
+        _signed_bits(2 * fin.zero_point - fin.min_code) if table.fold else 0,  # u = 2Z - x
         _signed_bits(span),
         _signed_bits(fout.min_code), _signed_bits(fout.max_code),
     )

@@ -146,7 +146,13 @@ class _Hls:
         t, acc = self.t, self.acc
         fin, fout = t.in_format, t.out_format
         body = []
-        if t.fold.negates:
+        z = fin.zero_point
+        if t.fold and z != 0:  # mirror about the zero point Z, the code of real 0
+            var, what = ("neg", "f(x) = F - f(2Z - x)") if t.fold.negates else (
+                "mirror", "f(x) = f(2Z - x)")
+            body += [f"    const bool {var} = x < {_lit(z)}; // 1. fold about Z = {z}: {what}",
+                     f"    {acc} u = x;", f"    if ({var}) u = {_lit(2 * z)} - u;"]
+        elif t.fold.negates:
             body += ["    const bool neg = x < 0; // 1. fold: f(-x) = F - f(x)",
                      f"    {acc} u = x;", "    if (neg) u = -u;"]
         elif t.fold:
@@ -284,9 +290,10 @@ class _Hls:
                              f"{_lit(e)}); // 5. unfold, the centre E back")
             else:
                 lines.append(f"if (neg) acc = {_lit(f)} - acc; // 5. unfold")
-        elif t.fold_lm:  # even_line: the line a * x, x * LM * 2^(R - LE) output codes
-            k = t.fold_lm << (r - t.fold_le)
-            lines.append(f"acc += {self.acc}(x) * {_lit(k)}; // 5. the line term a * x")
+        elif t.fold_lm:  # even_line: the line a * x, (x - Z) * LM * 2^(R - LE) output codes
+            k, z = t.fold_lm << (r - t.fold_le), t.in_format.zero_point
+            xz = f"({self.acc}(x) - {_lit(z)})" if z else f"{self.acc}(x)"
+            lines.append(f"acc += {xz} * {_lit(k)}; // 5. the line term a * x")
         if r == 0:
             lines.append("y = acc;")
         else:  # ap_int's >> of a signed value is arithmetic: floor(a / 2^r)
