@@ -66,6 +66,11 @@ def report_md(project, built) -> str:
                   "|---|---|---|---|---|---|---|---|"]
         lines += [row.replace("| ", f"| {b.name} | ", 1) for b in measured
                   for row in b.resources.markdown().splitlines()[2:]]
+        pairs = [b for b in measured if b.table.knots_of is not None]
+        lines += [""] + [f"`lutgen_{b.name}.v` computes {b.name} and {b.table.knots_name} "
+                         f"(one module, the knot ROMs of {b.table.knots_name}): its figures "
+                         "are both functions'; its ports outnumber the up5k's IOs (hx8k)."
+                         for b in pairs]
         lines.append("")
     return "\n".join(lines)
 
@@ -80,4 +85,7 @@ def _budget_text(budget: dict | None) -> str:
         parts.append(f"dist {budget['dist']}")
     if budget.get("max_rom_bits") is not None:
         parts.append(f"<= {budget['max_rom_bits']} ROM bits")
+    if budget.get("target") is not None or budget.get("objective") is not None:
+        parts.append(f"fewest {budget.get('objective') or 'of the default objective'}"
+                     + (f" on {budget['target']}" if budget.get("target") else ""))
     return ", ".join(parts)

@@ -52,7 +52,7 @@ __all__ = ["Project", "BuiltTable", "load_project", "compile_project", "project_
            "write_project", "ProjectError"]
 
 TABLE_OPTIONS = ("name", *OPTION)  # generated from the one option table (lutgen.spec)
-FIT_OPTIONS = ("max_error", "mean_error", "dist", "max_rom_bits")
+FIT_OPTIONS = ("max_error", "mean_error", "dist", "max_rom_bits", "target", "objective")
 # a fitted table may be kept to uniform layouts (hierarchical = false): an MCU's accumulator
 # stays narrower (docs/ARITHMETIC.md, "Hierarchical tables")
 LAYOUT_KEY = "hierarchical"
@@ -197,6 +197,8 @@ _FIT_TYPES = {  # option -> (allowed TOML types, what to write)
     "max_error": ((str, int, float), "a number or LSBs, e.g. \"1lsb\""),
     "mean_error": ((str, int, float), "a number or LSBs, e.g. \"0.5lsb\""),
     "dist": ((str,), "text, e.g. \"normal:0,1\""),
+    "target": ((str,), "a target, e.g. \"xc7\" (lutgen fit --help lists them)"),
+    "objective": ((str,), "an objective, e.g. \"bram\" (lutgen fit --help lists them)"),
     LAYOUT_KEY: ((bool,), "true or false"),
     SHARE_KEY: ((str,), "the name of an earlier tanh table, e.g. \"tanh16\""),
 }
@@ -266,6 +268,10 @@ def compile_entry(i: int, entry: dict, emit=None):
                     f"{where}.max_error: no design meets {entry['max_error']} (the error floor "
                     f"is {up(result.floor_max_error_lsb)} LSB)"
                 )
+            if result.budget.get("objective") == "luts":  # Yosys counts the best few
+                from .resources import rank_by_luts
+
+                result = rank_by_luts(result)
             table = result.best.table
             if hdl:  # the integers do not depend on them: no recompiling
                 table = dataclasses.replace(table, spec=table.spec.replace(**hdl))
@@ -287,7 +293,7 @@ def _blame(exc, entry) -> str:
     text = str(exc)
     for key in ("max_error", "mean_error", "dist", "max_rom_bits", "entries", "guard_bits",
                 "interp", "tails", "coeffs", "output", "in_format", "out_format", "expr",
-                "saturation"):
+                "saturation", "objective", "target"):
         if key in entry and (repr(entry[key]) in text or f"{entry[key]!s}" in text.split()):
             return key
     if isinstance(exc, UnknownActivationError):

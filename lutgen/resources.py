@@ -228,15 +228,19 @@ def measure_verilog(vfile, devices=("up5k",), families=("ice40", "xc7"),
     return Resources(module_name(vfile), tuple(found), _versions(paths))
 
 
-def measure(table, name: str | None = None, devices=("up5k",), families=("ice40", "xc7"),
+def measure(table, name: str | None = None, devices=None, families=("ice40", "xc7"),
             place: bool = True) -> Resources:
     """Render ``table``'s Verilog module and memory files into a temporary folder and measure.
 
+    ``devices``: the iCE40 devices to place on (default up5k; a sigmoid over a tanh's knots
+    is a module of both functions, whose ports outnumber the up5k's IOs: hx8k).
     Raises :class:`~lutgen.errors.ToolError` when Yosys (or, with ``place``,
     nextpnr-ice40) is missing, before rendering anything.
     """
     from .export import identifier, render, write_artifacts
 
+    if devices is None:
+        devices = ("up5k",) if getattr(table, "knots_of", None) is None else ("hx8k",)
     require_tools(place and "ice40" in families)
     name = identifier(name if name is not None else table.name)
     with tempfile.TemporaryDirectory() as tmp:

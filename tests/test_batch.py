@@ -113,6 +113,15 @@ def test_combined_header_holds_every_table_and_compiles(small_build, tmp_path):
          'out_format = "s8.6"\n', "Error: tables[0].max_error: no design meets 0.01lsb"),
         ('emit = ["c", "vhdl"]\n[[tables]]\nactivation = "sigmoid"\n',
          "Error: emit: unknown --emit kind 'vhdl'"),
+        ('[[tables]]\nactivation = "sigmoid"\nmax_error = "1lsb"\ntarget = "zynq"\n',
+         "Error: tables[0].target: unknown target 'zynq'; allowed: ice40-up5k, xc7, cortex-m"),
+        ('[[tables]]\nactivation = "sigmoid"\nmax_error = "1lsb"\ntarget = "avr"\n'
+         'objective = "bram"\n', "Error: tables[0].objective: objective 'bram' counts an "
+         "FPGA's resources; target 'avr' has none"),
+        ('[[tables]]\nactivation = "sigmoid"\ntarget = "xc7"\n',
+         "Error: tables[0].target: only a fitted table (one with max_error) takes it"),
+        ('[[tables]]\nactivation = "sigmoid"\nmax_error = "1lsb"\nobjective = 3\n',
+         "Error: tables[0].objective: "),
         ("tables = 3\n", "Error: tables: the project lists no tables"),
         ("[[tables]\n", "Error: project.toml: not valid TOML"),
     ],
@@ -546,7 +555,8 @@ entries = 16
     manifest = json.loads((out / "manifest.json").read_text())
     fitted, plain = manifest["tables"]
     assert fitted["budget"] == {"max_error": "2lsb", "mean_error": "0.3lsb",
-                                "dist": "normal:1,2", "max_rom_bits": None}
+                                "dist": "normal:1,2", "max_rom_bits": None, "target": None,
+                                "objective": None}
     assert fitted["report"]["dist"] == "normal:1,2"
     weighted = fitted["report"]["weighted_mean_abs_error"]
     assert weighted is not None and weighted / 2**-4 < 0.3  # what the budget bounded
@@ -558,3 +568,33 @@ entries = 16
     assert f"{weighted / 2**-4:.4f} (normal:1,2)" in row
     assert "max < 2lsb, mean < 0.3lsb, dist normal:1,2" in row
     assert "C bytes" in report
+
+
+def test_a_fitted_table_takes_the_target_and_objective_of_fit(tmp_path):
+    """``target``/``objective`` in a project are ``lutgen fit --target/--objective``: the
+    same design, recorded in the manifest and said in report.md."""
+    from lutgen.search import fit
+
+    opts = dict(in_format="s10.6", out_format="s10.8", max_error="1lsb")
+    project = write(tmp_path, """
+name = "targeted"
+emit = ["json"]
+[[tables]]
+activation = "tanh"
+in_format = "s10.6"
+out_format = "s10.8"
+max_error = "1lsb"
+target = "avr"
+objective = "bytes"
+""")
+    out = tmp_path / "out"
+    result = run("batch", project, "-o", out)
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    entry = manifest["tables"][0]
+    assert entry["budget"]["target"] == "avr" and entry["budget"]["objective"] == "bytes"
+    want = fit("tanh", target="avr", objective="bytes", **opts).best.table
+    generic = fit("tanh", **opts).best.table
+    assert entry["spec"] == want.spec.to_dict() and entry["c_bytes"] == want.c_bytes
+    assert want.c_bytes <= generic.c_bytes  # (the bytes objective never chooses more bytes)
+    assert "fewest bytes on avr" in (out / "report.md").read_text()

@@ -137,3 +137,41 @@ def test_build_from_the_saved_json_writes_the_shipped_pair(tmp_path):
                        "tb_lutgen_sigmoid16.v"]
     for name in written:  # the module brings the tanh's banks: the very files the tanh wrote
         assert (tmp_path / name).read_text() == (SHIPPED / name).read_text(), name
+
+
+def test_a_project_measures_the_pair_module(tmp_path):
+    """report_resources: the pair's module holds both datapaths (two multipliers) and its
+    ports do not fit the up5k's package: it is placed on the hx8k, and report.md says so."""
+    require_tool("nextpnr-ice40")
+    path = tmp_path / "pair.toml"
+    path.write_text("""
+name = "pair"
+emit = ["verilog", "json"]
+report_resources = true
+[defaults]
+in_format = "s10.6"
+out_format = "s10.8"
+[[tables]]
+activation = "tanh"
+name = "th"
+fold = true
+range = [-3, 3]
+regions = "2x16,3x8,4x5"
+tails = "clamp"
+[[tables]]
+activation = "sigmoid"
+name = "sig"
+knots_from = "th"
+""")
+    result = CliRunner().invoke(cli, ["batch", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    report = (tmp_path / "out" / "report.md").read_text()
+    rows = {tuple(c.strip() for c in line.split("|")[1:4]): line.split("|")
+            for line in report.split("## Resources")[1].splitlines()
+            if line.startswith(("| th |", "| sig |"))}
+    assert set(rows) == {("th", "ice40 up5k", "`synth_ice40 -dsp`"),
+                         ("th", "xc7", "`synth_xilinx`"), ("sig", "ice40 hx8k", "`synth_ice40`"),
+                         ("sig", "xc7", "`synth_xilinx`")}
+    dsp = {key: int(cells[7]) for key, cells in rows.items()}
+    assert dsp[("sig", "xc7", "`synth_xilinx`")] == 2 * dsp[("th", "xc7", "`synth_xilinx`")] == 2
+    assert "`lutgen_sig.v` computes sig and th" in report
