@@ -380,7 +380,7 @@ def _shared_entry(i: int, entry: dict, built: list[BuiltTable], emit):
         if get(entry["activation"]).name != "sigmoid":
             raise LutgenError(f"only a sigmoid reads a tanh table's knots, not "
                               f"{entry['activation']!r}")
-        shared_kinds(emit, source.table)  # what the export refuses, refused before writing
+        shared_kinds(emit, source.table, source.name)  # what the export refuses, up front
         table = sigmoid_from_tanh(source.table, name=source.name)
         for key in ("in_format", "out_format"):
             have = getattr(table, key)  # compared as formats, whatever their modes

@@ -120,11 +120,37 @@ def test_a_tanh_of_one_code_segments_has_no_shared_module(tmp_path):
     th = lutgen.compile_table("tanh", in_format="s8.4", out_format="s8.6", range=(-4, 4),
                               entries=64, fold=True, tails="clamp")
     assert th.shift == 0
-    sig = sigmoid_from_tanh(th)
-    with pytest.raises(ExportError, match="stores one knot per input code"):
+    sig = sigmoid_from_tanh(th, name="th8")
+    with pytest.raises(ExportError, match="the tanh table 'th8' stores one knot per input code"):
         export(sig, None, "c,verilog", tmp_path)
     assert list(tmp_path.iterdir()) == []
     export(sig, None, "c,hls", tmp_path)  # the headers read its array as they are
+    # in a project: one Error line naming the key and the tanh's entry, nothing written
+    path = tmp_path / "p.toml"
+    path.write_text("""
+emit = ["c", "verilog"]
+[defaults]
+in_format = "s8.4"
+out_format = "s8.6"
+[[tables]]
+activation = "tanh"
+name = "th8"
+fold = true
+range = [-4, 4]
+entries = 64
+tails = "clamp"
+[[tables]]
+activation = "sigmoid"
+name = "sig"
+knots_from = "th8"
+""")
+    result = CliRunner().invoke(cli, ["batch", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert result.output == ("Error: tables[1].knots_from: --emit verilog: the tanh table 'th8' "
+                             "stores one knot per input code (no even/odd banks), the sigmoid "
+                             "over its knots reads two per cycle; emit c, hls, json, or build the "
+                             "tanh with fewer entries\n")
+    assert not (tmp_path / "out").exists()
 
 
 def test_build_from_the_saved_json_writes_the_shipped_pair(tmp_path):

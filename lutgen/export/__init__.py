@@ -84,7 +84,7 @@ def render(table, report, kinds, name: str | None = None, resources=None) -> lis
                 f"{','.join(map(str, table.regions.shifts))}) yet; emit "
                 f"{', '.join(sorted(REGION_KINDS))} or build it with --entries")
     if getattr(table, "knots_of", None) is not None:
-        kinds = shared_kinds(kinds, table.knots_of)
+        kinds = shared_kinds(kinds, table.knots_of, table.knots_name)
         artifacts += _source_mems(table, kinds)
     for kind in kinds:
         module = importlib.import_module(f".{KINDS[kind]}", __name__)
@@ -97,15 +97,16 @@ def render(table, report, kinds, name: str | None = None, resources=None) -> lis
     return list({(a.filename, a.text): a for a in artifacts}.values())
 
 
-def shared_kinds(kinds, source) -> list[str]:
-    """The kinds a table reading the knots of table ``source`` (lutgen.shared) writes: its
+def shared_kinds(kinds, source, name: str) -> list[str]:
+    """The kinds a table reading the knots of table ``source``, exported as ``name``
+    (lutgen.shared), writes: its
     C and HLS headers (reading that table's array), its Verilog (one module computing both
     functions from one set of ROMs), testbench and JSON; no memory files of its own (the
     knots are the source's files: its Verilog brings those)."""
     hdl = [k for k in kinds if k in ("verilog", "tb")]
     if hdl and not banked(source):  # the sigmoid's segments (2+ codes) read two banks
         raise ExportError(
-            f"--emit {hdl[0]}: the tanh table '{source.name}' stores one knot per input code "
+            f"--emit {hdl[0]}: the tanh table '{name}' stores one knot per input code "
             "(no even/odd banks), the sigmoid over its knots reads two per cycle; emit c, "
             "hls, json, or build the tanh with fewer entries")
     # c-split's <name>.c would define no table: its header is the c kind's
