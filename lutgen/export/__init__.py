@@ -121,7 +121,7 @@ def _source_mems(table, kinds) -> list[Artifact]:
         return []
     from . import mem
     name = identifier(table.knots_name)
-    read = {f"{name}{suffix}.mem" for suffix, _, _ in mem.rom_banks(table.knots_of)}
+    read = {file for _, _, file, _ in mem.module_roms(table.knots_of, name)}
     return [a for a in mem.render(table.knots_of, None, name) if a.filename in read]
 
 

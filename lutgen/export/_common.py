@@ -22,7 +22,8 @@ from ..regions import format_regions
 from ..spec import regenerate_args
 
 __all__ = ["Artifact", "provenance_lines", "identifier", "macro_name", "atomic_write",
-           "stage_file", "build_command", "work_bits", "table_digest"]
+           "stage_file", "build_command", "work_bits", "table_digest", "array_rows",
+           "knot_array"]
 
 _C_KEYWORDS = frozenset(
     "auto break case char const continue default do double else enum extern float for goto if "
@@ -100,6 +101,24 @@ def work_bits(table) -> int:
         _signed_bits(span),
         _signed_bits(fout.min_code), _signed_bits(fout.max_code),
     )
+
+
+def knot_array(table, name: str) -> tuple[str | None, str]:
+    """Whose knot array the headers of ``table`` (exported as ``name``) read, and its C
+    name: ``(None, "lutgen_<name>_table")``, or for a table reading another's knots
+    (lutgen.shared) that table's export name and array."""
+    source = None if table.knots_of is None else identifier(table.knots_name)
+    return source, f"lutgen_{source or name}_table"
+
+
+def array_rows(words: list[str]) -> list[str]:
+    """An array initialiser's rows: the words (literals), comma-separated, as many to a
+    four-space-indented row as fit in about 100 columns, no comma after the last."""
+    per_line = max(1, 96 // (max(len(w) for w in words) + 2))
+    rows = ["    " + ", ".join(words[i : i + per_line]) + ","
+            for i in range(0, len(words), per_line)]
+    rows[-1] = rows[-1][:-1]
+    return rows
 
 
 def table_digest(table) -> str:

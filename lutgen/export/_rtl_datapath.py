@@ -16,7 +16,7 @@ from ._rtl import (banked, banked_ranges, cuts_of, ext, latency, line_term_range
 from ._rtl_counted import at_least
 from ._rtl_regions import (above_expr, address_adders, decode, even_address_bits,
                            offset_bits)
-from .mem import rom_banks
+from .mem import module_roms
 
 __all__ = ["Datapath"]
 
@@ -241,15 +241,14 @@ class Datapath:
             self.rom(0, addr, max(iw, 1) if plain else iw + 1, "i")
 
     def rom(self, bank: int, addr: str, aw: int, note: str) -> None:
-        suffix, _, words = rom_banks(self.t)[bank]
-        label, param = suffix.lstrip("_") or "rom", "MEMFILE" + suffix.upper()
+        label, param, file, words = module_roms(self.t, self.name)[bank]
         sb = self.t.store_bits
         self.wire(f"{vec(aw)}{label}_addr", addr)
         self.reads.append(label)
         if self.roms is None:
-            self.mems.append((label, param, f"{self.name}{suffix}.mem", len(words)))
+            self.mems.append((label, param, file, words))
             self.memlines += [f"{rom_attribute(self.t)}reg {vec(sb)}{label}_mem "
-                              f"[0:{len(words) - 1}];  // read: {note}",
+                              f"[0:{words - 1}];  // read: {note}",
                               f"initial $readmemh({param}, {label}_mem);"]
             self.addr_bits[label] = aw
             self.put(f"{label}_addr", f"{label}_addr", vec(aw))

@@ -1,40 +1,30 @@
-"""The text of the element-wise Verilog module: its body and its header comment (filled in by
-:mod:`lutgen.export.verilog`)."""
+"""The text of the element-wise Verilog module: its frame and its header comment (filled in by
+:mod:`lutgen.export.verilog`, one valid chain and one generate loop per function)."""
 
 MODULE = """
 `default_nettype none
 
 module lutgen_{name} #(
-    parameter LANES = 1,
 {params}
 ) (
     input  wire clk,
     input  wire rst,
     input  wire ce,
-    input  wire in_valid,
-    input  wire [LANES*{bi}-1:0] x,
-    output reg  out_valid,
-    output wire [LANES*{bo}-1:0] y
+{ports}
 );
-    reg [{vw}:0] valid_q;  // valid_q[k]: the value in stage k + 2 is valid
+{valid_regs}
 {mems}
     always @(posedge clk) begin  // synchronous reset of the valid bits only
         if (rst) begin
-            valid_q <= {vw1}'d0;
-            out_valid <= 1'b0;
+{resets}
         end else if (ce) begin
-            {valid}
-            out_valid <= valid_q[{vw}];
+{shifts}
         end
     end
 
-    // one datapath per lane; every lane reads the same ROMs (two lanes: one dual-port read)
+    // {lanes_note}
     genvar lane;
-    generate
-    for (lane = 0; lane < LANES; lane = lane + 1) begin : lanes
-{body}
-    end
-    endgenerate
+{generates}
 endmodule
 
 `default_nettype wire
@@ -74,60 +64,6 @@ WHY_BANKS = """\
   synchronous read port, which every vendor maps to one block RAM (or LUT ROM),
   and the banks hold exactly the table's N+1 words; a wide (knot, delta) word
   would store N words of 2*store_bits+1 bits, about twice the bits.
-"""
-PAIR_MODULE = """
-`default_nettype none
-
-module lutgen_{name} #(
-    parameter LANES = 1,
-    parameter TANH_LANES = 1,
-{params}
-) (
-    input  wire clk,
-    input  wire rst,
-    input  wire ce,
-    input  wire in_valid,
-    input  wire [LANES*{bi}-1:0] x,
-    output reg  out_valid,
-    output wire [LANES*{bo}-1:0] y,
-    input  wire tanh_in_valid,
-    input  wire [TANH_LANES*{bi}-1:0] tanh_x,
-    output reg  tanh_out_valid,
-    output wire [TANH_LANES*{bo}-1:0] tanh_y
-);
-    reg [{vw}:0] valid_q;  // valid_q[k]: the sigmoid's value in stage k + 2 is valid
-    reg [{tvw}:0] tanh_valid_q;  // tanh_valid_q[k]: the tanh's value in stage k + 2 is valid
-{mems}
-    always @(posedge clk) begin  // synchronous reset of the valid bits only
-        if (rst) begin
-            valid_q <= {vw1}'d0;
-            out_valid <= 1'b0;
-            tanh_valid_q <= {tvw1}'d0;
-            tanh_out_valid <= 1'b0;
-        end else if (ce) begin
-            {valid}
-            out_valid <= valid_q[{vw}];
-            {tvalid}
-            tanh_out_valid <= tanh_valid_q[{tvw}];
-        end
-    end
-
-    // one datapath per lane of each function; every lane of both reads the same ROMs
-    genvar lane;
-    generate
-    for (lane = 0; lane < LANES; lane = lane + 1) begin : lanes
-{body}
-    end
-    endgenerate
-
-    generate
-    for (lane = 0; lane < TANH_LANES; lane = lane + 1) begin : tanh_lanes
-{tanh_body}
-    end
-    endgenerate
-endmodule
-
-`default_nettype wire
 """
 PAIR_HEADER = """\
 lutgen_{name}: a sigmoid and a tanh from one set of knot ROMs (docs/ARITHMETIC.md,

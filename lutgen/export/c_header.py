@@ -33,8 +33,8 @@ import math
 
 from .._text import up
 from ._c_text import c_comment, c_lit, c_word, region_rows, scale_rows
-from ._common import (Artifact, identifier, macro_name, provenance_lines, stored_meaning, table_digest,
-                      work_bits)
+from ._common import (Artifact, array_rows, identifier, knot_array, macro_name,
+                      provenance_lines, stored_meaning, table_digest, work_bits)
 
 __all__ = ["render"]
 
@@ -70,8 +70,7 @@ class _Header:
         self.store_type, self.store_width = c_word(table.store_bits, table.store_signed)
         self.read = f"LUTGEN_READ_{self.store_width}"
         # a table reading another's knots (lutgen.shared) reads that table's array
-        self.source = None if table.knots_of is None else identifier(table.knots_name)
-        self.knots = f"lutgen_{self.source or name}_table"
+        self.source, self.knots = knot_array(table, name)
         self.needs_floor_shift = False
 
     def _n(self, expr: str) -> str:
@@ -205,13 +204,7 @@ class _Header:
                 f"extern const {self.store_type} {self.knots}[] LUTGEN_TABLE_ATTR;",
                 "#endif",
             ]
-        words = [str(int(v)) for v in t.values]
-        per_line = max(1, 96 // (max(len(w) for w in words) + 2))
-        rows = [
-            "    " + ", ".join(words[i : i + per_line]) + ","
-            for i in range(0, len(words), per_line)
-        ]
-        rows[-1] = rows[-1][:-1]
+        rows = array_rows([str(int(v)) for v in t.values])
         m = self.macro
         decl = f"const {self.store_type} {self.fn}_table[{m}_WORDS] LUTGEN_TABLE_ATTR"
         return [

@@ -20,8 +20,8 @@ header includes ``nnet_lutgen_<tanh>.h`` and reads the first words of that array
 
 from __future__ import annotations
 
-from ._common import (Artifact, identifier, provenance_lines, stored_meaning, table_digest,
-                      work_bits)
+from ._common import (Artifact, array_rows, knot_array, provenance_lines, stored_meaning,
+                      table_digest, work_bits)
 
 __all__ = ["render"]
 
@@ -61,8 +61,7 @@ class _Hls:
         self.a = work_bits(table)  # every intermediate fits ap_int<a>
         self.acc = f"ap_int<{self.a}>"
         # a table reading another's knots (lutgen.shared) reads that table's array
-        self.source = None if table.knots_of is None else identifier(table.knots_name)
-        self.knots = f"lutgen_{self.source or name}_table"
+        self.source, self.knots = knot_array(table, name)
 
     def text(self) -> str:
         t, fin, fout = self.t, self.t.in_format, self.t.out_format
@@ -129,15 +128,10 @@ class _Hls:
                 '(docs/ARITHMETIC.md "Shared knots"),',
                 "// so one array serves both functions",
             ]
-        words = [_lit(v) for v in t.values]
-        per_line = max(1, 96 // (max(len(w) for w in words) + 2))
-        rows = ["    " + ", ".join(words[i : i + per_line]) + ","
-                for i in range(0, len(words), per_line)]
-        rows[-1] = rows[-1][:-1]
         return [
             f"// the knots: {t.values.size} words with {stored_meaning(t)}",
             f"static const {_int(t.store_bits, t.store_signed)} {self.knots}[{t.values.size}] = {{",
-            *rows,
+            *array_rows([_lit(v) for v in t.values]),
             "};",
         ]
 

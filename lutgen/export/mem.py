@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from ._common import Artifact, provenance_lines, stored_meaning
 
-__all__ = ["render", "rom_banks", "rom_files", "region_table_lines", "twos_complement", "hex_word", "comment_block",
+__all__ = ["render", "rom_banks", "module_roms", "rom_files", "region_table_lines", "twos_complement", "hex_word", "comment_block",
            "word_kind"]
 
 
@@ -65,6 +65,14 @@ def rom_banks(table) -> list[tuple[str, str, list[int]]]:
             ("_odd", "odd knots: word k is T[2k+1]", values[1::2]),
         ]
     return [("", "the whole table: word k is T[k]", values)]
+
+
+def module_roms(table, name: str, prefix: str = "") -> list[tuple[str, str, str, int]]:
+    """The ROMs ``lutgen_<name>.v`` declares, one per bank of :func:`rom_banks`:
+    ``(label, parameter, default file, words)``, e.g. ``("even", "MEMFILE_EVEN",
+    "<name>_even.mem", 60)``; ``prefix`` goes in front of the parameter."""
+    return [(suffix.lstrip("_") or "rom", f"{prefix}MEMFILE{suffix.upper()}",
+             f"{name}{suffix}.mem", len(words)) for suffix, _, words in rom_banks(table)]
 
 
 def rom_files(table, name: str) -> list[tuple[str, str, list[int]]]:

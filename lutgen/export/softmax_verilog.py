@@ -16,7 +16,7 @@ from __future__ import annotations
 from .. import __version__
 from ._common import Artifact
 from ._rtl import ext, latency, lit, vec
-from .mem import comment_block, rom_banks
+from .mem import comment_block, module_roms
 from .mem import render as render_mem
 from .softmax_c import softmax_command
 from .verilog import render as render_table
@@ -39,10 +39,8 @@ def memories(sm, name: str) -> list[tuple[str, str, str, str, int]]:
     out = []
     for inst, table, sub in (("u_exp", sm.exp_table, f"{name}_exp"),
                              ("u_recip", sm.recip_table, f"{name}_recip")):
-        for suffix, _, words in rom_banks(table):
-            prefix = "EXP_" if inst == "u_exp" else "RECIP_"
-            out.append((inst, suffix.lstrip("_") or "rom", prefix + "MEMFILE" + suffix.upper(),
-                        f"{sub}{suffix}.mem", len(words)))
+        prefix = "EXP_" if inst == "u_exp" else "RECIP_"
+        out += [(inst, *rom) for rom in module_roms(table, sub, prefix)]
     return out
 
 

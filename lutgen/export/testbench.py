@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._common import Artifact, provenance_lines
-from .mem import comment_block, hex_word, rom_banks
+from .mem import comment_block, hex_word, module_roms
 from .verilog import latency
 
 __all__ = ["render", "vector_codes"]
@@ -172,9 +172,7 @@ def render(table, report, name: str) -> list[Artifact]:
     vectors = "".join(
         " ".join([hex_word(int(x), fi.bits)] + [hex_word(int(e[k]), fo.bits) for e in expected])
         + "\n" for k, x in enumerate(codes))
-    roms, rom_name = (table.knots_of, table.knots_name) if pair else (table, name)
-    mems = [(suffix.lstrip("_") or "rom", "MEMFILE" + suffix.upper(),
-             f"{rom_name}{suffix}.mem", len(words)) for suffix, _, words in rom_banks(roms)]
+    mems = module_roms(table.knots_of, table.knots_name) if pair else module_roms(table, name)
     overrides = ",\n".join(f"        .{p}({p})" for _, p, _, _ in mems)
     ports = "".join(f", .{s.p}in_valid({s.p}in_valid), .{s.p}x({s.p}x), "
                     f".{s.p}out_valid({s.p}out_valid),\n        .{s.p}y({s.p}y)" for s in sides)

@@ -23,7 +23,7 @@ from ._common import Artifact, provenance_lines
 from ._rtl import CUTS, LATENCY, cut_order, deepest, latency
 from ._rtl_datapath import Datapath
 from ._rtl_regions import header_parts
-from ._verilog_text import HEADER, MODULE, PAIR_HEADER, PAIR_MODULE, WHY_BANKS
+from ._verilog_text import HEADER, MODULE, PAIR_HEADER, WHY_BANKS
 from .axis import wrapper
 from .mem import comment_block
 
@@ -34,25 +34,44 @@ def render(table, report, name: str) -> list[Artifact]:
     if table.knots_of is not None:
         return [Artifact(f"lutgen_{name}.v", _pair(table, report, name))]
     lane = Datapath(table, name)
-    body = lane.build()
-    fi, fo = table.in_format, table.out_format
+    body = lane.build()  # (the header lists the memories the build declared)
     doc = provenance_lines(table, report, name) + [""] + _header(lane)
-    lat = lane.latency
-    text = comment_block(doc, "//") + MODULE.format(
-        name=name, bi=fi.bits, bo=fo.bits, params=_params(lane), mems=_mems(lane),
-        vw=lat - 2, vw1=lat - 1, valid=_valid("", lat), body=_body(body))
-    axis = wrapper(name, fi, fo, [(p, f) for _, p, f, _ in lane.mems])
+    text = comment_block(doc, "//") + _module(
+        name, lane, [(lane, "", body)],
+        "one datapath per lane; every lane reads the same ROMs (two lanes: one dual-port read)")
+    axis = wrapper(name, table.in_format, table.out_format,
+                   [(p, f) for _, p, f, _ in lane.mems])
     return [Artifact(f"lutgen_{name}.v", text),
             Artifact(f"lutgen_{name}_axis.v", comment_block(
                 provenance_lines(table, report, name), "//") + axis)]
 
 
-def _params(lane: Datapath) -> str:
-    return ",\n".join(f'    parameter {p} = "{f}"' for _, p, f, _ in lane.mems)
+def _module(name: str, roms: Datapath, sides, lanes_note: str) -> str:
+    """The module text around its datapaths: ``sides`` are (Datapath, what its valid chain
+    carries, its lane body) per function, each with its own ports, LANES, valid chain and
+    generate loop; ``roms`` declares the memories they all read."""
+    fi, fo = roms.t.in_format, roms.t.out_format
 
+    def each(template: str, sep: str = "\n") -> str:
+        return sep.join(template.format(
+            p=lane.side, P=lane.side.upper(), lat_1=lane.latency - 1, lat_2=lane.latency - 2,
+            what=what, body=_body(body), bi=fi.bits, bo=fo.bits,
+            valid=_valid(lane.side, lane.latency)) for lane, what, body in sides)
 
-def _mems(lane: Datapath) -> str:
-    return "".join(f"    {m}\n" for m in lane.memlines)
+    return MODULE.format(
+        name=name, mems="".join(f"    {m}\n" for m in roms.memlines),
+        params=",\n".join([each("    parameter {P}LANES = 1", ",\n")]
+                          + [f'    parameter {p} = "{f}"' for _, p, f, _ in roms.mems]),
+        ports=each("    input  wire {p}in_valid,\n    input  wire [{P}LANES*{bi}-1:0] {p}x,\n"
+                   "    output reg  {p}out_valid,\n    output wire [{P}LANES*{bo}-1:0] {p}y",
+                   ",\n"),
+        valid_regs=each("    reg [{lat_2}:0] {p}valid_q;  // {p}valid_q[k]: the {what}value in "
+                        "stage k + 2 is valid"),
+        resets=each("            {p}valid_q <= {lat_1}'d0;\n            {p}out_valid <= 1'b0;"),
+        shifts=each("            {valid}\n            {p}out_valid <= {p}valid_q[{lat_2}];"),
+        lanes_note=lanes_note,
+        generates=each("    generate\n    for (lane = 0; lane < {P}LANES; lane = lane + 1) "
+                       "begin : {p}lanes\n{body}\n    end\n    endgenerate", "\n\n"))
 
 
 def _valid(side: str, lat: int) -> str:
@@ -105,19 +124,16 @@ def _pair(sig, report, name: str) -> str:
                        for label, p, f, n in th.mems)).splitlines()
     for side, dp in (("y = sigmoid(x)", lane), (f"tanh_y = tanh(tanh_x), table '{source}'", th)):
         t = dp.t
-        shape = f"S = {t.shift}, N = {t.entries}" if dp.regions is None else \
-            header_parts(t, CUTS, "")[1]
+        parts = None if dp.regions is None else header_parts(t, CUTS, "")
+        shape = f"S = {t.shift}, N = {t.entries}" if parts is None else parts[1]
         doc += ["", f"  {side}: latency {dp.latency} (pipeline = "
                 f"{getattr(t.spec, 'pipeline', LATENCY)}; at most {deepest(t)}),",
                 "  register cuts: " + (", ".join(f"'{c}'" for c in cut_order(t)
                                                  if c in dp.cuts) or "none (read and y only)"),
                 f"  Constants: LO = {t.lo_code}, HI = {t.hi_code}, {shape}, G = "
                 f"{t.guard_bits}, F = {t.fold_f}{_extra(t)}; accumulator {dp.acc} bits."]
-        if dp.regions is not None:
-            doc += header_parts(t, CUTS, "")[3]
-    lat, tlat = lane.latency, th.latency
-    return comment_block(doc, "//") + PAIR_MODULE.format(
-        name=name, bi=fi.bits, bo=fo.bits, params=_params(th), mems=_mems(th),
-        vw=lat - 2, vw1=lat - 1, valid=_valid("", lat),
-        tvw=tlat - 2, tvw1=tlat - 1, tvalid=_valid("tanh_", tlat),
-        body=_body(body), tanh_body=_body(tanh_body))
+        if parts is not None:
+            doc += parts[3]
+    return comment_block(doc, "//") + _module(
+        name, th, [(lane, "sigmoid's ", body), (th, "tanh's ", tanh_body)],
+        "one datapath per lane of each function; every lane of both reads the same ROMs")
